@@ -1,0 +1,84 @@
+#include "augment.hpp"
+
+#include <cmath>
+
+namespace facekeys {
+namespace {
+
+torch::Tensor uniform(int64_t n, double lo, double hi, const torch::Device& device) {
+  return torch::rand({n}, torch::TensorOptions().device(device)) * (hi - lo) + lo;
+}
+
+// Forward map in centred pixel space q = x - (W-1)/2: q' = s R(angle) F q + t,
+// returned as A [B,2,2] and t [B,2].
+std::pair<torch::Tensor, torch::Tensor> centred_forward(const AugmentParams& p) {
+  auto rad = p.angle_deg * (M_PI / 180.0);
+  auto c = torch::cos(rad) * p.scale, s = torch::sin(rad) * p.scale;
+  auto fx = 1.0 - 2.0 * p.flip;  // -1 mirrors x before rotating
+  auto row0 = torch::stack({c * fx, -s}, 1);
+  auto row1 = torch::stack({s * fx, c}, 1);
+  auto A = torch::stack({row0, row1}, 1);  // [B,2,2]
+  auto t = torch::stack({p.tx_px, p.ty_px}, 1);
+  return {A, t};
+}
+
+}  // namespace
+
+AugmentParams sample_augment_params(int64_t b, int width, const AugmentConfig& cfg, const torch::Device& device) {
+  if (!cfg.enabled) return identity_augment_params(b, device);
+  AugmentParams p;
+  const double shift = cfg.translate * width;
+  p.angle_deg = uniform(b, -cfg.rotate_deg, cfg.rotate_deg, device);
+  p.scale = uniform(b, 1.0 - cfg.scale, 1.0 + cfg.scale, device);
+  p.tx_px = uniform(b, -shift, shift, device);
+  p.ty_px = uniform(b, -shift, shift, device);
+  p.flip = (torch::rand({b}, torch::TensorOptions().device(device)) < cfg.flip_prob).to(torch::kFloat32);
+  p.brightness = uniform(b, -cfg.brightness, cfg.brightness, device);
+  p.contrast = uniform(b, 1.0 - cfg.contrast, 1.0 + cfg.contrast, device);
+  return p;
+}
+
+AugmentParams identity_augment_params(int64_t b, const torch::Device& device) {
+  auto o = torch::TensorOptions().device(device);
+  return {torch::zeros({b}, o), torch::ones({b}, o), torch::zeros({b}, o), torch::zeros({b}, o),
+          torch::zeros({b}, o), torch::zeros({b}, o), torch::ones({b}, o)};
+}
+
+torch::Tensor augment_pixel_matrices(const AugmentParams& p, int width, int height) {
+  auto [A, t] = centred_forward(p);
+  // x' = A (x - c) + c + t  =>  offset = c + t - A c
+  auto c = torch::tensor({(width - 1) / 2.0, (height - 1) / 2.0}, A.options());
+  auto offset = c + t - torch::matmul(A, c);
+  return torch::cat({A, offset.unsqueeze(2)}, 2);
+}
+
+Batch apply_augment(const Batch& in, const AugmentParams& p, const torch::Tensor& flip_permutation) {
+  const auto H = in.images.size(2), W = in.images.size(3);
+  auto [A, t] = centred_forward(p);
+  // S maps grid coordinates g (align_corners=false) to centred pixels: q = S g.
+  auto S = torch::tensor({W / 2.0, H / 2.0}, A.options());
+  auto Ainv = torch::inverse(A);
+
+  // grid_sample wants destination -> source in g space: g_src = S^-1 A^-1 (S g_dst - t).
+  auto theta_lin = Ainv * S.view({1, 1, 2}) / S.view({1, 2, 1});
+  auto theta_off = -torch::matmul(Ainv, t.unsqueeze(2)).squeeze(2) / S.view({1, 2});
+  auto theta = torch::cat({theta_lin, theta_off.unsqueeze(2)}, 2);
+  auto grid = torch::nn::functional::affine_grid(theta, in.images.sizes(), /*align_corners=*/false);
+  auto images = torch::nn::functional::grid_sample(
+      in.images, grid,
+      torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
+
+  // Photometric jitter, per sample, around each image's mean.
+  auto mean = images.mean({1, 2, 3}, /*keepdim=*/true);
+  images = ((images - mean) * p.contrast.view({-1, 1, 1, 1}) + mean + p.brightness.view({-1, 1, 1, 1})).clamp(0.0, 1.0);
+
+  // Points: u -> q = S (2u - 1) -> A q + t -> u'.
+  auto q = (in.points * 2.0 - 1.0) * S;                            // [B,K,2]
+  auto q2 = torch::matmul(q, A.transpose(1, 2)) + t.unsqueeze(1);  // [B,K,2]
+  auto points = (q2 / S + 1.0) * 0.5;
+  auto relabelled = points.index_select(1, flip_permutation.to(points.device()));
+  points = torch::where(p.flip.view({-1, 1, 1}) > 0.5, relabelled, points);
+  return {images, points};
+}
+
+}  // namespace facekeys

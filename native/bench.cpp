@@ -1,0 +1,83 @@
+#include "bench.hpp"
+
+#include <chrono>
+
+#include "device.hpp"
+#include "trainer.hpp"
+
+namespace facekeys {
+namespace {
+
+// Runs `step` warmup + timed times; returns images per second.
+template <class Step>
+double time_steps(const torch::Device& device, int warmup, int steps, int batch, Step&& step) {
+  torch::Tensor last;
+  for (int i = 0; i < warmup; ++i) last = step(i);
+  synchronize(device);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) last = step(i);
+  last.item<float>();  // waits for the queued work, like a real loop's loss read
+  synchronize(device);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(steps) * batch / s;
+}
+
+}  // namespace
+
+Json benchmark_training(const BenchConfig& cfg) {
+  const torch::Device device = pick_device(cfg.device);
+  torch::manual_seed(0);
+  const ModelSpec spec = model_spec(cfg.model);
+  auto model = make_model(spec);
+  model->to(device);
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  Adam optimizer(named, {});
+
+  DeviceSplit data;
+  std::string data_source = "synthetic";
+  if (!cfg.pack_path.empty()) {
+    data = load_split(read_pack(cfg.pack_path), cfg.pack_path, Split::Train, spec, device);
+    data_source = cfg.pack_path;
+  } else {
+    const int64_t n = 192;  // IMM's training split size
+    data.images = torch::randint(0, 256, {n, spec.channels, spec.input_h, spec.input_w},
+                                 torch::TensorOptions().dtype(torch::kUInt8).device(device));
+    data.points = torch::rand({n, spec.num_points, 2}, torch::TensorOptions().device(device));
+    data.flip_permutation = torch::arange(spec.num_points, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  }
+
+  // Ceiling: one fixed random batch, already normalised, on the device.
+  Batch fixed{torch::rand({cfg.batch, spec.channels, spec.input_h, spec.input_w}, torch::TensorOptions().device(device)),
+              torch::rand({cfg.batch, spec.num_points, 2}, torch::TensorOptions().device(device))};
+  const double ceiling = time_steps(device, cfg.warmup_steps, cfg.steps, cfg.batch,
+                                    [&](int) { return training_step(*model, optimizer, fixed, cfg.bf16); });
+
+  // End to end: what `facekeys train` does per step (shuffle, gather, augment, train).
+  AugmentConfig aug;
+  aug.enabled = cfg.augment;
+  const int64_t n = data.size();
+  auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  const double e2e = time_steps(device, cfg.warmup_steps, cfg.steps, cfg.batch, [&](int i) {
+    int64_t start = (static_cast<int64_t>(i) * cfg.batch) % std::max<int64_t>(1, n - cfg.batch + 1);
+    auto idx = order.narrow(0, start, std::min<int64_t>(cfg.batch, n));
+    return training_step(*model, optimizer, make_training_batch(data, idx, spec, aug), cfg.bf16);
+  });
+
+  Json j = Json::object();
+  j["model"] = cfg.model;
+  j["device"] = device.str();
+  j["torch_version"] = TORCH_VERSION;
+  j["threads"] = at::get_num_threads();
+  j["batch"] = cfg.batch;
+  j["steps"] = cfg.steps;
+  j["augment"] = cfg.augment;
+  j["bf16"] = cfg.bf16;
+  j["data"] = data_source;
+  j["model_only_img_s"] = ceiling;
+  j["end_to_end_img_s"] = e2e;
+  j["ratio"] = e2e / ceiling;
+  return j;
+}
+
+}  // namespace facekeys

@@ -1,0 +1,26 @@
+// `facekeys bench`: end-to-end training throughput against the model's own
+// ceiling (forward + backward + Adam on random data already on the device),
+// measured in one run so the ratio is meaningful on a noisy machine.
+#pragma once
+
+#include <string>
+
+#include "facekeys/json.hpp"
+
+namespace facekeys {
+
+struct BenchConfig {
+  std::string model = "Baseline_7x7";
+  std::string pack_path;  // empty: synthetic pack-sized data stands in for the dataset
+  std::string device = "auto";
+  int batch = 16;
+  int warmup_steps = 10;
+  int steps = 100;
+  bool augment = true;
+  bool bf16 = false;
+};
+
+// Returns {"device", "model", "batch", "model_only_img_s", "end_to_end_img_s", "ratio", ...}.
+Json benchmark_training(const BenchConfig& cfg);
+
+}  // namespace facekeys

@@ -1,0 +1,14 @@
+// Subcommand registration. Each group lives in its own file and is compiled
+// only when its dependencies are present (see CMakeLists.txt).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace facekeys {
+
+void add_training_commands(CLI::App& app);  // train, eval, bench, sweep   (LibTorch)
+void add_opencv_commands(CLI::App& app);    // pack, report               (OpenCV)
+
+}  // namespace facekeys

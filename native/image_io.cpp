@@ -1,0 +1,42 @@
+#include "image_io.hpp"
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <stdexcept>
+
+#include "facekeys/file_io.hpp"
+
+namespace facekeys {
+
+ImageU8 load_image_rgb(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error(path + ": no such image file");
+  if (std::filesystem::file_size(path, ec) == 0) throw std::runtime_error(path + ": empty file, not an image");
+  // IMREAD_COLOR applies EXIF orientation and yields 8-bit BGR for gray,
+  // 16-bit and CMYK inputs alike.
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw std::runtime_error(path + ": cannot decode (corrupt or not an image OpenCV reads)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  ImageU8 out(rgb.cols, rgb.rows, 3);
+  for (int y = 0; y < rgb.rows; ++y) std::memcpy(out.row(y), rgb.ptr<std::uint8_t>(y), static_cast<std::size_t>(rgb.cols) * 3);
+  return out;
+}
+
+void save_image(const std::string& path, ViewU8 image) {
+  const int type = image.channels() == 1 ? CV_8UC1 : image.channels() == 3 ? CV_8UC3 : CV_8UC4;
+  cv::Mat wrapped(image.height(), image.width(), type, const_cast<std::uint8_t*>(image.data()),
+                  static_cast<std::size_t>(image.stride()));
+  cv::Mat bgr;
+  if (image.channels() == 3) cv::cvtColor(wrapped, bgr, cv::COLOR_RGB2BGR);
+  else if (image.channels() == 4) cv::cvtColor(wrapped, bgr, cv::COLOR_RGBA2BGRA);
+  else bgr = wrapped;
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (ext.empty()) ext = ".png";
+  std::vector<std::uint8_t> bytes;
+  if (!cv::imencode(ext, bgr, bytes)) throw std::runtime_error(path + ": cannot encode image as " + ext);
+  write_file_atomic(path, bytes);
+}
+
+}  // namespace facekeys

@@ -1,0 +1,34 @@
+// facekeys: facial keypoint detection, from dataset to trained model.
+//
+//   facekeys pack imm <dir> -o imm.pack      decode a dataset once
+//   facekeys train --pack imm.pack ...       train on CUDA or CPU
+//   facekeys eval run/best.safetensors ...   metrics as JSON on stdout
+//   facekeys report run/ ...                 plots and overlays
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"facekeys: facial keypoint detection (IMM 58 points, iBUG 68 points) with LibTorch"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "facekeys 0.1.0");
+  facekeys::add_training_commands(app);
+#ifdef FACEKEYS_WITH_OPENCV
+  facekeys::add_opencv_commands(app);
+#else
+  app.footer("This build has no OpenCV: `pack` and `report` are not available.");
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    // Commands run inside parse() through their callbacks.
+    std::fprintf(stderr, "facekeys: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

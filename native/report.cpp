@@ -1,0 +1,250 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "facekeys/file_io.hpp"
+#include "facekeys/geometry.hpp"
+#include "facekeys/json.hpp"
+#include "facekeys/pack.hpp"
+#include "facekeys/safetensors.hpp"
+#include "facekeys/schema.hpp"
+
+namespace facekeys {
+namespace {
+
+namespace fs = std::filesystem;
+
+const cv::Scalar kTrainColor(200, 120, 30), kValColor(40, 40, 220), kGtColor(60, 200, 60), kPredColor(40, 40, 240);
+
+void write_png(const fs::path& path, const cv::Mat& img) {
+  std::vector<std::uint8_t> bytes;
+  if (!cv::imencode(".png", img, bytes)) throw std::runtime_error(path.string() + ": PNG encoding failed");
+  write_file_atomic(path.string(), bytes);
+}
+
+struct Curve {
+  std::vector<double> epoch, train, val;
+};
+
+Curve read_metrics(const fs::path& path) {
+  Curve c;
+  std::istringstream lines(read_file_text(path.string()));
+  int line_no = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++line_no;
+    if (line.empty()) continue;
+    Json row = Json::parse(line, path.string() + ":" + std::to_string(line_no));
+    c.epoch.push_back(row.at("epoch").as_number());
+    c.train.push_back(row.at("train_loss").as_number());
+    c.val.push_back(row.at("val_loss").as_number());
+  }
+  if (c.epoch.empty()) throw std::runtime_error(path.string() + ": no epochs recorded");
+  return c;
+}
+
+// Train and val loss per epoch on a log scale, drawn with OpenCV primitives.
+cv::Mat plot_losses(const Curve& c, const std::string& title) {
+  const int W = 720, H = 440, left = 80, right = 20, top = 40, bottom = 50;
+  cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  double lo = INFINITY, hi = 0;
+  for (const auto* v : {&c.train, &c.val})
+    for (double x : *v)
+      if (x > 0 && std::isfinite(x)) lo = std::min(lo, x), hi = std::max(hi, x);
+  if (!(hi > 0)) lo = 1e-6, hi = 1;
+  double lg_lo = std::floor(std::log10(lo)), lg_hi = std::ceil(std::log10(hi));
+  if (lg_hi <= lg_lo) lg_hi = lg_lo + 1;
+  const double e0 = c.epoch.front(), e1 = std::max(c.epoch.back(), e0 + 1);
+  auto px = [&](double e) { return left + (e - e0) / (e1 - e0) * (W - left - right); };
+  auto py = [&](double v) {
+    double lg = std::log10(std::max(v, 1e-30));
+    return top + (lg_hi - lg) / (lg_hi - lg_lo) * (H - top - bottom);
+  };
+  for (double d = lg_lo; d <= lg_hi; d += 1) {
+    int y = static_cast<int>(py(std::pow(10, d)));
+    cv::line(img, {left, y}, {W - right, y}, cv::Scalar(225, 225, 225));
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "1e%d", static_cast<int>(d));
+    cv::putText(img, buf, {8, y + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
+  }
+  cv::rectangle(img, {left, top}, {W - right, H - bottom}, cv::Scalar(90, 90, 90));
+  for (int i = 0; i <= 4; ++i) {
+    double e = e0 + (e1 - e0) * i / 4;
+    int x = static_cast<int>(px(e));
+    cv::putText(img, std::to_string(static_cast<int>(std::round(e))), {x - 8, H - bottom + 20},
+                cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
+  }
+  cv::putText(img, "epoch", {W / 2 - 20, H - 10}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::putText(img, title, {left, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.6, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  auto draw = [&](const std::vector<double>& v, const cv::Scalar& color) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      cv::Point p(static_cast<int>(px(c.epoch[i])), static_cast<int>(py(v[i])));
+      if (i > 0) {
+        cv::Point q(static_cast<int>(px(c.epoch[i - 1])), static_cast<int>(py(v[i - 1])));
+        cv::line(img, q, p, color, 2, cv::LINE_AA);
+      } else {
+        cv::circle(img, p, 2, color, -1, cv::LINE_AA);
+      }
+    }
+  };
+  draw(c.train, kTrainColor);
+  draw(c.val, kValColor);
+  cv::line(img, {W - 170, top + 18}, {W - 145, top + 18}, kTrainColor, 2);
+  cv::putText(img, "train loss", {W - 138, top + 23}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::line(img, {W - 170, top + 40}, {W - 145, top + 40}, kValColor, 2);
+  cv::putText(img, "val loss", {W - 138, top + 45}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  return img;
+}
+
+// A pack image, enlarged for visibility, as BGR.
+cv::Mat pack_image(const Pack& pack, std::size_t row, int scale) {
+  cv::Mat img(pack.height, pack.width, pack.channels == 1 ? CV_8UC1 : CV_8UC3,
+              const_cast<std::uint8_t*>(&pack.pixels[row * pack.image_bytes()]));
+  cv::Mat bgr, big;
+  cv::cvtColor(img, bgr, pack.channels == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_RGB2BGR);
+  cv::resize(bgr, big, {}, scale, scale, cv::INTER_LINEAR);
+  return big;
+}
+
+// Draws points (pack pixel coordinates) with the schema's contours.
+void draw_points(cv::Mat& img, const std::vector<Point2f>& pts, const LandmarkSchema& schema, int scale,
+                 const cv::Scalar& color) {
+  auto at = [&](int i) {
+    // Pixel centres at integers: (x + 0.5) * scale - 0.5 in the enlarged image.
+    return cv::Point2f((pts[i].x + 0.5f) * scale - 0.5f, (pts[i].y + 0.5f) * scale - 0.5f);
+  };
+  if (static_cast<int>(pts.size()) == schema.num_points)
+    for (const auto& line : schema.polylines)
+      for (std::size_t j = 0; j + 1 < line.indices.size() + (line.closed ? 1 : 0); ++j)
+        cv::line(img, at(line.indices[j]), at(line.indices[(j + 1) % line.indices.size()]), color, 1, cv::LINE_AA);
+  for (std::size_t i = 0; i < pts.size(); ++i) cv::circle(img, at(static_cast<int>(i)), 3, color, -1, cv::LINE_AA);
+}
+
+std::vector<Point2f> pack_points(const Pack& pack, std::size_t row) {
+  std::vector<Point2f> pts;
+  for (int k = 0; k < pack.num_points; ++k) {
+    const float* uv = &pack.points[(row * pack.num_points + k) * 2];
+    pts.push_back(from_normalized(Point2f{uv[0], uv[1]}, pack.width, pack.height));
+  }
+  return pts;
+}
+
+// Original-pixel points from a predictions file, mapped into the pack image.
+std::vector<Point2f> to_pack_pixels(const Pack& pack, std::size_t row, const Json& pts) {
+  const double* m = &pack.image_to_pack[row * 6];
+  const Affine2D to_pack{m[0], m[1], m[2], m[3], m[4], m[5]};
+  std::vector<Point2f> out;
+  for (const auto& p : pts.as_array())
+    out.push_back(to_pack.apply(Point2f{static_cast<float>(p.as_array().at(0).as_number()),
+                                        static_cast<float>(p.as_array().at(1).as_number())}));
+  return out;
+}
+
+// conv weights [out, in, k, k]: the first input channel of each filter, tiled.
+cv::Mat filter_grid(const TensorRecord& w) {
+  if (w.shape.size() != 4 || w.dtype != DType::F32) throw std::runtime_error(w.name + ": not a conv weight");
+  const int out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]), k = static_cast<int>(w.shape[2]);
+  const float* data = reinterpret_cast<const float*>(w.bytes.data());
+  const int cols = std::min(16, out), rows = (out + cols - 1) / cols;
+  const int cell = std::max(4, 64 / k) * k, pad = 4;
+  cv::Mat grid(rows * (cell + pad) + pad, cols * (cell + pad) + pad, CV_8UC1, cv::Scalar(255));
+  for (int f = 0; f < out; ++f) {
+    const float* kern = data + static_cast<std::ptrdiff_t>(f) * in * k * k;
+    float lo = *std::min_element(kern, kern + k * k), hi = *std::max_element(kern, kern + k * k);
+    cv::Mat tile(k, k, CV_8UC1);
+    for (int i = 0; i < k * k; ++i)
+      tile.data[i] = static_cast<std::uint8_t>(hi > lo ? std::lround((kern[i] - lo) / (hi - lo) * 255) : 128);
+    cv::Mat big;
+    cv::resize(tile, big, {cell, cell}, 0, 0, cv::INTER_NEAREST);
+    big.copyTo(grid(cv::Rect(pad + (f % cols) * (cell + pad), pad + (f / cols) * (cell + pad), cell, cell)));
+  }
+  return grid;
+}
+
+}  // namespace
+
+std::vector<std::string> write_report(const ReportConfig& cfg) {
+  const fs::path dir(cfg.run_dir);
+  std::vector<std::string> written;
+  std::ostringstream md;
+  md << "# Report for `" << dir.filename().string() << "`\n\n";
+
+  const fs::path metrics = dir / "metrics.jsonl";
+  if (fs::exists(metrics)) {
+    Curve c = read_metrics(metrics);
+    write_png(dir / "loss.png", plot_losses(c, dir.filename().string() + ": MSE loss (log scale)"));
+    written.push_back("loss.png");
+    md << "## Loss\n\nFinal train loss " << c.train.back() << ", val loss " << c.val.back() << " after "
+       << c.epoch.back() << " epochs.\n\n<img src=\"loss.png\" width=\"600\"/>\n\n";
+  }
+
+  if (!cfg.pack_path.empty()) {
+    const Pack pack = read_pack(cfg.pack_path);
+    const LandmarkSchema& schema = schema_by_name(pack.schema);
+    const int scale = pack.width < 400 ? 2 : 1;
+    md << "## Ground truth\n\n";
+    for (int i = 0; i < cfg.overlays && i < static_cast<int>(pack.size()); ++i) {
+      const std::size_t row = static_cast<std::size_t>(i) * std::max<std::size_t>(1, pack.size() / cfg.overlays);
+      cv::Mat img = pack_image(pack, row, scale);
+      draw_points(img, pack_points(pack, row), schema, scale, kGtColor);
+      const std::string name = "gt_" + std::to_string(i) + ".png";
+      write_png(dir / name, img);
+      written.push_back(name);
+      md << "<img src=\"" << name << "\" width=\"360\" title=\"" << pack.names[row] << "\"/>\n";
+    }
+    md << "\n";
+
+    if (!cfg.predictions_path.empty()) {
+      Json preds = Json::parse(read_file_text(cfg.predictions_path), cfg.predictions_path);
+      const auto& images = preds.at("images").as_array();
+      std::vector<std::size_t> order(images.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return images[a].at("mse").as_number() < images[b].at("mse").as_number();
+      });
+      const LandmarkSchema& pred_schema = schema_by_name(preds.at("schema").as_string());
+      md << "## Predictions (" << preds.at("split").as_string()
+         << "): green = ground truth, red = prediction\n\n";
+      for (const char* which : {"best", "worst"}) {
+        md << "**" << which << "**\n\n";
+        for (int i = 0; i < cfg.overlays && i < static_cast<int>(order.size()); ++i) {
+          const Json& im = images[order[std::string(which) == "best" ? i : order.size() - 1 - i]];
+          const auto row = static_cast<std::size_t>(im.at("pack_index").as_int());
+          if (row >= pack.size()) throw std::runtime_error(cfg.predictions_path + ": pack_index out of range for " + cfg.pack_path);
+          cv::Mat img = pack_image(pack, row, scale);
+          draw_points(img, to_pack_pixels(pack, row, im.at("gt")), pred_schema, scale, kGtColor);
+          draw_points(img, to_pack_pixels(pack, row, im.at("pred")), pred_schema, scale, kPredColor);
+          const std::string name = std::string("pred_") + which + "_" + std::to_string(i) + ".png";
+          write_png(dir / name, img);
+          written.push_back(name);
+          md << "<img src=\"" << name << "\" width=\"360\" title=\"" << im.at("name").as_string()
+             << " mse " << im.at("mse").as_number() << "\"/>\n";
+        }
+        md << "\n";
+      }
+    }
+  }
+
+  if (!cfg.checkpoint_path.empty()) {
+    SafeTensorsFile st = read_safetensors(cfg.checkpoint_path);
+    md << "## Learned filters (first input channel)\n\n";
+    for (const char* layer : {"conv1", "conv2", "conv3"}) {
+      const TensorRecord* w = st.find(std::string(layer) + ".weight");
+      if (!w) continue;
+      const std::string name = std::string("filters_") + layer + ".png";
+      write_png(dir / name, filter_grid(*w));
+      written.push_back(name);
+      md << "`" << layer << "`\n\n<img src=\"" << name << "\" width=\"600\"/>\n\n";
+    }
+  }
+  write_file_atomic((dir / "report.md").string(), md.str());
+  written.push_back("report.md");
+  return written;
+}
+
+}  // namespace facekeys

@@ -1,0 +1,251 @@
+#include "trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "checkpoint.hpp"
+#include "dataset.hpp"
+#include "device.hpp"
+#include "facekeys/file_io.hpp"
+#include "facekeys/json.hpp"
+#include "progress.hpp"
+
+namespace facekeys {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Json config_json(const TrainConfig& c) {
+  Json j = Json::object();
+  j["model"] = c.model;
+  j["pack"] = c.pack_path;
+  j["epochs"] = c.epochs;
+  j["batch"] = c.batch;
+  j["lr"] = c.lr;
+  j["weight_decay"] = c.weight_decay;
+  j["schedule"] = c.schedule;
+  j["warmup_epochs"] = c.warmup_epochs;
+  j["seed"] = static_cast<double>(c.seed);
+  j["device"] = c.device;
+  j["bf16"] = c.bf16;
+  Json a = Json::object();
+  a["enabled"] = c.augment.enabled;
+  a["rotate_deg"] = c.augment.rotate_deg;
+  a["translate"] = c.augment.translate;
+  a["scale"] = c.augment.scale;
+  a["flip_prob"] = c.augment.flip_prob;
+  a["brightness"] = c.augment.brightness;
+  a["contrast"] = c.augment.contrast;
+  j["augment"] = a;
+  return j;
+}
+
+// Mean MSE over a split, no augmentation, in eval mode.
+double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  double sum = 0;
+  for (int64_t i = 0; i < split.size(); i += batch) {
+    const int64_t n = std::min<int64_t>(batch, split.size() - i);
+    auto x = normalize_input(to_unit_float(split.images.narrow(0, i, n)));
+    auto y = split.points.narrow(0, i, n);
+    auto pred = model.forward(x).view(y.sizes());
+    sum += torch::mse_loss(pred, y, torch::Reduction::Sum).item<double>();
+  }
+  model.train();
+  return sum / static_cast<double>(split.points.numel());
+}
+
+void check_finite(double loss, int epoch, const std::string& where) {
+  if (!std::isfinite(loss))
+    throw std::runtime_error("epoch " + std::to_string(epoch) + ": " + where +
+                             " loss is not finite (diverged: try a lower --lr); the last good checkpoint is kept");
+}
+
+}  // namespace
+
+Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
+                          const AugmentConfig& augment) {
+  Batch batch{to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)};
+  auto params = sample_augment_params(idx.size(0), spec.input_w, augment, split.images.device());
+  return apply_augment(batch, params, split.flip_permutation);
+}
+
+torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16) {
+  const auto device = batch.images.device();
+  torch::Tensor pred;
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+  // bf16 autocast on CUDA (LibTorch 2.x API); fp32 everywhere else.
+  const bool autocast = bf16 && device.is_cuda();
+  if (autocast) {
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+  }
+  pred = model.forward(normalize_input(batch.images));
+  if (autocast) {
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::clear_cache();
+  }
+#else
+  if (bf16 && device.is_cuda()) throw std::runtime_error("--bf16 needs LibTorch 2.x (this build has " TORCH_VERSION ")");
+  pred = model.forward(normalize_input(batch.images));
+#endif
+  auto loss = torch::mse_loss(pred.to(torch::kFloat32).view(batch.points.sizes()), batch.points);
+  optimizer.zero_grad();
+  loss.backward();
+  optimizer.step();
+  return loss.detach();
+}
+
+double scheduled_lr(const TrainConfig& cfg, int epoch) {
+  if (epoch < cfg.warmup_epochs) return cfg.lr * (epoch + 1) / (cfg.warmup_epochs + 1);
+  if (cfg.schedule == "constant") return cfg.lr;
+  const double t = static_cast<double>(epoch - cfg.warmup_epochs) / std::max(1, cfg.epochs - cfg.warmup_epochs);
+  if (cfg.schedule == "cosine") return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * t)));
+  if (cfg.schedule == "step") return cfg.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
+  throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected constant, cosine or step)");
+}
+
+TrainResult train(const TrainConfig& cfg) {
+  if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
+  scheduled_lr(cfg, 0);  // validates the schedule name before any work
+  const torch::Device device = pick_device(cfg.device);
+  torch::manual_seed(cfg.seed);
+  if (device.is_cuda()) torch::cuda::manual_seed_all(cfg.seed);
+
+  const Pack pack = read_pack(cfg.pack_path);
+  ModelSpec spec = model_spec(cfg.model);
+  std::shared_ptr<KeypointNet> model;
+  int start_epoch = 0;
+  Checkpoint resumed;
+  if (!cfg.resume.empty()) {
+    resumed = load_checkpoint(cfg.resume);
+    if (resumed.spec.arch != cfg.model)
+      throw std::runtime_error(cfg.resume + ": checkpoint is a " + resumed.spec.arch + ", not a " + cfg.model);
+    spec = resumed.spec;
+    model = resumed.model;
+    start_epoch = resumed.epoch;
+  } else {
+    model = make_model(spec);
+  }
+  const DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
+  const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
+  model->to(device);
+  model->train();
+
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  Adam optimizer(named, {cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay});
+  if (!cfg.resume.empty() && !resumed.optimizer_state.empty()) {
+    optimizer.load_state(resumed.optimizer_step, [&](const std::string& name, c10::IntArrayRef sizes) {
+      auto it = resumed.optimizer_state.find(name);
+      if (it == resumed.optimizer_state.end() || it->second.sizes() != sizes)
+        throw std::runtime_error(cfg.resume + ": optimizer state '" + name + "' missing or mis-shaped");
+      return it->second.to(device);
+    });
+  }
+
+  namespace fs = std::filesystem;
+  fs::create_directories(cfg.out_dir);
+  TrainResult result;
+  result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
+  result.last_checkpoint = (fs::path(cfg.out_dir) / "last.safetensors").string();
+  result.best_checkpoint = (fs::path(cfg.out_dir) / "best.safetensors").string();
+  write_file_atomic((fs::path(cfg.out_dir) / "config.json").string(), config_json(cfg).dump(2) + "\n");
+
+  // Keep the history of the run being resumed, drop anything after its epoch.
+  std::string history;
+  result.best_val_loss = INFINITY;
+  if (start_epoch > 0 && fs::exists(result.metrics_file)) {
+    std::istringstream lines(read_file_text(result.metrics_file));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty()) continue;
+      Json row = Json::parse(line, result.metrics_file);
+      if (row.at("epoch").as_int() > start_epoch) break;
+      history += line + "\n";
+      if (row.at("val_loss").as_number() < result.best_val_loss) {
+        result.best_val_loss = row.at("val_loss").as_number();
+        result.best_epoch = static_cast<int>(row.at("epoch").as_int());
+      }
+    }
+  }
+
+  const std::string config_text = config_json(cfg).dump();
+  ProgressBar progress(cfg.epochs);
+  const int64_t n = train_split.size();
+  const int64_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
+  const auto run_start = Clock::now();
+  int64_t images_seen = 0;
+
+  for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
+    optimizer.set_lr(scheduled_lr(cfg, epoch));
+    const auto epoch_start = Clock::now();
+    auto order = torch::randperm(n, torch::TensorOptions().device(device).dtype(torch::kInt64));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+    for (int64_t step = 0; step < steps_per_epoch; ++step) {
+      const int64_t b = std::min<int64_t>(cfg.batch, n - step * cfg.batch);
+      auto idx = order.narrow(0, step * cfg.batch, b);
+      Batch batch = make_training_batch(train_split, idx, spec, cfg.augment);
+      auto loss = training_step(*model, optimizer, batch, cfg.bf16);
+      loss_sum += loss * b;
+      images_seen += b;
+
+      // Reading the loss syncs the GPU; do it only a few times per epoch.
+      if (!cfg.quiet && (step % 8 == 7 || step + 1 == steps_per_epoch)) {
+        const double elapsed = seconds_since(run_start);
+        const double ips = images_seen / std::max(elapsed, 1e-9);
+        const double remaining = (static_cast<double>(cfg.epochs - epoch) * n - (step + 1) * cfg.batch) / std::max(ips, 1e-9);
+        progress.update(epoch + 1, (step + 1.0) / steps_per_epoch, loss_sum.item<double>() / ((step + 1.0) * cfg.batch),
+                        ips, remaining);
+      }
+    }
+    const double train_loss = loss_sum.item<double>() / static_cast<double>(n);
+    check_finite(train_loss, epoch + 1, "training");
+    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64));
+    check_finite(val_loss, epoch + 1, "validation");
+    const double epoch_s = seconds_since(epoch_start);
+    const double ips = n / std::max(epoch_s, 1e-9);
+
+    result.epochs_run = epoch + 1 - start_epoch;
+    result.final_train_loss = train_loss;
+    result.final_val_loss = val_loss;
+    const bool best = val_loss < result.best_val_loss;
+    Json row = Json::object();
+    row["epoch"] = epoch + 1;
+    row["train_loss"] = train_loss;
+    row["val_loss"] = val_loss;
+    row["lr"] = optimizer.lr();
+    row["img_per_s"] = ips;
+    row["seconds"] = epoch_s;
+    history += row.dump() + "\n";
+    write_file_atomic(result.metrics_file, history);
+
+    std::map<std::string, std::string> meta = {{"config", config_text},
+                                               {"pack_schema", pack.schema},
+                                               {"pack_source", pack.source},
+                                               {"device", device.str()},
+                                               {"train_loss", std::to_string(train_loss)},
+                                               {"val_loss", std::to_string(val_loss)},
+                                               {"torch_version", TORCH_VERSION}};
+    save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
+    if (best) {
+      result.best_val_loss = val_loss;
+      result.best_epoch = epoch + 1;
+      save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
+    }
+    result.images_per_s = ips;
+    if (!cfg.quiet)
+      progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);
+  }
+  return result;
+}
+
+}  // namespace facekeys

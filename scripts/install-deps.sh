@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package facekeys needs (Debian 12 "bookworm").
+# Idempotent: apt skips what is already there. Runs apt through sudo when not root.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config
+  # native: LibTorch (CPU), fast BLAS for it, OpenCV, ONNX, CLI, tests
+  libtorch-dev libopenblas0-pthread libopencv-dev opencv-data libonnx-dev libcli11-dev catch2
+  # web: Emscripten (with its own clang/LLVM) and Node to run wasm tests
+  emscripten nodejs npm
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all Debian packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+# apt can meet a lock held by unattended upgrades on a fresh machine: retry.
+for attempt in 1 2 3 4 5; do
+  if DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
+    exit 0
+  fi
+  echo "install-deps: apt failed (attempt $attempt), retrying in 15 s" >&2
+  sleep 15
+done
+exit 1

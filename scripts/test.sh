@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: the README's test command, and what CI runs.
+#   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch) via ctest
+#   wasm:   the shared core's tests compiled with em++ and run under Node
+# Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs its node modules from here
+JOBS=${JOBS:-$(nproc)}
+DATA_ARGS=()
+if [ -n "${FACEKEYS_DATA_DIR:-}" ]; then DATA_ARGS=(-DFACEKEYS_DATA_DIR="$FACEKEYS_DATA_DIR"); fi
+
+echo "== native build"
+cmake --preset native "${DATA_ARGS[@]}"
+cmake --build --preset native -j "$JOBS"
+echo "== native tests"
+ctest --preset native -j "$JOBS"
+
+echo "== wasm build of the shared core"
+cmake --preset wasm "${DATA_ARGS[@]}"
+cmake --build --preset wasm -j "$JOBS"
+echo "== wasm tests (Node)"
+ctest --preset wasm

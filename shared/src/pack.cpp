@@ -1,0 +1,158 @@
+#include "facekeys/pack.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "facekeys/json.hpp"
+#include "facekeys/safetensors.hpp"
+
+namespace facekeys {
+namespace {
+
+constexpr const char* kFormatName = "facekeys-pack";
+
+template <class T>
+TensorRecord record(const std::string& name, DType dtype, std::vector<std::int64_t> shape, const std::vector<T>& v) {
+  TensorRecord t;
+  t.name = name;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.bytes.resize(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
+  return t;
+}
+
+template <class T>
+std::vector<T> values(const SafeTensorsFile& st, const std::string& name, DType dtype,
+                      const std::vector<std::int64_t>& shape, const std::string& file) {
+  const TensorRecord& t = st.get(name, file);
+  if (t.dtype != dtype)
+    throw std::runtime_error(file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected " +
+                             dtype_name(dtype));
+  if (t.shape != shape) throw std::runtime_error(file + ": tensor '" + name + "' has an unexpected shape");
+  std::vector<T> out(t.bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), t.bytes.data(), t.bytes.size());
+  return out;
+}
+
+int parse_positive(const std::string& text, const std::string& key, const std::string& file) {
+  try {
+    std::size_t used = 0;
+    long v = std::stol(text, &used);
+    if (used == text.size() && v > 0 && v < 100000) return static_cast<int>(v);
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error(file + ": metadata '" + key + "' = '" + text + "' is not a positive integer");
+}
+
+}  // namespace
+
+const char* split_name(Split s) {
+  switch (s) {
+    case Split::Train: return "train";
+    case Split::Val: return "val";
+    case Split::Test: return "test";
+  }
+  return "?";
+}
+
+Split split_from_name(const std::string& name) {
+  if (name == "train") return Split::Train;
+  if (name == "val") return Split::Val;
+  if (name == "test") return Split::Test;
+  throw std::invalid_argument("unknown split '" + name + "' (expected train, val or test)");
+}
+
+std::size_t Pack::count(Split s) const {
+  std::size_t n = 0;
+  for (auto v : split) n += v == static_cast<std::uint8_t>(s);
+  return n;
+}
+
+void Pack::add(const std::string& name, const std::uint8_t* image, const std::vector<float>& normalized_points,
+               int person_id, Split s, const std::array<double, 6>& to_pack, int original_w, int original_h) {
+  if (normalized_points.size() != static_cast<std::size_t>(num_points) * 2)
+    throw std::invalid_argument(name + ": " + std::to_string(normalized_points.size() / 2) + " points, pack expects " +
+                                std::to_string(num_points));
+  for (float v : normalized_points)
+    if (!std::isfinite(v)) throw std::invalid_argument(name + ": non-finite keypoint coordinate");
+  names.push_back(name);
+  pixels.insert(pixels.end(), image, image + image_bytes());
+  points.insert(points.end(), normalized_points.begin(), normalized_points.end());
+  person.push_back(person_id);
+  split.push_back(static_cast<std::uint8_t>(s));
+  image_to_pack.insert(image_to_pack.end(), to_pack.begin(), to_pack.end());
+  original_size.push_back(original_w);
+  original_size.push_back(original_h);
+}
+
+void Pack::validate(const std::string& file) const {
+  const std::size_t n = size();
+  auto check = [&](bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(file + ": inconsistent pack: " + what);
+  };
+  check(width > 0 && height > 0 && (channels == 1 || channels == 3), "bad image shape");
+  check(num_points > 0, "no keypoints");
+  check(pixels.size() == n * image_bytes(), "pixel count");
+  check(points.size() == n * num_points * 2, "point count");
+  check(person.size() == n && split.size() == n, "person/split count");
+  check(image_to_pack.size() == n * 6 && original_size.size() == n * 2, "transform count");
+  for (auto s : split) check(s <= 2, "split value out of range");
+  for (float v : points) check(std::isfinite(v), "non-finite keypoint");
+}
+
+void write_pack(const std::string& path, const Pack& pack) {
+  pack.validate(path);
+  const auto n = static_cast<std::int64_t>(pack.size());
+  SafeTensorsFile st;
+  st.metadata["format"] = kFormatName;
+  st.metadata["version"] = std::to_string(Pack::kFormatVersion);
+  st.metadata["schema"] = pack.schema;
+  st.metadata["source"] = pack.source;
+  st.metadata["width"] = std::to_string(pack.width);
+  st.metadata["height"] = std::to_string(pack.height);
+  st.metadata["channels"] = std::to_string(pack.channels);
+  st.metadata["num_points"] = std::to_string(pack.num_points);
+  Json names = Json::array();
+  for (const auto& s : pack.names) names.push_back(Json(s));
+  st.metadata["names"] = names.dump();
+  st.tensors.push_back(record("pixels", DType::U8, {n, pack.height, pack.width, pack.channels}, pack.pixels));
+  st.tensors.push_back(record("points", DType::F32, {n, pack.num_points, 2}, pack.points));
+  st.tensors.push_back(record("person", DType::I32, {n}, pack.person));
+  st.tensors.push_back(record("split", DType::U8, {n}, pack.split));
+  st.tensors.push_back(record("image_to_pack", DType::F64, {n, 2, 3}, pack.image_to_pack));
+  st.tensors.push_back(record("original_size", DType::I32, {n, 2}, pack.original_size));
+  write_safetensors(path, st);
+}
+
+Pack read_pack(const std::string& path) {
+  SafeTensorsFile st = read_safetensors(path);
+  auto format = st.metadata.find("format");
+  if (format == st.metadata.end() || format->second != kFormatName)
+    throw std::runtime_error(path + ": not a facekeys pack (metadata 'format' is not '" + kFormatName + "')");
+  const std::string version = st.meta("version", path);
+  if (version != std::to_string(Pack::kFormatVersion))
+    throw std::runtime_error(path + ": pack format version " + version + ", this build reads version " +
+                             std::to_string(Pack::kFormatVersion) + ": re-create it with `facekeys pack`");
+  Pack p;
+  p.schema = st.meta("schema", path);
+  p.source = st.meta("source", path);
+  p.width = parse_positive(st.meta("width", path), "width", path);
+  p.height = parse_positive(st.meta("height", path), "height", path);
+  p.channels = parse_positive(st.meta("channels", path), "channels", path);
+  p.num_points = parse_positive(st.meta("num_points", path), "num_points", path);
+  Json names = Json::parse(st.meta("names", path), path + " (names)");
+  for (const auto& s : names.as_array()) p.names.push_back(s.as_string());
+  const auto n = static_cast<std::int64_t>(p.names.size());
+  p.pixels = values<std::uint8_t>(st, "pixels", DType::U8, {n, p.height, p.width, p.channels}, path);
+  p.points = values<float>(st, "points", DType::F32, {n, p.num_points, 2}, path);
+  p.person = values<std::int32_t>(st, "person", DType::I32, {n}, path);
+  p.split = values<std::uint8_t>(st, "split", DType::U8, {n}, path);
+  p.image_to_pack = values<double>(st, "image_to_pack", DType::F64, {n, 2, 3}, path);
+  p.original_size = values<std::int32_t>(st, "original_size", DType::I32, {n, 2}, path);
+  p.validate(path);
+  return p;
+}
+
+}  // namespace facekeys
