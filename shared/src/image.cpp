@@ -18,17 +18,18 @@ std::size_t checked_element_count(int width, int height, int channels, std::size
         throw std::invalid_argument(std::string(what) + ": size must be positive, got " +
                                     std::to_string(width) + "x" + std::to_string(height));
     }
+    if (width > kMaxImageSide || height > kMaxImageSide) {
+        throw std::invalid_argument(std::string(what) + ": " + std::to_string(width) + "x" +
+                                    std::to_string(height) + " has a side over " + std::to_string(kMaxImageSide));
+    }
     if (channels != 1 && channels != 3 && channels != 4) {
         throw std::invalid_argument(std::string(what) + ": channels must be 1, 3 or 4, got " +
                                     std::to_string(channels));
     }
-    // Fits in 64 bits: (2^31)^2 * 4 < 2^64. The limit also covers 32-bit size_t under wasm.
     const std::uint64_t n = static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height) *
                             static_cast<std::uint64_t>(channels);
     const std::uint64_t limit =
-        std::min<std::uint64_t>(std::numeric_limits<std::size_t>::max(),
-                                static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) /
-        element_size;
+        std::min<std::uint64_t>(kMaxImageElements, std::numeric_limits<std::size_t>::max() / element_size);
     if (n > limit) {
         throw std::invalid_argument(std::string(what) + ": " + std::to_string(width) + "x" +
                                     std::to_string(height) + "x" + std::to_string(channels) +
@@ -320,15 +321,15 @@ void check_warp_args(const ImageView<const T>& src, const Affine2D& m, int out_w
 // its rounding decides pixel positions, so it is reproduced exactly.
 inline double cv_scale(int src, int dst) { return 1.0 / (static_cast<double>(dst) / src); }
 
-// Horizontal taps of cv::resize(INTER_LINEAR): half-pixel centres, positions
-// in float, clamped to the image (replicate).
+// Taps of cv::resize(INTER_LINEAR) along one axis: half-pixel centres,
+// positions in float, edges replicated.
 struct LinearTaps {
     std::vector<int> first;     // index of the left/top source pixel
     std::vector<float> w0, w1;  // its weight and that of the next pixel
     std::vector<bool> single;   // past the last pixel: one tap with weight 1
 };
 
-LinearTaps linear_taps(int src_size, int dst_size, bool clamp_first) {
+LinearTaps linear_taps(int src_size, int dst_size, bool horizontal) {
     const double scale = cv_scale(src_size, dst_size);
     LinearTaps t;
     t.first.resize(static_cast<std::size_t>(dst_size));
@@ -341,9 +342,9 @@ LinearTaps linear_taps(int src_size, int dst_size, bool clamp_first) {
         f -= static_cast<float>(s);
         bool single = false;
         // OpenCV resets the fraction at the borders horizontally but only clamps
-        // the row indices vertically; both give the edge pixel, but the weights
-        // differ in the last bit, so both variants are kept.
-        if (clamp_first) {
+        // the row indices vertically; both yield the edge pixel, yet the float
+        // path can round differently in the last bit, so both variants are kept.
+        if (horizontal) {
             if (s < 0) {
                 s = 0;
                 f = 0.f;

@@ -78,6 +78,8 @@ TEST_CASE("image: bad image sizes, channels and indices throw", "[image]") {
     // Far more elements than any address space holds.
     CHECK_THROWS_AS(ImageF32(std::numeric_limits<int>::max(), std::numeric_limits<int>::max(), 4),
                     std::invalid_argument);
+    CHECK_THROWS_AS(ImageU8(facekeys::kMaxImageSide + 1, 1, 1), std::invalid_argument);
+    CHECK_THROWS_AS(ImageU8(1 << 16, 1 << 15, 1), std::invalid_argument);  // 2^31 elements
     ImageU8 img(4, 3, 1);
     CHECK_THROWS_AS(img.at(4, 0), std::invalid_argument);
     CHECK_THROWS_AS(img.at(0, 3), std::invalid_argument);

@@ -29,6 +29,15 @@ namespace facekeys {
 // whole samples, are replaced, so edges fade into the constant over one pixel).
 enum class Border { Constant, Replicate };
 
+// Largest image (width * height * channels elements) any function accepts or
+// makes: far beyond a 12-megapixel RGBA photo (48M), small enough that sizes
+// from a corrupt header are refused instead of exhausting memory, and every
+// element index fits in 32 bits (wasm32 included).
+constexpr std::size_t kMaxImageElements = (std::size_t{1} << 31) - 1;
+// Largest width or height: leaves headroom so coordinate arithmetic near the
+// far edge (x + 1, size + 1) can never overflow an int.
+constexpr int kMaxImageSide = 1 << 24;
+
 namespace detail {
 // Validation shared by views and images; throws std::invalid_argument.
 // Returns width * height * channels once it is known to be addressable.
@@ -104,7 +113,7 @@ public:
     Image() = default;
 
     // Throws std::invalid_argument on non-positive sizes, unsupported channel
-    // counts, or a size whose element count does not fit in memory indices.
+    // counts, a side over kMaxImageSide or more than kMaxImageElements elements.
     Image(int width, int height, int channels, T fill = T{})
         : width_(width), height_(height), channels_(channels) {
         pixels_.assign(detail::checked_element_count(width, height, channels, sizeof(T), "Image"), fill);

@@ -1,0 +1,88 @@
+// LibTorch first: its glog CHECK macro must not replace Catch's.
+#include "checkpoint.hpp"
+#include "facekeys/safetensors.hpp"
+#include "models.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
+using namespace facekeys;
+
+TEST_CASE("every model maps its input to 2K coordinates", "[models]") {
+  torch::NoGradGuard no_grad;
+  for (const auto& spec : model_zoo()) {
+    INFO(spec.arch);
+    auto model = make_model(spec);
+    auto out = model->forward(torch::zeros({2, spec.channels, spec.input_h, spec.input_w}));
+    CHECK(out.sizes() == torch::IntArrayRef({2, 2 * spec.num_points}));
+  }
+}
+
+TEST_CASE("Baseline models match the seed's printout", "[models]") {
+  for (const char* arch : {"Baseline", "Baseline_5x5", "Baseline_7x7", "Baseline_9x9"}) {
+    INFO(arch);
+    auto model = make_model(model_spec(arch));
+    auto params = model->named_parameters();
+    const int k = std::string(arch) == "Baseline" ? 3 : std::string(arch)[9] - '0';
+    CHECK(params["conv1.weight"].sizes() == torch::IntArrayRef({16, 1, k, k}));
+    CHECK(params["conv5.weight"].sizes() == torch::IntArrayRef({256, 128, k, k}));
+    CHECK(params["fc.weight"].sizes() == torch::IntArrayRef({256, 8960}));
+    CHECK(params["fc2.weight"].sizes() == torch::IntArrayRef({116, 256}));
+  }
+  CHECK_THROWS_WITH(model_spec("ResNet99"), Catch::Contains("unknown model 'ResNet99'") && Catch::Contains("Baseline_7x7"));
+}
+
+TEST_CASE("checkpoint save -> load is bit-exact", "[checkpoint]") {
+  torch::manual_seed(7);
+  const ModelSpec spec = model_spec("SimpleModel");
+  auto model = make_model(spec);
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  Adam opt(named, {});
+  // Take one step so the optimizer has non-trivial moments to save.
+  auto loss = model->forward(torch::rand({3, 1, 60, 80})).pow(2).mean();
+  loss.backward();
+  opt.step();
+
+  const std::string path = (std::filesystem::temp_directory_path() / "facekeys_ck.safetensors").string();
+  save_checkpoint(path, spec, *model, &opt, 5, {{"note", "hello"}});
+  Checkpoint ck = load_checkpoint(path);
+  CHECK(ck.spec.arch == "SimpleModel");
+  CHECK(ck.epoch == 5);
+  CHECK(ck.optimizer_step == 1);
+  CHECK(ck.metadata.at("note") == "hello");
+  auto a = model->named_parameters(), b = ck.model->named_parameters();
+  REQUIRE(a.size() == b.size());
+  for (const auto& p : a) {
+    INFO(p.key());
+    CHECK(torch::equal(p.value(), b[p.key()]));
+  }
+  for (const auto& s : opt.state()) {
+    INFO(s.first);
+    REQUIRE(ck.optimizer_state.count(s.first) == 1);
+    CHECK(torch::equal(s.second, ck.optimizer_state.at(s.first)));
+  }
+  // The same input gives the same output, bit for bit.
+  auto x = torch::rand({2, 1, 60, 80});
+  model->eval();
+  ck.model->eval();
+  CHECK(torch::equal(model->forward(x), ck.model->forward(x)));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("checkpoints of another architecture or format are rejected by name", "[checkpoint]") {
+  const std::string path = (std::filesystem::temp_directory_path() / "facekeys_ck2.safetensors").string();
+  auto model = make_model(model_spec("Baseline"));
+  save_checkpoint(path, model_spec("Baseline"), *model, nullptr, 1);
+  // Rewrite the metadata to claim another architecture: shapes no longer fit.
+  SafeTensorsFile st = read_safetensors(path);
+  st.metadata["arch"] = "Baseline_9x9";
+  write_safetensors(path, st);
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains(path) && Catch::Contains("conv1.weight"));
+  st.metadata["format"] = "pytorch";
+  write_safetensors(path, st);
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains("not a facekeys checkpoint"));
+  std::remove(path.c_str());
+}

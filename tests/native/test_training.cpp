@@ -1,0 +1,214 @@
+// End-to-end training on real IMM images: pack -> train -> checkpoint -> eval.
+#include "checkpoint.hpp"
+#include "evaluate.hpp"
+#include "trainer.hpp"
+#ifdef FACEKEYS_WITH_OPENCV
+#include "pack_datasets.hpp"
+#endif
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "facekeys/file_io.hpp"
+#include "facekeys/json.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace facekeys;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A pack of the first `n_train` training and `n_val` validation images of a full pack.
+Pack subset(const Pack& full, std::size_t n_train, std::size_t n_val) {
+  Pack p;
+  p.schema = full.schema;
+  p.source = full.source;
+  p.width = full.width;
+  p.height = full.height;
+  p.channels = full.channels;
+  p.num_points = full.num_points;
+  std::size_t t = 0, v = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const bool train = full.split[i] == 0;
+    if ((train && t >= n_train) || (!train && v >= n_val)) continue;
+    (train ? t : v)++;
+    std::vector<float> pts(full.points.begin() + i * full.num_points * 2, full.points.begin() + (i + 1) * full.num_points * 2);
+    std::array<double, 6> m;
+    std::copy_n(full.image_to_pack.begin() + i * 6, 6, m.begin());
+    p.add(full.names[i], &full.pixels[i * full.image_bytes()], pts, full.person[i], static_cast<Split>(full.split[i]), m,
+          full.original_size[2 * i], full.original_size[2 * i + 1]);
+  }
+  return p;
+}
+
+std::string temp_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("facekeys_test_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d.string();
+}
+
+std::vector<Json> read_jsonl(const std::string& path) {
+  std::vector<Json> rows;
+  std::istringstream in(read_file_text(path));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(Json::parse(line, path));
+  return rows;
+}
+
+#ifdef FACEKEYS_WITH_OPENCV
+// Packs IMM once per test run.
+const Pack* imm_pack() {
+  static const Pack* pack = [] {
+    const std::string dir = std::string(FACEKEYS_DATA_DIR) + "/imm_face_db";
+    return fs::is_directory(dir) ? new Pack(pack_imm(dir, ImmPackOptions{})) : nullptr;
+  }();
+  return pack;
+}
+#endif
+
+}  // namespace
+
+#ifdef FACEKEYS_WITH_OPENCV
+TEST_CASE("IMM pack: 240 images, persons 1-32 train and 33-40 val", "[pack][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  CHECK(full->size() == 240);
+  CHECK(full->count(Split::Train) == 192);
+  CHECK(full->count(Split::Val) == 48);
+  CHECK(full->width == 240);
+  CHECK(full->height == 180);
+  for (float v : full->points) {
+    CHECK(v > 0.0f);
+    CHECK(v < 1.0f);
+  }
+}
+
+TEST_CASE("overfitting a few IMM images drives the loss down at least 10x", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("overfit");
+  const std::string pack_path = dir + "/small.pack";
+  write_pack(pack_path, subset(*full, 4, 2));
+
+  TrainConfig cfg;
+  cfg.model = "Baseline";
+  cfg.pack_path = pack_path;
+  cfg.out_dir = dir + "/run";
+  cfg.epochs = 80;
+  cfg.batch = 4;
+  cfg.device = "cpu";
+  cfg.augment.enabled = false;
+  cfg.quiet = true;
+  TrainResult r = train(cfg);
+  auto rows = read_jsonl(r.metrics_file);
+  REQUIRE(rows.size() == 80);
+  const double first = rows.front().at("train_loss").as_number();
+  const double last = rows.back().at("train_loss").as_number();
+  INFO("first epoch loss " << first << ", last " << last);
+  CHECK(last * 10 <= first);
+  CHECK(last < 2e-3);
+  CHECK(fs::exists(r.best_checkpoint));
+  CHECK(fs::exists(r.last_checkpoint));
+
+  SECTION("eval reports every metric, finite") {
+    Checkpoint ck = load_checkpoint(r.best_checkpoint);
+    const Pack pack = read_pack(pack_path);
+    Predictions p = predict_split(*ck.model, ck.spec, pack, pack_path, Split::Val, "cpu");
+    Json m = metrics_json(p, pack);
+    CHECK(m.at("split").as_string() == "val");
+    CHECK(m.at("n").as_int() == 2);
+    for (const char* key : {"mse", "seed_mae", "kaggle_mae", "mean_px_error", "nme", "fr_010", "auc_010"}) {
+      INFO(key);
+      CHECK(std::isfinite(m.at(key).as_number()));
+    }
+    // Original-pixel ground truth is back on the 640x480 frame.
+    for (float v : p.gt_px) {
+      CHECK(v >= 0.0f);
+      CHECK(v < 640.0f);
+    }
+  }
+
+  SECTION("resume continues from the last checkpoint") {
+    TrainConfig more = cfg;
+    more.epochs = 82;
+    more.resume = r.last_checkpoint;
+    TrainResult r2 = train(more);
+    CHECK(r2.epochs_run == 2);
+    CHECK(read_jsonl(r2.metrics_file).size() == 82);
+    // The resumed run starts where the first stopped, not from scratch.
+    CHECK(read_jsonl(r2.metrics_file).back().at("train_loss").as_number() < first / 10);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("badinput");
+
+  SECTION("a diverging loss names the epoch") {
+    const std::string pack_path = dir + "/small.pack";
+    write_pack(pack_path, subset(*full, 4, 2));
+    TrainConfig cfg;
+    cfg.model = "SimpleModel";
+    cfg.pack_path = pack_path;
+    cfg.out_dir = dir + "/run";
+    cfg.epochs = 5;
+    cfg.batch = 4;
+    cfg.lr = 1e12;
+    cfg.device = "cpu";
+    cfg.quiet = true;
+    CHECK_THROWS_WITH(train(cfg), Catch::Contains("epoch") && Catch::Contains("not finite"));
+  }
+  SECTION("an empty validation split names the pack") {
+    const std::string pack_path = dir + "/noval.pack";
+    write_pack(pack_path, subset(*full, 4, 0));
+    TrainConfig cfg;
+    cfg.model = "SimpleModel";
+    cfg.pack_path = pack_path;
+    cfg.out_dir = dir + "/run2";
+    cfg.epochs = 1;
+    cfg.device = "cpu";
+    cfg.quiet = true;
+    CHECK_THROWS_WITH(train(cfg), Catch::Contains(pack_path) && Catch::Contains("val split is empty"));
+  }
+  SECTION("a malformed .asf stops packing with its file and line") {
+    const std::string imm = dir + "/imm";
+    fs::create_directories(imm);
+    const std::string src = std::string(FACEKEYS_DATA_DIR) + "/imm_face_db/";
+    fs::copy_file(src + "01-1m.jpg", imm + "/01-1m.jpg");
+    std::string text = read_file_text(src + "01-1m.asf");
+    text.replace(text.find("0.35763609"), 10, "zero.three");
+    write_file_atomic(imm + "/01-1m.asf", text);
+    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Contains("01-1m.asf:17"));
+  }
+  SECTION("a corrupt image stops packing with its name") {
+    const std::string imm = dir + "/imm2";
+    fs::create_directories(imm);
+    const std::string src = std::string(FACEKEYS_DATA_DIR) + "/imm_face_db/";
+    fs::copy_file(src + "01-1m.asf", imm + "/01-1m.asf");
+    write_file_atomic(imm + "/01-1m.jpg", std::string("not a jpeg"));
+    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Contains("01-1m.jpg"));
+  }
+  fs::remove_all(dir);
+}
+#endif
+
+TEST_CASE("learning-rate schedules", "[train]") {
+  TrainConfig cfg;
+  cfg.lr = 1e-3;
+  cfg.epochs = 100;
+  CHECK(scheduled_lr(cfg, 50) == 1e-3);
+  cfg.schedule = "cosine";
+  CHECK(scheduled_lr(cfg, 0) == Approx(1e-3));
+  CHECK(scheduled_lr(cfg, 99) < 1e-4);
+  cfg.schedule = "step";
+  CHECK(scheduled_lr(cfg, 80) == Approx(1e-5));
+  cfg.warmup_epochs = 4;
+  CHECK(scheduled_lr(cfg, 0) == Approx(2e-4));
+  cfg.schedule = "bogus";
+  CHECK_THROWS_WITH(scheduled_lr(cfg, 10), Catch::Contains("bogus"));
+}
