@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <stdexcept>
 #include <system_error>
 #if defined(__unix__) || defined(__APPLE__) || defined(__EMSCRIPTEN__)
@@ -14,19 +14,34 @@ namespace facekeys {
 namespace {
 
 [[noreturn]] void io_error(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what + ": " + std::strerror(errno));
+  throw std::runtime_error(path + ": " + what + " (" + std::strerror(errno) + ")");
 }
 
 template <class Container>
 Container read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) io_error(path, "cannot open for reading");
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) io_error(path, "cannot determine size (not a regular file?)");
-  in.seekg(0, std::ios::beg);
-  Container out(static_cast<std::size_t>(size), 0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(&out[0]), size)) io_error(path, "read failed");
+  // A directory opens and reads as an empty file on some platforms (Emscripten's
+  // NODERAWFS): reject anything but a regular file up front.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    errno = ENOENT;
+    io_error(path, "cannot open file");
+  }
+  if (!std::filesystem::is_regular_file(status)) throw std::runtime_error(path + ": cannot read: not a regular file");
+  // stdio rather than ifstream: ferror reports read failures with errno.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) io_error(path, "cannot open file");
+  Container out;
+  char buf[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + got);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    errno = err;
+    io_error(path, "cannot read file");
+  }
   return out;
 }
 

@@ -8,28 +8,21 @@
 #include <cstdio>
 
 #include "facekeys/error.hpp"
+#include "facekeys/file_io.hpp"
 
 namespace facekeys {
 namespace format_detail {
 
 std::string read_text_file(const std::string& path) {
-  // stdio rather than ifstream: fread reports EISDIR etc. through ferror, so a
-  // directory or unreadable file is "cannot read", not a confusing "empty file".
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    const int err = errno;
-    throw FormatError(path, 0, std::string("cannot open file (") + (err ? std::strerror(err) : "unknown error") + ")");
+  try {
+    return read_file_text(path);
+  } catch (const std::runtime_error& e) {
+    // Same failure, reported as a format error so parsers throw one type.
+    std::string what = e.what();
+    const std::string prefix = path + ": ";
+    if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
+    throw FormatError(path, 0, what);
   }
-  std::string text;
-  char buf[1 << 16];
-  std::size_t got = 0;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed)
-    throw FormatError(path, 0, std::string("cannot read file (") + (err ? std::strerror(err) : "unknown error") + ")");
-  return text;
 }
 
 std::string_view strip_bom(std::string_view text) {
