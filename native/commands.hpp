@@ -11,4 +11,8 @@ namespace facekeys {
 void add_training_commands(CLI::App& app);  // train, eval, bench, sweep   (LibTorch)
 void add_opencv_commands(CLI::App& app);    // pack, report               (OpenCV)
 
+// `facekeys export ARGS...` execs `facekeys-export ARGS...` (cmd_export.cpp);
+// returns only on failure, with the exit status to use.
+int forward_to_exporter(int argc, char** argv);
+
 }  // namespace facekeys

@@ -4,18 +4,24 @@
 //   facekeys train --pack imm.pack ...       train on CUDA or CPU
 //   facekeys eval run/best.safetensors ...   metrics as JSON on stdout
 //   facekeys report run/ ...                 plots and overlays
+//   facekeys export run/best.safetensors -o DIR   model.onnx + model.json (runs facekeys-export)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  // The exporter links libonnx, kept out of this LibTorch process: hand over to facekeys-export.
+  if (argc >= 2 && std::strcmp(argv[1], "export") == 0) return facekeys::forward_to_exporter(argc, argv);
   CLI::App app{"facekeys: facial keypoint detection (IMM 58 points, iBUG 68 points) with LibTorch"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "facekeys 0.1.0");
   facekeys::add_training_commands(app);
+  app.add_subcommand("export", "Write a checkpoint as model.onnx + model.json (runs facekeys-export; "
+                               "`facekeys export --help` for its options)");
 #ifdef FACEKEYS_WITH_OPENCV
   facekeys::add_opencv_commands(app);
 #else

@@ -1,0 +1,57 @@
+// facekeys-export: checkpoint -> model.onnx + model.json (the model card).
+//
+//   facekeys-export run/best.safetensors -o models/baseline7   [--metrics eval.json] [--name NAME]
+//   facekeys-export --verify models/baseline7
+//
+// A separate executable because it links libonnx, which must not share a
+// process with LibTorch (docs/EXPORT.md); `facekeys export ...` runs this.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "onnx_export.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"facekeys-export: write a trained checkpoint as ONNX (model.onnx) plus its model card (model.json)"};
+  app.set_version_flag("--version", "facekeys-export 0.1.0");
+  std::string checkpoint, out_dir, verify_dir;
+  facekeys::ExportOptions opt;
+  auto* ck = app.add_option("checkpoint", checkpoint, "Checkpoint (.safetensors) written by `facekeys train`")
+                 ->check(CLI::ExistingFile);
+  auto* out = app.add_option("-o,--output", out_dir, "Output directory (created; model.onnx and model.json are replaced)");
+  app.add_option("--name", opt.name, "Model name for the card (default: <arch>-<schema>)");
+  app.add_option("--metrics", opt.metrics_path, "Evaluation JSON (`facekeys eval` output) to copy into the card")
+      ->check(CLI::ExistingFile);
+  app.add_option("--crop-margin", opt.crop_margin,
+                 "Face-box models: crop margin to record (default: the checkpoint's, else 1.3)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--opset", opt.opset, "ONNX opset")
+      ->check(CLI::Range(facekeys::kOnnxMinOpset, facekeys::kOnnxMaxOpset))
+      ->capture_default_str();
+  auto* verify = app.add_option("--verify", verify_dir,
+                                "Check an exported directory instead (card valid, ONNX checker and shape inference, "
+                                "shapes and SHA-256 match the card)");
+  ck->needs(out);
+  out->needs(ck);
+  verify->excludes(ck)->excludes(out);
+  try {
+    app.parse(argc, argv);
+    if (!verify_dir.empty()) {
+      facekeys::verify_export(verify_dir);
+      std::printf("%s: OK\n", verify_dir.c_str());
+      return 0;
+    }
+    if (checkpoint.empty()) throw CLI::RequiredError("checkpoint and -o (or --verify DIR)");
+    const auto r = facekeys::export_checkpoint(checkpoint, out_dir, opt);
+    std::printf("wrote %s (%s, opset %d, %s -> %s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
+                r.card.onnx.opset, r.card.onnx.input_name.c_str(), r.card.onnx.output_name.c_str(),
+                r.card_path.c_str());
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "facekeys-export: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,607 @@
+#include "onnx_export.hpp"
+
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <stdexcept>
+
+#include "facekeys/file_io.hpp"
+#include "facekeys/json.hpp"
+#include "facekeys/schema.hpp"
+
+namespace facekeys {
+namespace {
+
+constexpr const char* kCheckpointFormat = "facekeys-checkpoint";
+constexpr int kCheckpointVersion = 1;
+constexpr float kBatchNormEps = 1e-5f;  // LibTorch's BatchNorm2d default
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": " + what); }
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
+  return out + "]";
+}
+
+int meta_int(const SafeTensorsFile& st, const std::string& key, const std::string& path) {
+  const std::string& v = st.meta(key, path);
+  try {
+    std::size_t used = 0;
+    const long long i = std::stoll(v, &used);
+    if (used == v.size() && i >= 0 && i < (1LL << 30)) return static_cast<int>(i);
+  } catch (const std::exception&) {
+  }
+  fail(path, "checkpoint metadata '" + key + "' is not a non-negative integer: '" + v + "'");
+}
+
+// ---- GraphBuilder ------------------------------------------------------------
+//
+// Appends nodes to a GraphProto. Every weight comes from the checkpoint through
+// weight(), which checks presence, dtype and shape (-1 = any) and records the
+// tensor as used; finish() then rejects checkpoints with tensors the graph did
+// not use (another architecture's weights under this arch's name).
+class GraphBuilder {
+ public:
+  GraphBuilder(onnx::GraphProto& g, const SafeTensorsFile& st, std::string path, std::string arch)
+      : g_(g), st_(st), path_(std::move(path)), arch_(std::move(arch)) {}
+
+  const std::string& path() const { return path_; }
+  const std::string& arch() const { return arch_; }
+
+  const TensorRecord* find(const std::string& name) const { return st_.find(name); }
+
+  // The checkpoint tensor `name` as an initializer; returns its name.
+  std::string weight(const std::string& name, const std::vector<std::int64_t>& expect) {
+    const TensorRecord* r = st_.find(name);
+    if (!r) fail(path_, "checkpoint of " + arch_ + " lacks tensor '" + name + "'");
+    if (r->dtype != DType::F32)
+      fail(path_, "tensor '" + name + "' is " + dtype_name(r->dtype) + ", the exporter needs F32");
+    bool ok = r->shape.size() == expect.size();
+    for (std::size_t i = 0; ok && i < expect.size(); ++i) ok = expect[i] < 0 || expect[i] == r->shape[i];
+    if (!ok)
+      fail(path_, "tensor '" + name + "' has shape " + shape_str(r->shape) + ", " + arch_ + " expects " +
+                      shape_str(expect));
+    if (used_.insert(name).second) {
+      onnx::TensorProto* t = g_.add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::FLOAT);
+      for (auto d : r->shape) t->add_dims(d);
+      // safetensors and ONNX raw_data are both row-major little-endian.
+      t->set_raw_data(r->bytes.data(), r->bytes.size());
+    }
+    return name;
+  }
+  // Shape of a checkpoint tensor (for deriving widths), checking its rank.
+  const std::vector<std::int64_t>& shape_of(const std::string& name, std::size_t rank) const {
+    const TensorRecord* r = st_.find(name);
+    if (!r) fail(path_, "checkpoint of " + arch_ + " lacks tensor '" + name + "'");
+    if (r->shape.size() != rank)
+      fail(path_, "tensor '" + name + "' has shape " + shape_str(r->shape) + ", " + arch_ + " expects rank " +
+                      std::to_string(rank));
+    return r->shape;
+  }
+  // Marks a tensor the graph does not need (BatchNorm's num_batches_tracked) as accounted for.
+  void ignore(const std::string& name) { used_.insert(name); }
+
+  std::string node(const std::string& op, const std::vector<std::string>& inputs,
+                   const std::function<void(onnx::NodeProto&)>& attrs = {}) {
+    onnx::NodeProto* n = g_.add_node();
+    const std::string out = op + "_" + std::to_string(++counter_);
+    n->set_op_type(op);
+    n->set_name(out);
+    for (const auto& i : inputs) n->add_input(i);
+    n->add_output(out);
+    if (attrs) attrs(*n);
+    return out;
+  }
+
+  static void ints(onnx::NodeProto& n, const char* name, const std::vector<std::int64_t>& v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+  }
+  static void integer(onnx::NodeProto& n, const char* name, std::int64_t v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void real(onnx::NodeProto& n, const char* name, float v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+
+  // Conv from "<prefix>.weight" [out, in, k, k] (+ "<prefix>.bias" when the checkpoint has it).
+  // Returns {output, out_channels}.
+  std::pair<std::string, std::int64_t> conv(const std::string& x, const std::string& prefix, std::int64_t in,
+                                            std::int64_t k, std::int64_t stride, std::int64_t pad,
+                                            bool bias, std::int64_t out = -1) {
+    const auto& ws = shape_of(prefix + ".weight", 4);
+    if (out < 0) out = ws[0];
+    std::vector<std::string> inputs = {x, weight(prefix + ".weight", {out, in, k, k})};
+    if (bias) inputs.push_back(weight(prefix + ".bias", {out}));
+    else if (find(prefix + ".bias")) fail(path_, "tensor '" + prefix + ".bias' is unexpected: " + arch_ + "'s " + prefix + " has no bias");
+    const std::string y = node("Conv", inputs, [&](onnx::NodeProto& n) {
+      ints(n, "kernel_shape", {k, k});
+      ints(n, "strides", {stride, stride});
+      ints(n, "pads", {pad, pad, pad, pad});
+    });
+    return {y, out};
+  }
+  // ConvTranspose from "<prefix>.weight" [in, out, k, k] and "<prefix>.bias".
+  std::pair<std::string, std::int64_t> conv_transpose(const std::string& x, const std::string& prefix, std::int64_t in,
+                                                      std::int64_t k, std::int64_t stride) {
+    const std::int64_t out = shape_of(prefix + ".weight", 4)[1];
+    const std::string y = node("ConvTranspose",
+                               {x, weight(prefix + ".weight", {in, out, k, k}), weight(prefix + ".bias", {out})},
+                               [&](onnx::NodeProto& n) {
+                                 ints(n, "kernel_shape", {k, k});
+                                 ints(n, "strides", {stride, stride});
+                               });
+    return {y, out};
+  }
+  // Inference-mode BatchNormalization from "<prefix>.{weight,bias,running_mean,running_var}".
+  std::string batch_norm(const std::string& x, const std::string& prefix, std::int64_t c) {
+    ignore(prefix + ".num_batches_tracked");
+    return node("BatchNormalization",
+                {x, weight(prefix + ".weight", {c}), weight(prefix + ".bias", {c}), weight(prefix + ".running_mean", {c}),
+                 weight(prefix + ".running_var", {c})},
+                [](onnx::NodeProto& n) { real(n, "epsilon", kBatchNormEps); });
+  }
+  std::string relu(const std::string& x) { return node("Relu", {x}); }
+  std::string add(const std::string& a, const std::string& b) { return node("Add", {a, b}); }
+  std::string concat(const std::vector<std::string>& xs, std::int64_t axis) {
+    return node("Concat", xs, [&](onnx::NodeProto& n) { integer(n, "axis", axis); });
+  }
+  std::string max_pool(const std::string& x, std::int64_t k, std::int64_t stride, std::int64_t pad) {
+    return node("MaxPool", {x}, [&](onnx::NodeProto& n) {
+      ints(n, "kernel_shape", {k, k});
+      ints(n, "strides", {stride, stride});
+      ints(n, "pads", {pad, pad, pad, pad});
+    });
+  }
+  std::string global_avg_pool(const std::string& x) { return node("GlobalAveragePool", {x}); }
+  std::string flatten(const std::string& x) {
+    return node("Flatten", {x}, [](onnx::NodeProto& n) { integer(n, "axis", 1); });
+  }
+  // y = x W^T + b from "<prefix>.weight" [out, in] and "<prefix>.bias" [out] (torch::nn::Linear).
+  std::pair<std::string, std::int64_t> linear(const std::string& x, const std::string& prefix, std::int64_t in,
+                                              std::int64_t out = -1) {
+    if (out < 0) out = shape_of(prefix + ".weight", 2)[0];
+    const std::string y = node("Gemm", {x, weight(prefix + ".weight", {out, in}), weight(prefix + ".bias", {out})},
+                               [](onnx::NodeProto& n) { integer(n, "transB", 1); });
+    return {y, out};
+  }
+
+  // Renames the last node's output to the graph output `name` and rejects unused checkpoint tensors.
+  void finish(const std::string& last, const std::string& name) {
+    bool renamed = false;
+    for (auto& n : *g_.mutable_node())
+      for (auto& o : *n.mutable_output())
+        if (o == last) {
+          o = name;
+          renamed = true;
+        }
+    if (!renamed) fail(path_, "internal error: no node produces '" + last + "'");
+    for (const auto& r : st_.tensors) {
+      if (r.name.rfind("adam.", 0) == 0) continue;  // optimizer state
+      if (!used_.count(r.name))
+        fail(path_, "tensor '" + r.name + "' is not part of " + arch_ + " (a checkpoint of another architecture?)");
+    }
+  }
+
+ private:
+  onnx::GraphProto& g_;
+  const SafeTensorsFile& st_;
+  std::string path_, arch_;
+  std::set<std::string> used_;
+  int counter_ = 0;
+};
+
+// ---- Families -------------------------------------------------------------------
+//
+// Each returns the name of its last value; build_onnx_model wires it to the
+// graph output. Parameter names are the LibTorch modules' (native/models.cpp,
+// resnet.cpp, unet.cpp); keep them in step when a network changes.
+
+// ConvRegressor (models.hpp): conv(k, same pad) -> ReLU -> maxpool 2, repeated;
+// flatten; fc -> ReLU -> fc2. Widths come from the tensors; the count and kernel from the table.
+std::string build_conv_regressor(GraphBuilder& b, const CheckpointSpec& s, int num_convs, int kernel) {
+  std::string x = "input";
+  std::int64_t c = s.channels, h = s.input_h, w = s.input_w;
+  for (int i = 1; i <= num_convs; ++i) {
+    auto y = b.conv(x, "conv" + std::to_string(i), c, kernel, 1, kernel / 2, true);
+    x = b.max_pool(b.relu(y.first), 2, 2, 0);
+    c = y.second;
+    h /= 2;
+    w /= 2;
+  }
+  if (h < 1 || w < 1) fail(b.path(), s.arch + ": input too small for " + std::to_string(num_convs) + " pooling stages");
+  if (b.find("conv" + std::to_string(num_convs + 1) + ".weight"))
+    fail(b.path(), "tensor 'conv" + std::to_string(num_convs + 1) + ".weight' is not part of " + s.arch + " (" +
+                       std::to_string(num_convs) + " conv layers)");
+  auto f1 = b.linear(b.flatten(x), "fc", c * h * w);
+  auto f2 = b.linear(b.relu(f1.first), "fc2", f1.second, 2 * static_cast<std::int64_t>(s.num_points));
+  return f2.first;
+}
+
+// ResNetRegressor (resnet.hpp), torchvision names: conv1 7x7/2 -> bn1 -> ReLU ->
+// maxpool 3/2 -> layer1..4 of BasicBlocks -> global average pool -> fc -> ReLU -> fc2.
+std::string build_resnet(GraphBuilder& b, const CheckpointSpec& s, const std::vector<int>& blocks) {
+  auto c1 = b.conv("input", "conv1", s.channels, 7, 2, 3, false, 64);
+  std::string x = b.max_pool(b.relu(b.batch_norm(c1.first, "bn1", 64)), 3, 2, 1);
+  std::int64_t in = 64;
+  const std::int64_t widths[4] = {64, 128, 256, 512};
+  for (int stage = 0; stage < 4; ++stage) {
+    for (int blk = 0; blk < blocks[stage]; ++blk) {
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(blk);
+      const std::int64_t planes = widths[stage], stride = (blk == 0 && stage > 0) ? 2 : 1;
+      std::string identity = x;
+      const bool down = stride != 1 || in != planes;
+      if (down) {
+        auto d = b.conv(x, p + ".downsample.0", in, 1, stride, 0, false, planes);
+        identity = b.batch_norm(d.first, p + ".downsample.1", planes);
+      } else if (b.find(p + ".downsample.0.weight")) {
+        fail(b.path(), "tensor '" + p + ".downsample.0.weight' is not part of " + s.arch);
+      }
+      auto y = b.conv(x, p + ".conv1", in, 3, stride, 1, false, planes);
+      std::string out = b.relu(b.batch_norm(y.first, p + ".bn1", planes));
+      auto y2 = b.conv(out, p + ".conv2", planes, 3, 1, 1, false, planes);
+      out = b.batch_norm(y2.first, p + ".bn2", planes);
+      x = b.relu(b.add(out, identity));
+      in = planes;
+    }
+  }
+  auto f1 = b.linear(b.flatten(b.global_avg_pool(x)), "fc", 512);
+  auto f2 = b.linear(b.relu(f1.first), "fc2", f1.second, 2 * static_cast<std::int64_t>(s.num_points));
+  return f2.first;
+}
+
+// HeatmapUNet (unet.hpp): DoubleConv = body.0 conv3x3 (no bias), body.1 BN, ReLU,
+// body.3 conv3x3, body.4 BN, ReLU. Encoder inc, down1..4 (maxpool first);
+// decoder upNt (ConvTranspose 2x2/2) -> concat with the skip -> upN; head 1x1 conv.
+std::string build_unet(GraphBuilder& b, const CheckpointSpec& s) {
+  if (s.input_w % 16 != 0 || s.input_h % 16 != 0 || s.input_w < 16 || s.input_h < 16)
+    fail(b.path(), s.arch + ": input " + std::to_string(s.input_w) + "x" + std::to_string(s.input_h) +
+                       " must have sides that are multiples of 16");
+  auto double_conv = [&](const std::string& x, const std::string& p, std::int64_t in) {
+    auto c1 = b.conv(x, p + ".body.0", in, 3, 1, 1, false);
+    std::string y = b.relu(b.batch_norm(c1.first, p + ".body.1", c1.second));
+    auto c2 = b.conv(y, p + ".body.3", c1.second, 3, 1, 1, false, c1.second);
+    return std::make_pair(b.relu(b.batch_norm(c2.first, p + ".body.4", c2.second)), c2.second);
+  };
+  auto x0 = double_conv("input", "inc", s.channels);
+  auto x1 = double_conv(b.max_pool(x0.first, 2, 2, 0), "down1", x0.second);
+  auto x2 = double_conv(b.max_pool(x1.first, 2, 2, 0), "down2", x1.second);
+  auto x3 = double_conv(b.max_pool(x2.first, 2, 2, 0), "down3", x2.second);
+  auto x4 = double_conv(b.max_pool(x3.first, 2, 2, 0), "down4", x3.second);
+  auto up = [&](const std::pair<std::string, std::int64_t>& y, const std::pair<std::string, std::int64_t>& skip,
+                const std::string& p) {
+    auto t = b.conv_transpose(y.first, p + "t", y.second, 2, 2);
+    return double_conv(b.concat({t.first, skip.first}, 1), p, t.second + skip.second);
+  };
+  auto y = up(x4, x3, "up1");
+  y = up(y, x2, "up2");
+  y = up(y, x1, "up3");
+  return b.conv(y.first, "head", y.second, 1, 1, 0, true, s.num_points).first;
+}
+
+struct ArchInfo {
+  const char* arch;
+  const char* family;  // "conv_regressor", "resnet", "unet"
+  int convs;           // conv_regressor: number of conv stages
+  int kernel;          // conv_regressor: kernel size
+  std::vector<int> blocks;  // resnet: BasicBlocks per stage
+};
+
+const std::vector<ArchInfo>& arch_table() {
+  static const std::vector<ArchInfo> t = {
+      {"SimpleModel", "conv_regressor", 3, 3, {}},
+      {"SimpleModelDeeper", "conv_regressor", 4, 3, {}},
+      {"SimpleModelLargeKernel", "conv_regressor", 3, 5, {}},
+      {"Baseline", "conv_regressor", 5, 3, {}},
+      {"Baseline_5x5", "conv_regressor", 5, 5, {}},
+      {"Baseline_7x7", "conv_regressor", 5, 7, {}},
+      {"Baseline_9x9", "conv_regressor", 5, 9, {}},
+      {"ResNet18", "resnet", 0, 0, {2, 2, 2, 2}},
+      {"ResNet34", "resnet", 0, 0, {3, 4, 6, 3}},
+      {"HeatmapUNet", "unet", 0, 0, {}},
+  };
+  return t;
+}
+
+void set_shape(onnx::ValueInfoProto& v, const std::string& name, const std::vector<std::int64_t>& dims) {
+  v.set_name(name);
+  auto* tt = v.mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = tt->mutable_shape();
+  for (auto d : dims) {
+    auto* dim = shape->add_dim();
+    if (d < 0) dim->set_dim_param("N");
+    else dim->set_dim_value(d);
+  }
+}
+
+std::vector<std::int64_t> shape_of_value(const onnx::ValueInfoProto& v) {
+  std::vector<std::int64_t> out;
+  if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return out;
+  for (const auto& d : v.type().tensor_type().shape().dim()) out.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return out;
+}
+
+}  // namespace
+
+// ---- Public API -------------------------------------------------------------------
+
+CheckpointSpec checkpoint_spec(const SafeTensorsFile& st, const std::string& path) {
+  auto fmt = st.metadata.find("format");
+  if (fmt == st.metadata.end() || fmt->second != kCheckpointFormat)
+    fail(path, std::string("not a facekeys checkpoint (metadata 'format' is not '") + kCheckpointFormat + "')");
+  if (meta_int(st, "version", path) != kCheckpointVersion)
+    fail(path, "checkpoint version " + st.metadata.at("version") + ", this exporter reads version " +
+                   std::to_string(kCheckpointVersion));
+  CheckpointSpec s;
+  s.arch = st.meta("arch", path);
+  s.schema = st.meta("schema", path);
+  s.output = st.meta("output", path);
+  s.input_w = meta_int(st, "input_w", path);
+  s.input_h = meta_int(st, "input_h", path);
+  s.channels = meta_int(st, "channels", path);
+  s.num_points = meta_int(st, "num_points", path);
+  if (s.input_w < 1 || s.input_h < 1 || s.channels < 1 || s.num_points < 1)
+    fail(path, "checkpoint metadata has a zero input size, channel or point count");
+  return s;
+}
+
+std::vector<std::string> exportable_archs() {
+  std::vector<std::string> out;
+  for (const auto& a : arch_table()) out.push_back(a.arch);
+  return out;
+}
+
+onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& path, int opset) {
+  if (opset < kOnnxMinOpset || opset > kOnnxMaxOpset)
+    fail(path, "ONNX opset " + std::to_string(opset) + " is not supported (use " + std::to_string(kOnnxMinOpset) +
+                   ".." + std::to_string(kOnnxMaxOpset) + ")");
+  const CheckpointSpec s = checkpoint_spec(st, path);
+  const ArchInfo* info = nullptr;
+  std::string known;
+  for (const auto& a : arch_table()) {
+    if (s.arch == a.arch) info = &a;
+    known += (known.empty() ? "" : ", ") + std::string(a.arch);
+  }
+  if (!info) fail(path, "cannot export architecture '" + s.arch + "' (exportable: " + known + ")");
+  const std::string family = info->family;
+  const bool heatmaps = family == "unet";
+  if (s.output != (heatmaps ? "heatmaps" : "coords"))
+    fail(path, "checkpoint metadata 'output' is '" + s.output + "' but " + s.arch + " outputs " +
+                   (heatmaps ? "heatmaps" : "coords"));
+
+  onnx::ModelProto m;
+  m.set_ir_version(kOnnxIrVersion);
+  m.set_producer_name("facekeys-export");
+  m.set_producer_version("0.1.0");
+  m.set_domain("io.github.facekeys");
+  m.set_model_version(1);
+  m.set_doc_string(s.arch + " keypoint model (" + s.schema + "), exported from a facekeys checkpoint");
+  auto* op = m.add_opset_import();
+  op->set_domain("");
+  op->set_version(opset);
+
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name(s.arch);
+  set_shape(*g.add_input(), "input", {-1, s.channels, s.input_h, s.input_w});
+
+  GraphBuilder b(g, st, path, s.arch);
+  std::string last;
+  std::vector<std::int64_t> out_shape;
+  const std::string out_name = heatmaps ? "heatmaps" : "points";
+  if (family == "conv_regressor") {
+    last = build_conv_regressor(b, s, info->convs, info->kernel);
+    out_shape = {-1, 2 * static_cast<std::int64_t>(s.num_points)};
+  } else if (family == "resnet") {
+    last = build_resnet(b, s, info->blocks);
+    out_shape = {-1, 2 * static_cast<std::int64_t>(s.num_points)};
+  } else {
+    last = build_unet(b, s);
+    out_shape = {-1, s.num_points, s.input_h / 2, s.input_w / 2};
+  }
+  b.finish(last, out_name);
+  set_shape(*g.add_output(), out_name, out_shape);
+
+  auto* prop = m.add_metadata_props();
+  prop->set_key("facekeys.arch");
+  prop->set_value(s.arch);
+  prop = m.add_metadata_props();
+  prop->set_key("facekeys.schema");
+  prop->set_value(s.schema);
+  return m;
+}
+
+void check_onnx_model(const onnx::ModelProto& model, const std::string& name) {
+  try {
+    onnx::checker::check_model(model);
+    onnx::ModelProto inferred = model;
+    // Strict: node-level inference errors and inferred-vs-declared conflicts throw.
+    onnx::shape_inference::InferShapes(inferred, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+    // The declared outputs must be fully determined by inference, with the same static dims.
+    const auto& g = inferred.graph();
+    for (int i = 0; i < g.output_size(); ++i) {
+      const auto declared = shape_of_value(model.graph().output(i));
+      const auto got = shape_of_value(g.output(i));
+      if (declared.empty())
+        fail(name, "ONNX check failed: graph output '" + g.output(i).name() + "' has no shape");
+      if (got != declared)
+        fail(name, "ONNX check failed: graph output '" + g.output(i).name() + "' is declared " + shape_str(declared) +
+                       " but infers as " + shape_str(got));
+    }
+  } catch (const onnx::checker::ValidationError& e) {
+    fail(name, std::string("ONNX check failed: ") + e.what());
+  } catch (const onnx::InferenceError& e) {
+    fail(name, std::string("ONNX shape inference failed: ") + e.what());
+  }
+}
+
+onnx::ModelProto read_onnx_model(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  onnx::ModelProto m;
+  if (bytes.empty() || !m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !m.has_graph())
+    fail(path, "not an ONNX model (cannot parse a ModelProto with a graph)");
+  return m;
+}
+
+OnnxIo onnx_io(const onnx::ModelProto& m, const std::string& name) {
+  const auto& g = m.graph();
+  // Initializers may be listed as inputs in old IR versions; the real input is the one without one.
+  std::set<std::string> inits;
+  for (const auto& t : g.initializer()) inits.insert(t.name());
+  std::vector<const onnx::ValueInfoProto*> inputs;
+  for (const auto& v : g.input())
+    if (!inits.count(v.name())) inputs.push_back(&v);
+  if (inputs.size() != 1 || g.output_size() != 1)
+    fail(name, "expected one graph input and one output, found " + std::to_string(inputs.size()) + " and " +
+                   std::to_string(g.output_size()));
+  OnnxIo io;
+  io.input_name = inputs[0]->name();
+  io.output_name = g.output(0).name();
+  io.input_shape = shape_of_value(*inputs[0]);
+  io.output_shape = shape_of_value(g.output(0));
+  return io;
+}
+
+ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, const ExportOptions& opt) {
+  const CheckpointSpec s = checkpoint_spec(st, path);
+  ModelCard c;
+  c.arch = s.arch;
+  c.name = opt.name.empty() ? s.arch + "-" + s.schema : opt.name;
+  c.schema = s.schema;
+  c.num_points = s.num_points;
+  c.input.width = s.input_w;
+  c.input.height = s.input_h;
+  c.input.channels = s.channels;
+  c.crop.aspect = static_cast<double>(s.input_w) / s.input_h;
+
+  auto meta_or = [&](const std::string& key) -> const std::string* {
+    auto it = st.metadata.find(key);
+    return it == st.metadata.end() ? nullptr : &it->second;
+  };
+  auto meta_number = [&](const std::string& key, double fallback) {
+    const std::string* v = meta_or(key);
+    if (!v) return fallback;
+    try {
+      std::size_t used = 0;
+      const double d = std::stod(*v, &used);
+      if (used == v->size()) return d;
+    } catch (const std::exception&) {
+    }
+    fail(path, "checkpoint metadata '" + key + "' is not a number: '" + *v + "'");
+  };
+
+  // Crop policy: IMM models (imm58, nose_tip) see the whole 640x480 frame resized;
+  // 300-W models see a square face-box crop (CropPolicy in crop.hpp).
+  if (s.schema == "ibug68") {
+    c.crop.source = "face-box";
+    c.crop.margin = opt.crop_margin > 0 ? opt.crop_margin : meta_number("crop_margin", 1.3);
+    c.crop.square = !meta_or("crop_square") || *meta_or("crop_square") != "false";
+    c.crop.center_shift_y = meta_number("crop_center_shift_y", 0.0);
+  } else {
+    c.crop.source = "whole-image";
+  }
+
+  if (s.output == "heatmaps") {
+    c.output.kind = "heatmaps";
+    c.output.layout = "maps-kHW";
+    c.output.coordinates = "heatmap cells, centre of cell (j, i) at (x=j, y=i); input x = (x_hm + 0.5) * W / w - 0.5";
+    c.output.width = s.input_w / 2;
+    c.output.height = s.input_h / 2;
+    c.output.decode = "softmax per map, then decode_argmax_refined (heatmap.hpp)";
+    c.output.sigma = meta_number("heatmap_sigma", 0.0);
+  }
+
+  // Training provenance, from the checkpoint metadata the trainer writes.
+  Json t = Json::object();
+  if (auto v = meta_or("pack_source")) t["data"] = *v;
+  if (auto v = meta_or("pack_schema")) t["data_schema"] = *v;
+  t["epochs"] = meta_int(st, "epoch", path);
+  if (auto v = meta_or("device")) t["device"] = *v;
+  if (auto v = meta_or("torch_version")) t["torch_version"] = *v;
+  if (meta_or("train_loss")) t["train_loss"] = meta_number("train_loss", 0.0);
+  if (meta_or("val_loss")) t["val_loss"] = meta_number("val_loss", 0.0);
+  if (auto v = meta_or("config")) {
+    try {
+      t["config"] = Json::parse(*v, path + " (metadata 'config')");
+    } catch (const std::exception&) {
+      t["config"] = *v;  // keep it verbatim
+    }
+  }
+  t["checkpoint"] = std::filesystem::path(path).filename().string();
+  c.training = t;
+
+  if (!opt.metrics_path.empty()) c.metrics = Json::parse(read_file_text(opt.metrics_path), opt.metrics_path);
+
+  c.onnx.file = "model.onnx";
+  c.onnx.opset = opt.opset;
+  c.onnx.ir_version = kOnnxIrVersion;
+  c.onnx.input_name = "input";
+  c.onnx.output_name = s.output == "heatmaps" ? "heatmaps" : "points";
+  validate_model_card(c, path);
+  return c;
+}
+
+void verify_export(const std::string& dir) {
+  const std::string card_path = (std::filesystem::path(dir) / "model.json").string();
+  const ModelCard card = read_model_card(card_path);
+  const std::string onnx_path = (std::filesystem::path(dir) / card.onnx.file).string();
+  const onnx::ModelProto m = read_onnx_model(onnx_path);
+  check_onnx_model(m, onnx_path);
+  const OnnxIo io = onnx_io(m, onnx_path);
+  if (io.input_name != card.onnx.input_name || io.output_name != card.onnx.output_name)
+    fail(onnx_path, "graph input/output are '" + io.input_name + "'/'" + io.output_name + "', the model card (" +
+                        card_path + ") says '" + card.onnx.input_name + "'/'" + card.onnx.output_name + "'");
+  check_card_matches_shapes(card, io.input_shape, io.output_shape, onnx_path);
+  int opset = -1;
+  for (const auto& o : m.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
+  if (opset != card.onnx.opset)
+    fail(onnx_path, "opset " + std::to_string(opset) + " but the model card says " + std::to_string(card.onnx.opset));
+  if (!card.onnx.sha256.empty()) {
+    const auto bytes = read_file_bytes(onnx_path);
+    if (sha256_hex(bytes.data(), bytes.size()) != card.onnx.sha256)
+      fail(onnx_path, "SHA-256 differs from the model card's onnx.sha256 (" + card_path + "): file changed after export");
+  }
+}
+
+ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& out_dir, const ExportOptions& opt) {
+  const SafeTensorsFile st = read_safetensors(ckpt_path);
+  // The card first: it validates the metadata and reads --metrics before any output is written.
+  ModelCard card = make_model_card(st, ckpt_path, opt);
+  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset);
+  check_onnx_model(model, ckpt_path + " -> ONNX");
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) fail(ckpt_path, "cannot serialise the ONNX model (over 2 GB?)");
+  card.onnx.sha256 = sha256_hex(bytes.data(), bytes.size());
+
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) fail(out_dir, "cannot create directory: " + ec.message());
+  ExportResult r;
+  r.onnx_path = (std::filesystem::path(out_dir) / "model.onnx").string();
+  r.card_path = (std::filesystem::path(out_dir) / "model.json").string();
+  write_file_atomic(r.onnx_path, bytes.data(), bytes.size());
+  write_model_card(r.card_path, card);
+  verify_export(out_dir);
+  r.card = card;
+  return r;
+}
+
+}  // namespace facekeys

@@ -1,0 +1,362 @@
+// The ONNX exporter without LibTorch: checkpoints are written here with the
+// core's safetensors writer (random weights under LibTorch's parameter names),
+// exported, and checked with libonnx (checker, shape inference), the model
+// card, a plain C++ reference forward pass and (when built with it) OpenCV DNN.
+// LibTorch parity for every family is tests/native/test_export_parity.cpp.
+#include <onnx/shape_inference/implementation.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "facekeys/file_io.hpp"
+#include "facekeys/model_card.hpp"
+#include "facekeys/safetensors.hpp"
+#include "onnx_export.hpp"
+
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+#include <opencv2/dnn.hpp>
+#endif
+
+#include <catch2/catch.hpp>
+
+using namespace facekeys;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("facekeys_onnx_test_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng, float scale) {
+  TensorRecord r;
+  r.name = name;
+  r.shape = std::move(shape);
+  std::vector<float> v(static_cast<std::size_t>(r.numel()));
+  std::uniform_real_distribution<float> u(-scale, scale);
+  for (auto& x : v) x = u(rng);
+  r.bytes.resize(v.size() * sizeof(float));
+  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
+  return r;
+}
+
+std::vector<float> floats(const TensorRecord& r) {
+  std::vector<float> v(static_cast<std::size_t>(r.numel()));
+  std::memcpy(v.data(), r.bytes.data(), r.bytes.size());
+  return v;
+}
+
+// A SimpleModel checkpoint (nose tip, 1x60x80): conv 1->12->24->32 (3x3), fc 2240->128, fc2 128->2.
+SafeTensorsFile simple_model_checkpoint(unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  SafeTensorsFile st;
+  st.metadata = {{"format", "facekeys-checkpoint"}, {"version", "1"},    {"arch", "SimpleModel"},
+                 {"schema", "nose_tip"},            {"input_w", "80"},  {"input_h", "60"},
+                 {"channels", "1"},                 {"num_points", "1"}, {"output", "coords"},
+                 {"epoch", "3"},                    {"device", "cpu"},  {"torch_version", "1.13.1"},
+                 {"train_loss", "0.0125"},          {"val_loss", "0.0150"},
+                 {"pack_source", "IMM face database, whole 640x480 frames resized to 80x60"},
+                 {"config", "{\"model\":\"SimpleModel\",\"epochs\":3}"}};
+  const int ch[4] = {1, 12, 24, 32};
+  for (int i = 1; i <= 3; ++i) {
+    const float s = 1.0f / std::sqrt(9.0f * ch[i - 1]);
+    st.tensors.push_back(random_tensor("conv" + std::to_string(i) + ".weight", {ch[i], ch[i - 1], 3, 3}, rng, s));
+    st.tensors.push_back(random_tensor("conv" + std::to_string(i) + ".bias", {ch[i]}, rng, s));
+  }
+  st.tensors.push_back(random_tensor("fc.weight", {128, 32 * 7 * 10}, rng, 1.0f / std::sqrt(2240.0f)));
+  st.tensors.push_back(random_tensor("fc.bias", {128}, rng, 0.02f));
+  st.tensors.push_back(random_tensor("fc2.weight", {2, 128}, rng, 1.0f / std::sqrt(128.0f)));
+  st.tensors.push_back(random_tensor("fc2.bias", {2}, rng, 0.1f));
+  st.tensors.push_back(random_tensor("adam.m.fc2.bias", {2}, rng, 1.0f));  // optimizer state: ignored
+  return st;
+}
+
+std::string write_checkpoint(const SafeTensorsFile& st, const std::string& dir, const std::string& file) {
+  const std::string path = (fs::path(dir) / file).string();
+  write_safetensors(path, st);
+  return path;
+}
+
+// Plain C++ forward pass of the ConvRegressor family: the reference for the exported graph.
+std::vector<float> reference_forward(const SafeTensorsFile& st, const std::vector<float>& input, int h, int w) {
+  std::vector<float> x = input;
+  int c = 1;
+  for (int i = 1; st.find("conv" + std::to_string(i) + ".weight"); ++i) {
+    const auto& wr = *st.find("conv" + std::to_string(i) + ".weight");
+    const auto wt = floats(wr), bias = floats(*st.find("conv" + std::to_string(i) + ".bias"));
+    const int co = static_cast<int>(wr.shape[0]), k = static_cast<int>(wr.shape[2]), p = k / 2;
+    std::vector<float> y(static_cast<std::size_t>(co) * h * w);
+    for (int o = 0; o < co; ++o)
+      for (int r = 0; r < h; ++r)
+        for (int q = 0; q < w; ++q) {
+          double s = bias[o];
+          for (int ci = 0; ci < c; ++ci)
+            for (int dr = 0; dr < k; ++dr)
+              for (int dq = 0; dq < k; ++dq) {
+                const int rr = r + dr - p, qq = q + dq - p;
+                if (rr < 0 || rr >= h || qq < 0 || qq >= w) continue;
+                s += double(wt[((o * c + ci) * k + dr) * k + dq]) * x[(ci * h + rr) * w + qq];
+              }
+          y[(o * h + r) * w + q] = static_cast<float>(std::max(0.0, s));
+        }
+    const int h2 = h / 2, w2 = w / 2;
+    x.assign(static_cast<std::size_t>(co) * h2 * w2, 0.f);
+    for (int o = 0; o < co; ++o)
+      for (int r = 0; r < h2; ++r)
+        for (int q = 0; q < w2; ++q)
+          x[(o * h2 + r) * w2 + q] = std::max(std::max(y[(o * h + 2 * r) * w + 2 * q], y[(o * h + 2 * r) * w + 2 * q + 1]),
+                                              std::max(y[(o * h + 2 * r + 1) * w + 2 * q], y[(o * h + 2 * r + 1) * w + 2 * q + 1]));
+    c = co;
+    h = h2;
+    w = w2;
+  }
+  auto linear = [&](const std::string& p, const std::vector<float>& in, bool relu) {
+    const auto& wr = *st.find(p + ".weight");
+    const auto wt = floats(wr), b = floats(*st.find(p + ".bias"));
+    std::vector<float> out(static_cast<std::size_t>(wr.shape[0]));
+    for (std::size_t o = 0; o < out.size(); ++o) {
+      double s = b[o];
+      for (std::size_t i = 0; i < in.size(); ++i) s += double(wt[o * in.size() + i]) * in[i];
+      out[o] = static_cast<float>(relu ? std::max(0.0, s) : s);
+    }
+    return out;
+  };
+  return linear("fc2", linear("fc", x, true), false);
+}
+
+}  // namespace
+
+TEST_CASE("export writes a checked ONNX graph and a matching model card", "[onnx]") {
+  const std::string dir = temp_dir("simple");
+  const SafeTensorsFile st = simple_model_checkpoint();
+  const std::string ck = write_checkpoint(st, dir, "best.safetensors");
+  const std::string metrics = (fs::path(dir) / "eval.json").string();
+  write_file_atomic(metrics, std::string("{\"mse\": 0.0031, \"images\": 48}"));
+
+  ExportOptions opt;
+  opt.metrics_path = metrics;
+  const ExportResult r = export_checkpoint(ck, dir + "/out", opt);
+  REQUIRE(fs::exists(r.onnx_path));
+  REQUIRE(fs::exists(r.card_path));
+  for (const auto& e : fs::directory_iterator(dir + "/out"))  // atomic writes leave no temporaries
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+
+  const onnx::ModelProto m = read_onnx_model(r.onnx_path);
+  CHECK(m.ir_version() <= 8);
+  REQUIRE(m.opset_import_size() == 1);
+  CHECK(m.opset_import(0).version() == 17);
+  CHECK_NOTHROW(check_onnx_model(m, r.onnx_path));
+  for (const auto& t : m.graph().initializer()) {
+    CHECK(t.has_raw_data());
+    CHECK(t.name().rfind("adam.", 0) != 0);
+  }
+
+  // Shape inference fills in every intermediate value; the output stays [N, 2].
+  onnx::ModelProto inferred = m;
+  onnx::shape_inference::InferShapes(inferred, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(true, 1));
+  CHECK(inferred.graph().value_info_size() >= m.graph().node_size() - 1);
+  const OnnxIo io = onnx_io(inferred, r.onnx_path);
+  CHECK(io.input_name == "input");
+  CHECK(io.output_name == "points");
+  CHECK(io.input_shape == std::vector<std::int64_t>{-1, 1, 60, 80});
+  CHECK(io.output_shape == std::vector<std::int64_t>{-1, 2});
+  CHECK(inferred.graph().output(0).type().tensor_type().shape().dim(0).dim_param() == "N");
+
+  const ModelCard card = read_model_card(r.card_path);
+  CHECK(card.arch == "SimpleModel");
+  CHECK(card.name == "SimpleModel-nose_tip");
+  CHECK(card.schema == "nose_tip");
+  CHECK(card.num_points == 1);
+  CHECK(card.input.width == 80);
+  CHECK(card.input.height == 60);
+  CHECK(card.input.mean == 0.5);
+  CHECK(card.input.std == 0.5);
+  CHECK(card.crop.source == "whole-image");
+  CHECK(card.crop.aspect == Approx(80.0 / 60.0));
+  CHECK(card.output.kind == "coords");
+  CHECK(card.training.at("epochs").as_int() == 3);
+  CHECK(card.training.at("device").as_string() == "cpu");
+  CHECK(card.training.at("torch_version").as_string() == "1.13.1");
+  CHECK(card.training.at("val_loss").as_number() == Approx(0.015));
+  CHECK(card.training.at("config").at("model").as_string() == "SimpleModel");
+  CHECK(card.training.at("data").as_string().find("IMM") != std::string::npos);
+  CHECK(card.metrics.at("mse").as_number() == Approx(0.0031));
+  CHECK(card.onnx.opset == 17);
+  const auto bytes = read_file_bytes(r.onnx_path);
+  CHECK(card.onnx.sha256 == sha256_hex(bytes.data(), bytes.size()));
+  CHECK_NOTHROW(check_card_matches_shapes(card, io.input_shape, io.output_shape, r.onnx_path));
+  CHECK_NOTHROW(verify_export(dir + "/out"));
+}
+
+TEST_CASE("the exported graph computes what the network computes", "[onnx]") {
+  const std::string dir = temp_dir("reference");
+  const SafeTensorsFile st = simple_model_checkpoint(5);
+  const ExportResult r = export_checkpoint(write_checkpoint(st, dir, "m.safetensors"), dir + "/out");
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> input(2 * 60 * 80);
+  for (auto& v : input) v = u(rng);
+  const auto ref0 = reference_forward(st, std::vector<float>(input.begin(), input.begin() + 4800), 60, 80);
+  const auto ref1 = reference_forward(st, std::vector<float>(input.begin() + 4800, input.end()), 60, 80);
+  REQUIRE(ref0.size() == 2);
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(r.onnx_path);
+  const int dims[4] = {2, 1, 60, 80};
+  cv::Mat blob(4, dims, CV_32F, input.data());
+  net.setInput(blob, "input");
+  cv::Mat out = net.forward();
+  REQUIRE(out.total() == 4);
+  const float* o = out.ptr<float>();
+  CHECK(std::abs(o[0] - ref0[0]) <= 1e-4f);
+  CHECK(std::abs(o[1] - ref0[1]) <= 1e-4f);
+  CHECK(std::abs(o[2] - ref1[0]) <= 1e-4f);
+  CHECK(std::abs(o[3] - ref1[1]) <= 1e-4f);
+#else
+  WARN("built without OpenCV DNN: only the reference forward pass ran");
+#endif
+}
+
+TEST_CASE("export names the checkpoint and the problem on bad input", "[onnx]") {
+  const std::string dir = temp_dir("errors");
+  auto export_of = [&](const SafeTensorsFile& st, const std::string& file) {
+    return export_checkpoint(write_checkpoint(st, dir, file), dir + "/out_" + file);
+  };
+
+  SafeTensorsFile st = simple_model_checkpoint();
+  st.metadata["arch"] = "ResNet99";
+  CHECK_THROWS_WITH(export_of(st, "unknown_arch.safetensors"),
+                    Catch::Contains("unknown_arch.safetensors") && Catch::Contains("cannot export architecture 'ResNet99'") &&
+                        Catch::Contains("Baseline_7x7"));
+  CHECK_FALSE(fs::exists(dir + "/out_unknown_arch.safetensors"));  // nothing written
+
+  st = simple_model_checkpoint();
+  st.tensors.erase(st.tensors.begin() + 3);  // conv2.bias
+  CHECK_THROWS_WITH(export_of(st, "missing.safetensors"),
+                    Catch::Contains("missing.safetensors") && Catch::Contains("lacks tensor 'conv2.bias'"));
+
+  st = simple_model_checkpoint();
+  for (auto& t : st.tensors)
+    if (t.name == "fc.weight") {
+      t.shape = {128, 2000};
+      t.bytes.resize(128 * 2000 * 4);
+    }
+  CHECK_THROWS_WITH(export_of(st, "misshaped.safetensors"),
+                    Catch::Contains("misshaped.safetensors") && Catch::Contains("'fc.weight' has shape [128, 2000]") &&
+                        Catch::Contains("[128, 2240]"));
+
+  st = simple_model_checkpoint();
+  st.metadata["input_w"] = "96";  // the conv stack then needs fc.weight [128, 32*7*12]
+  CHECK_THROWS_WITH(export_of(st, "wrong_input.safetensors"), Catch::Contains("'fc.weight'"));
+
+  st = simple_model_checkpoint();
+  std::mt19937 rng(3);
+  st.tensors.push_back(random_tensor("conv4.weight", {64, 32, 3, 3}, rng, 0.1f));
+  CHECK_THROWS_WITH(export_of(st, "extra.safetensors"), Catch::Contains("'conv4.weight' is not part of SimpleModel"));
+
+  st = simple_model_checkpoint();
+  st.metadata["format"] = "facekeys-pack";
+  CHECK_THROWS_WITH(export_of(st, "pack.safetensors"),
+                    Catch::Contains("pack.safetensors") && Catch::Contains("not a facekeys checkpoint"));
+
+  st = simple_model_checkpoint();
+  st.metadata.erase("num_points");
+  CHECK_THROWS_WITH(export_of(st, "nometa.safetensors"), Catch::Contains("num_points"));
+
+  const std::string garbage = (fs::path(dir) / "garbage.safetensors").string();
+  write_file_atomic(garbage, std::string("this is not a checkpoint"));
+  CHECK_THROWS_WITH(export_checkpoint(garbage, dir + "/out_garbage"), Catch::Contains("garbage.safetensors"));
+
+  ExportOptions opt;
+  opt.opset = 18;
+  CHECK_THROWS_WITH(export_checkpoint(write_checkpoint(simple_model_checkpoint(), dir, "ok.safetensors"), dir + "/o", opt),
+                    Catch::Contains("opset 18"));
+}
+
+TEST_CASE("corrupt or mismatched exports are rejected by verify_export", "[onnx]") {
+  const std::string dir = temp_dir("corrupt");
+  const std::string ck = write_checkpoint(simple_model_checkpoint(), dir, "m.safetensors");
+  const std::string out = dir + "/out";
+  export_checkpoint(ck, out);
+  const std::string onnx_path = out + "/model.onnx", card_path = out + "/model.json";
+  const auto good_onnx = read_file_bytes(onnx_path);
+  const std::string good_card = read_file_text(card_path);
+
+  SECTION("garbage bytes") {
+    write_file_atomic(onnx_path, std::string("\x08\x07garbage that is not protobuf \xff\xff\xff", 36));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx"));
+  }
+  SECTION("truncated file") {
+    write_file_atomic(onnx_path, good_onnx.data(), good_onnx.size() / 2);
+    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx"));
+  }
+  SECTION("a graph that fails the checker") {
+    onnx::ModelProto m = read_onnx_model(onnx_path);
+    m.mutable_graph()->mutable_initializer()->RemoveLast();  // fc2.bias: a node input nobody produces
+    CHECK_THROWS_WITH(check_onnx_model(m, "broken.onnx"), Catch::Contains("broken.onnx") && Catch::Contains("ONNX"));
+  }
+  SECTION("a declared output shape that inference contradicts") {
+    onnx::ModelProto m = read_onnx_model(onnx_path);
+    m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(4);
+    CHECK_THROWS_WITH(check_onnx_model(m, "shape.onnx"), Catch::Contains("shape.onnx"));
+  }
+  SECTION("a card promising another input size") {
+    Json j = Json::parse(good_card);
+    j["input"]["width"] = 96;
+    write_file_atomic(card_path, j.dump(2));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx") && Catch::Contains("input shape [N, 1, 60, 80]"));
+  }
+  SECTION("a card of another format") {
+    Json j = Json::parse(good_card);
+    j["format"] = "something-else";
+    write_file_atomic(card_path, j.dump(2));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.json") && Catch::Contains("not a facekeys model card"));
+  }
+  SECTION("an ONNX file replaced after export") {
+    const std::string other_dir = dir + "/other";
+    export_checkpoint(write_checkpoint(simple_model_checkpoint(9), dir, "other.safetensors"), other_dir);
+    fs::copy_file(other_dir + "/model.onnx", onnx_path, fs::copy_options::overwrite_existing);
+    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("SHA-256"));
+  }
+}
+
+TEST_CASE("face-box crop policy for 300-W checkpoints", "[onnx]") {
+  SafeTensorsFile st = simple_model_checkpoint();
+  st.metadata["schema"] = "ibug68";
+  st.metadata["num_points"] = "68";
+  ExportOptions opt;
+  ModelCard c = make_model_card(st, "x.safetensors", opt);
+  CHECK(c.crop.source == "face-box");
+  CHECK(c.crop.margin == Approx(1.3));
+  CHECK(c.crop.square);
+  opt.crop_margin = 1.5;
+  st.metadata["crop_center_shift_y"] = "0.1";
+  c = make_model_card(st, "x.safetensors", opt);
+  CHECK(c.crop.margin == Approx(1.5));
+  CHECK(c.crop.center_shift_y == Approx(0.1));
+}
+
+#ifdef FACEKEYS_EXPORT_EXE
+TEST_CASE("facekeys-export command line", "[onnx][cli]") {
+  const std::string dir = temp_dir("cli");
+  const std::string ck = write_checkpoint(simple_model_checkpoint(), dir, "m.safetensors");
+  const std::string exe = FACEKEYS_EXPORT_EXE;
+  CHECK(std::system(("\"" + exe + "\" \"" + ck + "\" -o \"" + dir + "/out\" --name nose > /dev/null").c_str()) == 0);
+  CHECK(read_model_card(dir + "/out/model.json").name == "nose");
+  CHECK(std::system(("\"" + exe + "\" --verify \"" + dir + "/out\" > /dev/null").c_str()) == 0);
+  SafeTensorsFile bad = simple_model_checkpoint();
+  bad.metadata["arch"] = "Mystery";
+  const std::string bad_ck = write_checkpoint(bad, dir, "bad.safetensors");
+  const std::string log = dir + "/err.txt";
+  CHECK(std::system(("\"" + exe + "\" \"" + bad_ck + "\" -o \"" + dir + "/bad\" 2> \"" + log + "\"").c_str()) != 0);
+  const std::string err = read_file_text(log);
+  CHECK_THAT(err, Catch::Contains("bad.safetensors") && Catch::Contains("'Mystery'"));
+}
+#endif
