@@ -1,6 +1,7 @@
 #include "trainer.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "dataset.hpp"
 #include "device.hpp"
 #include "facekeys/file_io.hpp"
+#include "facekeys/heatmap.hpp"
 #include "facekeys/json.hpp"
 #include "progress.hpp"
 
@@ -45,11 +47,15 @@ Json config_json(const TrainConfig& c) {
   a["brightness"] = c.augment.brightness;
   a["contrast"] = c.augment.contrast;
   j["augment"] = a;
+  j["loss"] = c.loss.coord_loss;
+  j["sigma"] = c.loss.sigma;
+  j["init"] = c.init;
+  j["input_size"] = c.input_size;
   return j;
 }
 
-// Mean MSE over a split, no augmentation, in eval mode.
-double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch) {
+// Mean training loss over a split, no augmentation, in eval mode.
+double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch, const LossConfig& loss) {
   torch::NoGradGuard no_grad;
   model.eval();
   double sum = 0;
@@ -57,17 +63,34 @@ double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch) {
     const int64_t n = std::min<int64_t>(batch, split.size() - i);
     auto x = normalize_input(to_unit_float(split.images.narrow(0, i, n)));
     auto y = split.points.narrow(0, i, n);
-    auto pred = model.forward(x).view(y.sizes());
-    sum += torch::mse_loss(pred, y, torch::Reduction::Sum).item<double>();
+    sum += keypoint_loss(model.forward(x), y, loss).item<double>() * static_cast<double>(n);
   }
   model.train();
-  return sum / static_cast<double>(split.points.numel());
+  return sum / static_cast<double>(split.size());
 }
 
 void check_finite(double loss, int epoch, const std::string& where) {
   if (!std::isfinite(loss))
     throw std::runtime_error("epoch " + std::to_string(epoch) + ": " + where +
                              " loss is not finite (diverged: try a lower --lr); the last good checkpoint is kept");
+}
+
+// A coordinate regressor starts by predicting the mean training shape: the
+// output layer's bias is set to it and its weights shrunk. With PyTorch's
+// default init the first outputs are far from [0, 1]; the large early
+// gradients then silence many ReLUs and training sits on the mean-face
+// plateau for tens of epochs. Same architecture, better starting point.
+void start_at_mean_shape(KeypointNet& model, const torch::Tensor& points) {
+  torch::NoGradGuard no_grad;
+  const int64_t outputs = points.size(1) * 2;
+  torch::Tensor weight, bias;
+  for (auto& p : model.named_parameters()) {  // the last layer with 2K outputs
+    if (p.value().dim() == 1 && p.value().size(0) == outputs) bias = p.value();
+    if (p.value().dim() == 2 && p.value().size(0) == outputs) weight = p.value();
+  }
+  if (!weight.defined() || !bias.defined()) return;
+  bias.copy_(points.mean(0).reshape({outputs}).to(bias.device()));
+  weight.mul_(0.1);
 }
 
 }  // namespace
@@ -79,7 +102,51 @@ Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, co
   return apply_augment(batch, params, split.flip_permutation);
 }
 
-torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16) {
+torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64_t width, double sigma) {
+  if (points.dim() != 3 || points.size(2) != 2) throw std::invalid_argument("heatmap_targets: points must be [B, K, 2]");
+  if (height < 1 || width < 1 || !(sigma > 0)) throw std::invalid_argument("heatmap_targets: bad map size or sigma");
+  const auto opts = points.options().dtype(torch::kFloat32);
+  auto p = points.to(torch::kFloat32);
+  auto px = p.select(2, 0) * static_cast<double>(width) - 0.5;  // [B, K]
+  auto py = p.select(2, 1) * static_cast<double>(height) - 0.5;
+  auto finite = torch::isfinite(px) & torch::isfinite(py);
+  px = torch::where(finite, px, torch::zeros_like(px));
+  py = torch::where(finite, py, torch::zeros_like(py));
+  const double inv_two_s2 = 1.0 / (2.0 * sigma * sigma);
+  // Separable: exp(-dx^2/2s^2) exp(-dy^2/2s^2), like the core.
+  auto gx = torch::exp(-(torch::arange(width, opts).view({1, 1, width}) - px.unsqueeze(2)).pow(2) * inv_two_s2);
+  auto gy = torch::exp(-(torch::arange(height, opts).view({1, 1, height}) - py.unsqueeze(2)).pow(2) * inv_two_s2);
+  auto mass = gx.to(torch::kFloat64).sum(2) * gy.to(torch::kFloat64).sum(2);  // [B, K], in double like the core
+  const double full_mass = 2.0 * M_PI * sigma * sigma;
+  auto valid = finite & (mass >= static_cast<double>(kHeatmapMinVisibleMass) * full_mass);
+  auto scale = torch::where(valid, mass.reciprocal(), torch::zeros_like(mass)).to(torch::kFloat32);
+  return (gy * scale.unsqueeze(2)).unsqueeze(3) * gx.unsqueeze(2);
+}
+
+torch::Tensor heatmap_kl_loss(const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (logits.sizes() != targets.sizes())
+    throw std::invalid_argument("heatmap_kl_loss: logits " + c10::str(logits.sizes()) + " vs targets " +
+                                c10::str(targets.sizes()));
+  auto logp = torch::log_softmax(logits.to(torch::kFloat32).flatten(2), 2);
+  auto t = targets.flatten(2);
+  // sum t (log t - log p); xlogy gives 0 log 0 = 0.
+  return (torch::xlogy(t, t) - t * logp).sum(2).mean();
+}
+
+torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& points, const LossConfig& loss) {
+  if (pred.dim() == 4) {
+    auto targets = heatmap_targets(points, pred.size(2), pred.size(3), loss.sigma);
+    return heatmap_kl_loss(pred, targets);
+  }
+  auto p = pred.to(torch::kFloat32).view(points.sizes());
+  if (loss.coord_loss == "mse") return torch::mse_loss(p, points);
+  if (loss.coord_loss == "l1") return torch::l1_loss(p, points);
+  if (loss.coord_loss == "smoothl1") return torch::smooth_l1_loss(p, points, at::Reduction::Mean, 0.01);
+  throw std::invalid_argument("unknown loss '" + loss.coord_loss + "' (expected mse, l1 or smoothl1)");
+}
+
+torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
+                            const LossConfig& loss_cfg) {
   const auto device = batch.images.device();
   torch::Tensor pred;
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
@@ -98,7 +165,7 @@ torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& ba
   if (bf16 && device.is_cuda()) throw std::runtime_error("--bf16 needs LibTorch 2.x (this build has " TORCH_VERSION ")");
   pred = model.forward(normalize_input(batch.images));
 #endif
-  auto loss = torch::mse_loss(pred.to(torch::kFloat32).view(batch.points.sizes()), batch.points);
+  auto loss = keypoint_loss(pred.to(torch::kFloat32), batch.points, loss_cfg);
   optimizer.zero_grad();
   loss.backward();
   optimizer.step();
@@ -117,6 +184,7 @@ double scheduled_lr(const TrainConfig& cfg, int epoch) {
 TrainResult train(const TrainConfig& cfg) {
   if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
   scheduled_lr(cfg, 0);  // validates the schedule name before any work
+  keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // and the loss name
   const torch::Device device = pick_device(cfg.device);
   torch::manual_seed(cfg.seed);
   if (device.is_cuda()) torch::cuda::manual_seed_all(cfg.seed);
@@ -134,10 +202,20 @@ TrainResult train(const TrainConfig& cfg) {
     model = resumed.model;
     start_epoch = resumed.epoch;
   } else {
+    if (cfg.input_size > 0) spec.input_w = spec.input_h = cfg.input_size;
     model = make_model(spec);
+    if (!cfg.init.empty()) {
+      std::vector<std::string> notes;
+      const int loaded = load_matching_weights(*model, cfg.init, &notes);
+      if (!cfg.quiet) {
+        for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
+        std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);
+      }
+    }
   }
   const DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
   const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
+  if (cfg.resume.empty() && spec.output == "coords") start_at_mean_shape(*model, train_split.points);
   model->to(device);
   model->train();
 
@@ -194,7 +272,7 @@ TrainResult train(const TrainConfig& cfg) {
       const int64_t b = std::min<int64_t>(cfg.batch, n - step * cfg.batch);
       auto idx = order.narrow(0, step * cfg.batch, b);
       Batch batch = make_training_batch(train_split, idx, spec, cfg.augment);
-      auto loss = training_step(*model, optimizer, batch, cfg.bf16);
+      auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss);
       loss_sum += loss * b;
       images_seen += b;
 
@@ -209,7 +287,7 @@ TrainResult train(const TrainConfig& cfg) {
     }
     const double train_loss = loss_sum.item<double>() / static_cast<double>(n);
     check_finite(train_loss, epoch + 1, "training");
-    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64));
+    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
     check_finite(val_loss, epoch + 1, "validation");
     const double epoch_s = seconds_since(epoch_start);
     const double ips = n / std::max(epoch_s, 1e-9);
