@@ -13,6 +13,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libopencv-dev opencv-data libonnx-dev libcli11-dev catch2
   # web: Emscripten (with its own clang/LLVM) and Node to run wasm tests
   emscripten nodejs npm
+  # (npm packages, i.e. onnxruntime-node for the export parity test, come from package-lock.json:
+  #  scripts/test.sh runs `ONNXRUNTIME_NODE_INSTALL=skip npm ci`)
 )
 
 missing=()

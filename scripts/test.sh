@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the README's test command, and what CI runs.
-#   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch) via ctest
+#   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export) via ctest
 #   wasm:   the shared core's tests compiled with em++ and run under Node
 # Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# Node packages from package-lock.json: onnxruntime-node for the ONNX Runtime parity test
+# of exported models. Before configuring: ctest adds that test only when they are there.
+# ONNXRUNTIME_NODE_INSTALL=skip: its postinstall would try to download GPU providers.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 
 export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs its node modules from here
 JOBS=${JOBS:-$(nproc)}

@@ -1,0 +1,127 @@
+// Export parity: for every model family, the exported ONNX graph computes what
+// LibTorch computes (max abs diff <= 1e-4) in OpenCV DNN, and leaves the case
+// in FACEKEYS_PARITY_DIR/<arch>/ (checkpoint, parity.safetensors with "input"
+// and "expected", export/model.{onnx,json}) for tests/onnx/ort_parity.mjs,
+// which repeats the comparison in ONNX Runtime.
+//
+// Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
+// (tests/CMakeLists.txt) rather than through test discovery, so the Node test
+// can require its output. Run by hand: native_tests "[parity]".
+//
+// The exporter is the separate facekeys-export executable: libonnx never
+// enters this LibTorch process.
+//
+// LibTorch first: its glog CHECK macro must not replace Catch's.
+#include "checkpoint.hpp"
+#include "models.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "facekeys/model_card.hpp"
+#include "facekeys/safetensors.hpp"
+
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+#include <opencv2/dnn.hpp>
+#endif
+
+#include <catch2/catch.hpp>
+
+#ifdef FACEKEYS_EXPORT_EXE
+
+using namespace facekeys;
+namespace fs = std::filesystem;
+
+namespace {
+
+TensorRecord record(const std::string& name, const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kFloat32).contiguous();
+  TensorRecord r;
+  r.name = name;
+  r.shape.assign(c.sizes().begin(), c.sizes().end());
+  r.bytes.resize(c.numel() * sizeof(float));
+  std::memcpy(r.bytes.data(), c.data_ptr<float>(), r.bytes.size());
+  return r;
+}
+
+// Fresh weights plus non-trivial BatchNorm statistics and affine terms, so the
+// export of inference-mode BatchNorm is really exercised.
+void randomise_statistics(KeypointNet& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& b : model.named_buffers()) {
+    const std::string& n = b.key();
+    if (n.size() >= 12 && n.compare(n.size() - 12, 12, "running_mean") == 0) b.value().uniform_(-0.2, 0.2);
+    if (n.size() >= 11 && n.compare(n.size() - 11, 11, "running_var") == 0) b.value().uniform_(0.5, 1.5);
+  }
+  for (auto& p : model.named_parameters())
+    if (p.value().dim() == 1) p.value().add_(torch::empty_like(p.value()).uniform_(-0.1, 0.1));
+}
+
+}  // namespace
+
+TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "[.parity]") {
+  const fs::path root = FACEKEYS_PARITY_DIR;
+  fs::remove_all(root);
+  fs::create_directories(root);
+  torch::NoGradGuard no_grad;
+  int index = 0;
+  for (const auto& spec : model_zoo()) {
+    INFO("arch " << spec.arch);
+    torch::manual_seed(1000 + index++);
+    auto model = make_model(spec);
+    randomise_statistics(*model);
+    model->eval();
+    const torch::Tensor input = torch::rand({2, spec.channels, spec.input_h, spec.input_w}) * 2 - 1;
+    torch::Tensor expected = model->forward(input).contiguous();
+    // Deep random nets (ResNet34) can reach outputs near 100; trained ones give
+    // normalised coordinates near [0, 1]. Scale the last layer so outputs are
+    // O(1) and the absolute tolerance means the same for every family.
+    const double peak = expected.abs().max().item<double>();
+    if (peak > 2.0) {
+      for (auto& p : model->named_parameters())
+        if (p.key().rfind("fc2.", 0) == 0 || p.key().rfind("head.", 0) == 0) p.value().div_(peak);
+      expected = model->forward(input).contiguous();
+    }
+
+    const fs::path dir = root / spec.arch;
+    fs::create_directories(dir);
+    const std::string ck = (dir / "model.safetensors").string();
+    save_checkpoint(ck, spec, *model, nullptr, 1, {{"device", "cpu"}, {"torch_version", TORCH_VERSION}});
+    SafeTensorsFile parity;
+    parity.metadata["arch"] = spec.arch;
+    parity.tensors.push_back(record("input", input));
+    parity.tensors.push_back(record("expected", expected));
+    write_safetensors((dir / "parity.safetensors").string(), parity);
+
+    const std::string out = (dir / "export").string();
+    const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out + "\" > \"" +
+                            (dir / "export.log").string() + "\" 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+
+    const ModelCard card = read_model_card(out + "/model.json");
+    CHECK(card.arch == spec.arch);
+    std::vector<std::int64_t> want = card_output_shape(card);
+    want[0] = expected.size(0);
+    CHECK(std::vector<std::int64_t>(expected.sizes().begin(), expected.sizes().end()) == want);
+
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(out + "/" + card.onnx.file);
+    std::vector<int> dims(input.sizes().begin(), input.sizes().end());
+    cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, input.data_ptr<float>());
+    net.setInput(blob, card.onnx.input_name);
+    cv::Mat got = net.forward(card.onnx.output_name);
+    REQUIRE(got.total() == static_cast<std::size_t>(expected.numel()));
+    const torch::Tensor got_t = torch::from_blob(got.ptr<float>(), expected.sizes(), torch::kFloat32);
+    const double diff = (got_t - expected).abs().max().item<double>();
+    const double scale = expected.abs().max().item<double>();
+    INFO("OpenCV DNN max abs diff " << diff << " (outputs up to " << scale << ")");
+    CHECK(diff <= 1e-4);
+#else
+    WARN("built without OpenCV DNN: " << spec.arch << " exported, not run (ONNX Runtime parity still checks it)");
+#endif
+  }
+}
+
+#endif  // FACEKEYS_EXPORT_EXE

@@ -1,0 +1,72 @@
+// ONNX Runtime parity of exported models (run by ctest as export_parity_onnxruntime):
+//   node tests/onnx/ort_parity.mjs build/native/tests/export_parity
+// Each <dir>/<arch>/ holds parity.safetensors ("input", "expected": LibTorch's
+// output) and export/model.{onnx,json}, written by native_tests "[parity]".
+// Fails unless every case's max abs diff is <= 1e-4. Needs
+// `ONNXRUNTIME_NODE_INSTALL=skip npm ci` at the repository root.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ort from 'onnxruntime-node';
+
+const TOLERANCE = 1e-4;
+
+function readSafetensors(file) {
+  const buf = fs.readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  const tensors = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (t.dtype !== 'F32') throw new Error(`${file}: tensor ${name} is ${t.dtype}, expected F32`);
+    const [begin, end] = t.data_offsets;
+    const bytes = buf.subarray(8 + n + begin, 8 + n + end);
+    const data = new Float32Array(bytes.length / 4);
+    new Uint8Array(data.buffer).set(bytes);
+    tensors[name] = { shape: t.shape, data };
+  }
+  return tensors;
+}
+
+const root = process.argv[2];
+if (!root) {
+  console.error('usage: node ort_parity.mjs PARITY_DIR');
+  process.exit(2);
+}
+const cases = fs.existsSync(root)
+  ? fs.readdirSync(root).filter((d) => fs.existsSync(path.join(root, d, 'parity.safetensors'))).sort()
+  : [];
+if (cases.length === 0) {
+  console.error(`${root}: no parity cases (run native_tests "[parity]" first)`);
+  process.exit(1);
+}
+
+let failures = 0;
+for (const arch of cases) {
+  const dir = path.join(root, arch);
+  try {
+    const { input, expected } = readSafetensors(path.join(dir, 'parity.safetensors'));
+    const card = JSON.parse(fs.readFileSync(path.join(dir, 'export', 'model.json'), 'utf8'));
+    if (card.format !== 'facekeys-model-card') throw new Error('model.json is not a facekeys model card');
+    const session = await ort.InferenceSession.create(path.join(dir, 'export', card.onnx.file));
+    const feeds = { [card.onnx.input_name]: new ort.Tensor('float32', input.data, input.shape) };
+    const out = (await session.run(feeds))[card.onnx.output_name];
+    if (JSON.stringify(Array.from(out.dims)) !== JSON.stringify(expected.shape))
+      throw new Error(`output shape [${out.dims}] != LibTorch's [${expected.shape}]`);
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < expected.data.length; ++i) {
+      diff = Math.max(diff, Math.abs(out.data[i] - expected.data[i]));
+      scale = Math.max(scale, Math.abs(expected.data[i]));
+    }
+    const ok = diff <= TOLERANCE;
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${arch}: ONNX Runtime vs LibTorch max abs diff ${diff.toExponential(2)} ` +
+                `(outputs up to ${scale.toFixed(3)}, output [${out.dims}])`);
+    await session.release?.();
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${arch}: ${e.message}`);
+  }
+}
+console.log(`${cases.length - failures}/${cases.length} models match LibTorch within ${TOLERANCE}`);
+process.exit(failures ? 1 : 0);
