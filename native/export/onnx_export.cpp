@@ -526,6 +526,13 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
     c.output.height = s.input_h / 2;
     c.output.decode = "softmax per map, then decode_argmax_refined (heatmap.hpp)";
     c.output.sigma = meta_number("heatmap_sigma", 0.0);
+    if (!meta_or("heatmap_sigma") && meta_or("config")) {  // else the training config's "sigma"
+      try {
+        const Json cfg = Json::parse(*meta_or("config"));
+        if (const Json* sg = cfg.find("sigma"); sg && sg->is_number()) c.output.sigma = sg->as_number();
+      } catch (const std::exception&) {
+      }
+    }
   }
 
   // Training provenance, from the checkpoint metadata the trainer writes.

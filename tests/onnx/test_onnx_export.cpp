@@ -343,6 +343,28 @@ TEST_CASE("face-box crop policy for 300-W checkpoints", "[onnx]") {
   CHECK(c.crop.center_shift_y == Approx(0.1));
 }
 
+TEST_CASE("heatmap model cards record the map size and the training sigma", "[onnx]") {
+  SafeTensorsFile st = simple_model_checkpoint();  // make_model_card reads metadata only
+  st.metadata["arch"] = "HeatmapUNet";
+  st.metadata["schema"] = "ibug68";
+  st.metadata["num_points"] = "68";
+  st.metadata["input_w"] = st.metadata["input_h"] = "128";
+  st.metadata["output"] = "heatmaps";
+  st.metadata["config"] = "{\"model\":\"HeatmapUNet\",\"sigma\":1.5}";
+  ModelCard c = make_model_card(st, "u.safetensors", {});
+  CHECK(c.output.kind == "heatmaps");
+  CHECK(c.output.width == 64);
+  CHECK(c.output.height == 64);
+  CHECK(c.output.sigma == Approx(1.5));
+  CHECK(c.onnx.output_name == "heatmaps");
+  CHECK(card_output_shape(c) == std::vector<std::int64_t>{-1, 68, 64, 64});
+  st.metadata["heatmap_sigma"] = "2";
+  CHECK(make_model_card(st, "u.safetensors", {}).output.sigma == Approx(2.0));
+  // The tensors are SimpleModel's: the graph builder refuses them.
+  CHECK_THROWS_WITH(build_onnx_model(st, "u.safetensors"),
+                    Catch::Contains("u.safetensors") && Catch::Contains("lacks tensor 'inc.body.0.weight'"));
+}
+
 #ifdef FACEKEYS_EXPORT_EXE
 TEST_CASE("facekeys-export command line", "[onnx][cli]") {
   const std::string dir = temp_dir("cli");
