@@ -11,11 +11,16 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   # native: LibTorch (CPU), fast BLAS for it, OpenCV, ONNX, CLI, tests
   libtorch-dev libopenblas0-pthread libopencv-dev opencv-data libonnx-dev libcli11-dev catch2
-  # web: Emscripten (with its own clang/LLVM) and Node to run wasm tests
-  emscripten nodejs npm
+  # web: Emscripten (with its own clang/LLVM)
+  emscripten
   # (npm packages, i.e. onnxruntime-node for the export parity test, come from package-lock.json:
   #  scripts/test.sh runs `ONNXRUNTIME_NODE_INSTALL=skip npm ci`)
 )
+
+# Node and npm: Debian's packages only where none is installed (a machine may
+# already carry a Node.js build that bundles npm, which Debian's npm conflicts with).
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
