@@ -1,0 +1,69 @@
+// Running an exported keypoint model on a photo, minus the network itself:
+// which part of the image the model sees (from the model card), the input
+// tensor, and how its output maps back to original-image pixels.
+//
+// One implementation for every consumer: `facekeys predict` and `facekeys
+// eval MODEL_DIR` (OpenCV DNN) and the browser module (ONNX Runtime Web) all
+// call these functions, so a point means the same thing everywhere.
+//
+//   crop box   keypoint_crop_box(card, W, H, face)   "whole-image" cards: the whole
+//              image {-0.5, -0.5, W, H}; "face-box" cards: crop_box_from_box(face,
+//              card_crop_policy(card)) (crop.hpp), as the training packs were made
+//   input      keypoint_model_input(image, card, crop) -> [1, 1, h, w] floats:
+//              gray (BT.601), crop resized to the card's input size (area-shrink
+//              first, like `facekeys pack`), (pixel/255 - mean) / std
+//   output     keypoint_output_to_normalized(card, out, n): coords models pass
+//              through; heatmap models: spatial softmax per map,
+//              decode_argmax_refined, u = (x_hm + 0.5) / w_hm
+//              keypoint_output_to_image(...): then crop_normalized_to_image
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "facekeys/crop.hpp"
+#include "facekeys/geometry.hpp"
+#include "facekeys/image.hpp"
+#include "facekeys/model_card.hpp"
+
+namespace facekeys {
+
+// The card's face-box crop policy (margin, square, center_shift_y).
+CropPolicy card_crop_policy(const ModelCard& card);
+
+// True for cards whose model sees the whole image ("whole-image" crop source).
+bool card_is_whole_image(const ModelCard& card);
+
+// The crop box in original-image pixels. face_box is ignored (may be null) for
+// whole-image cards and required for face-box cards. Throws
+// std::invalid_argument on a non-positive image size, a missing or degenerate
+// face box, or an unknown crop source.
+Box keypoint_crop_box(const ModelCard& card, int image_width, int image_height, const Box* face_box);
+
+// The gray crop at the card's input size (input.width x input.height).
+// `image` is gray, RGB or RGBA (converted with to_gray). The whole-image box is
+// a plain resize() (as `facekeys pack imm`); other boxes first shrink the whole
+// image with resize() when the crop is larger than the input, then
+// crop_image() with a zero border outside the image (as `facekeys pack ibug`).
+ImageU8 keypoint_crop_pixels(ViewU8 image, const ModelCard& card, const Box& crop_box);
+
+// The model input tensor, [1, 1, h, w] row-major: (pixel/255 - mean) / std of
+// a gray crop of exactly the card's input size (throws otherwise).
+std::vector<float> keypoint_input_from_crop(ViewU8 gray_crop, const ModelCard& card);
+
+// keypoint_input_from_crop(keypoint_crop_pixels(image, card, crop_box), card).
+std::vector<float> keypoint_model_input(ViewU8 image, const ModelCard& card, const Box& crop_box);
+
+// Number of floats one image's output holds: 2K (coords) or K*h*w (heatmaps).
+std::size_t keypoint_output_size(const ModelCard& card);
+
+// One image's raw model output -> 2K interleaved normalised (u, v) of the
+// model input frame. Throws std::invalid_argument when n != keypoint_output_size.
+// A heatmap with no finite value decodes to NaN.
+std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const float* output, std::size_t n);
+
+// ... -> K points in original-image pixels (through crop_normalized_to_image).
+std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
+                                              const Box& crop_box);
+
+}  // namespace facekeys

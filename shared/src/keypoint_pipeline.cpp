@@ -1,0 +1,147 @@
+#include "facekeys/keypoint_pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "facekeys/heatmap.hpp"
+
+namespace facekeys {
+
+CropPolicy card_crop_policy(const ModelCard& card) {
+  CropPolicy p;
+  p.margin = static_cast<float>(card.crop.margin);
+  p.square = card.crop.square;
+  p.center_shift_y = static_cast<float>(card.crop.center_shift_y);
+  return p;
+}
+
+bool card_is_whole_image(const ModelCard& card) { return card.crop.source == "whole-image"; }
+
+Box keypoint_crop_box(const ModelCard& card, int image_width, int image_height, const Box* face_box) {
+  if (image_width <= 0 || image_height <= 0)
+    throw std::invalid_argument("keypoint_crop_box: image size must be positive, got " + std::to_string(image_width) +
+                                "x" + std::to_string(image_height));
+  if (card_is_whole_image(card))
+    return Box{-0.5f, -0.5f, static_cast<float>(image_width), static_cast<float>(image_height)};
+  if (card.crop.source != "face-box")
+    throw std::invalid_argument("keypoint_crop_box: unknown crop source '" + card.crop.source + "'");
+  if (face_box == nullptr) throw std::invalid_argument("keypoint_crop_box: a face-box model needs a face box");
+  return crop_box_from_box(*face_box, card_crop_policy(card));
+}
+
+namespace {
+
+// Gray view of `image` without a copy when it is gray already.
+struct GrayRef {
+  ImageU8 owned;
+  ViewU8 view;
+};
+GrayRef gray_of(ViewU8 image) {
+  GrayRef g;
+  if (image.channels() == 1) {
+    g.view = image;
+  } else {
+    g.owned = to_gray(image);
+    g.view = g.owned.view();
+  }
+  return g;
+}
+
+}  // namespace
+
+ImageU8 keypoint_crop_pixels(ViewU8 image, const ModelCard& card, const Box& crop_box) {
+  if (image.empty()) throw std::invalid_argument("keypoint_crop_pixels: empty image");
+  const int W = image.width(), H = image.height();
+  const int S_w = card.input.width, S_h = card.input.height;
+  if (S_w <= 0 || S_h <= 0) throw std::invalid_argument("keypoint_crop_pixels: card input size must be positive");
+  const GrayRef g = gray_of(image);
+  const Box whole{-0.5f, -0.5f, static_cast<float>(W), static_cast<float>(H)};
+  if (crop_box.x == whole.x && crop_box.y == whole.y && crop_box.w == whole.w && crop_box.h == whole.h)
+    return resize(g.view, S_w, S_h);
+  if (!(crop_box.w > 0.f && crop_box.h > 0.f) || !std::isfinite(crop_box.x) || !std::isfinite(crop_box.y))
+    throw std::invalid_argument("keypoint_crop_pixels: degenerate crop box");
+  // As `facekeys pack ibug`: shrink the whole image (area averaging) so the crop
+  // is sampled at about 1:1; bilinear sampling alone would alias.
+  const double shrink = std::min(1.0, std::min(static_cast<double>(S_w) / crop_box.w,
+                                               static_cast<double>(S_h) / crop_box.h));
+  if (shrink < 1.0) {
+    const int sw = std::max(1, static_cast<int>(std::lround(W * shrink)));
+    const int sh = std::max(1, static_cast<int>(std::lround(H * shrink)));
+    const ImageU8 small = resize(g.view, sw, sh);
+    const float sx = static_cast<float>(sw) / W, sy = static_cast<float>(sh) / H;
+    const Box b{sx * (crop_box.x + 0.5f) - 0.5f, sy * (crop_box.y + 0.5f) - 0.5f, sx * crop_box.w, sy * crop_box.h};
+    return crop_image(small.view(), b, S_w, S_h);
+  }
+  return crop_image(g.view, crop_box, S_w, S_h);
+}
+
+std::vector<float> keypoint_input_from_crop(ViewU8 gray_crop, const ModelCard& card) {
+  if (gray_crop.empty() || gray_crop.channels() != 1 || gray_crop.width() != card.input.width ||
+      gray_crop.height() != card.input.height)
+    throw std::invalid_argument("keypoint_input_from_crop: need a 1-channel " + std::to_string(card.input.width) + "x" +
+                                std::to_string(card.input.height) + " crop");
+  ImageF32 in = to_model_input(gray_crop, static_cast<float>(card.input.mean), static_cast<float>(card.input.std));
+  return in.release();
+}
+
+std::vector<float> keypoint_model_input(ViewU8 image, const ModelCard& card, const Box& crop_box) {
+  const ImageU8 crop = keypoint_crop_pixels(image, card, crop_box);
+  return keypoint_input_from_crop(crop.view(), card);
+}
+
+std::size_t keypoint_output_size(const ModelCard& card) {
+  const std::size_t K = static_cast<std::size_t>(card.num_points);
+  if (card.output.kind == "heatmaps")
+    return K * static_cast<std::size_t>(card.output.width) * static_cast<std::size_t>(card.output.height);
+  return 2 * K;
+}
+
+std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const float* output, std::size_t n) {
+  const std::size_t want = keypoint_output_size(card);
+  if (n != want || output == nullptr)
+    throw std::invalid_argument("keypoint_output_to_normalized: model output has " + std::to_string(n) +
+                                " values, the card (" + card.name + ") promises " + std::to_string(want));
+  const std::size_t K = static_cast<std::size_t>(card.num_points);
+  if (card.output.kind != "heatmaps") return std::vector<float>(output, output + n);
+  const int w = card.output.width, h = card.output.height;
+  const std::size_t cells = static_cast<std::size_t>(w) * h;
+  // Spatial softmax per map, as the trainer's evaluation does, then the core's decoder.
+  std::vector<float> prob(n);
+  for (std::size_t k = 0; k < K; ++k) {
+    const float* m = output + k * cells;
+    float* p = prob.data() + k * cells;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (std::size_t i = 0; i < cells; ++i)
+      if (std::isfinite(m[i])) mx = std::max(mx, m[i]);
+    if (!std::isfinite(mx)) {
+      std::fill(p, p + cells, std::numeric_limits<float>::quiet_NaN());
+      continue;
+    }
+    double sum = 0;
+    for (std::size_t i = 0; i < cells; ++i) {
+      p[i] = std::isfinite(m[i]) ? std::exp(m[i] - mx) : 0.f;
+      sum += p[i];
+    }
+    for (std::size_t i = 0; i < cells; ++i) p[i] = static_cast<float>(p[i] / sum);
+  }
+  const DecodedPoints d = decode_argmax_refined(prob.data(), K, h, w);
+  std::vector<float> uv(2 * K);
+  for (std::size_t k = 0; k < K; ++k) {
+    uv[2 * k] = (d.points[2 * k] + 0.5f) / static_cast<float>(w);
+    uv[2 * k + 1] = (d.points[2 * k + 1] + 0.5f) / static_cast<float>(h);
+  }
+  return uv;
+}
+
+std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
+                                              const Box& crop_box) {
+  const std::vector<float> uv = keypoint_output_to_normalized(card, output, n);
+  std::vector<Point2f> pts(uv.size() / 2);
+  for (std::size_t k = 0; k < pts.size(); ++k) pts[k] = Point2f{uv[2 * k], uv[2 * k + 1]};
+  return crop_normalized_to_image(pts, crop_box);
+}
+
+}  // namespace facekeys

@@ -1,0 +1,181 @@
+// Model-card-driven crops, inputs and output decoding (facekeys/keypoint_pipeline.hpp).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "facekeys/heatmap.hpp"
+#include "facekeys/keypoint_pipeline.hpp"
+
+using namespace facekeys;
+
+namespace {
+
+ModelCard imm_card() {
+  ModelCard c;
+  c.name = "t-imm";
+  c.arch = "Baseline_7x7";
+  c.schema = "imm58";
+  c.num_points = 58;
+  c.input.width = 240;
+  c.input.height = 180;
+  c.crop.source = "whole-image";
+  c.crop.aspect = 240.0 / 180.0;
+  return c;
+}
+
+ModelCard ibug_card(const std::string& kind = "coords") {
+  ModelCard c;
+  c.name = "t-ibug";
+  c.arch = kind == "coords" ? "ResNet18" : "HeatmapUNet";
+  c.schema = "ibug68";
+  c.num_points = 68;
+  c.input.width = 128;
+  c.input.height = 128;
+  c.crop.source = "face-box";
+  c.crop.margin = 1.3;
+  c.crop.square = true;
+  c.crop.center_shift_y = 0.1;
+  c.output.kind = kind;
+  if (kind == "heatmaps") {
+    c.output.width = 64;
+    c.output.height = 64;
+    c.output.decode = "argmax-refined";
+    c.output.sigma = 2.0;
+  }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("keypoint_pipeline: whole-image cards see the whole image", "[keypoint_pipeline]") {
+  const ModelCard card = imm_card();
+  const Box b = keypoint_crop_box(card, 640, 480, nullptr);
+  CHECK(b.x == -0.5f);
+  CHECK(b.y == -0.5f);
+  CHECK(b.w == 640.f);
+  CHECK(b.h == 480.f);
+  // The input is the gray image resized, normalised with the card's mean/std.
+  ImageU8 rgb(640, 480, 3);
+  for (int y = 0; y < 480; ++y)
+    for (int x = 0; x < 640; ++x)
+      for (int c = 0; c < 3; ++c) rgb.at(x, y, c) = static_cast<std::uint8_t>((x + 2 * y + c) % 256);
+  const auto in = keypoint_model_input(rgb.view(), card, b);
+  REQUIRE(in.size() == 240u * 180u);
+  const ImageU8 ref = resize(to_gray(rgb.view()).view(), 240, 180);
+  for (std::size_t i = 0; i < in.size(); i += 101) CHECK(in[i] == Approx((ref.data()[i] / 255.f - 0.5f) / 0.5f));
+  // Coords output: (u, v) of the input frame = normalised coordinates of the whole image.
+  std::vector<float> out(116);
+  for (int k = 0; k < 58; ++k) {
+    out[2 * k] = (k + 0.5f) / 58.f;
+    out[2 * k + 1] = 0.25f;
+  }
+  const auto pts = keypoint_output_to_image(card, out.data(), out.size(), b);
+  REQUIRE(pts.size() == 58u);
+  for (int k = 0; k < 58; ++k) {
+    const Point2f e = from_normalized(Point2f{out[2 * k], out[2 * k + 1]}, 640, 480);
+    CHECK(pts[k].x == Approx(e.x).margin(1e-3));
+    CHECK(pts[k].y == Approx(e.y).margin(1e-3));
+  }
+  CHECK_THROWS_AS(keypoint_output_to_image(card, out.data(), 115, b), std::invalid_argument);
+  CHECK_THROWS_AS(keypoint_crop_box(card, 0, 480, nullptr), std::invalid_argument);
+}
+
+TEST_CASE("keypoint_pipeline: face-box crop and back-mapping round trip", "[keypoint_pipeline]") {
+  const ModelCard card = ibug_card();
+  CHECK_THROWS_AS(keypoint_crop_box(card, 800, 600, nullptr), std::invalid_argument);
+  const Box face{300.f, 200.f, 150.f, 180.f};
+  const Box crop = keypoint_crop_box(card, 800, 600, &face);
+  const Box want = crop_box_from_box(face, CropPolicy{1.3f, true, 0.1f});
+  CHECK(crop.x == Approx(want.x));
+  CHECK(crop.y == Approx(want.y));
+  CHECK(crop.w == Approx(want.w));
+  CHECK(crop.h == Approx(want.h));
+  // Points -> normalised crop coords (a perfect model's output) -> back to the image.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> ux(300.f, 450.f), uy(200.f, 380.f);
+  std::vector<Point2f> truth(68);
+  for (auto& p : truth) p = Point2f{ux(rng), uy(rng)};
+  const auto uv = image_to_crop_normalized(truth, crop);
+  std::vector<float> out;
+  for (const auto& p : uv) {
+    out.push_back(p.x);
+    out.push_back(p.y);
+  }
+  const auto back = keypoint_output_to_image(card, out.data(), out.size(), crop);
+  for (std::size_t k = 0; k < truth.size(); ++k) {
+    CHECK(back[k].x == Approx(truth[k].x).margin(1e-3));
+    CHECK(back[k].y == Approx(truth[k].y).margin(1e-3));
+  }
+}
+
+TEST_CASE("keypoint_pipeline: a bright dot lands where the back-mapping says", "[keypoint_pipeline]") {
+  // Draw a dot in a big image; the crop pixels must have it at image_to_crop(dot).
+  ModelCard card = ibug_card();
+  ImageU8 img(1000, 800, 1, 0);
+  const Point2f dot{612.f, 401.f};
+  for (int y = -3; y <= 3; ++y)
+    for (int x = -3; x <= 3; ++x) img.at(static_cast<int>(dot.x) + x, static_cast<int>(dot.y) + y) = 255;
+  const Box face{500.f, 300.f, 240.f, 240.f};  // crop ~312 px -> 128: the shrink-first path
+  const Box crop = keypoint_crop_box(card, 1000, 800, &face);
+  const ImageU8 c = keypoint_crop_pixels(img.view(), card, crop);
+  REQUIRE(c.width() == 128);
+  double sx = 0, sy = 0, sw = 0;
+  for (int y = 0; y < 128; ++y)
+    for (int x = 0; x < 128; ++x) {
+      sx += x * c.at(x, y);
+      sy += y * c.at(x, y);
+      sw += c.at(x, y);
+    }
+  REQUIRE(sw > 0);
+  const Point2f want = image_to_crop({dot}, crop, 128, 128)[0];
+  CHECK(sx / sw == Approx(want.x).margin(0.15));
+  CHECK(sy / sw == Approx(want.y).margin(0.15));
+  // Crops reaching outside the image are padded with 0, never throw.
+  const Box edge{-50.f, -50.f, 100.f, 100.f};
+  CHECK(keypoint_crop_pixels(img.view(), card, keypoint_crop_box(card, 1000, 800, &edge)).at(0, 0) == 0);
+}
+
+TEST_CASE("keypoint_pipeline: heatmap outputs decode through the core's decoder", "[keypoint_pipeline]") {
+  const ModelCard card = ibug_card("heatmaps");
+  REQUIRE(keypoint_output_size(card) == 68u * 64u * 64u);
+  // Log-Gaussian logits (what a well-trained heatmap net outputs) peaked at known points.
+  std::vector<float> pts_hm;
+  for (int k = 0; k < 68; ++k) {
+    pts_hm.push_back(5.3f + 0.77f * k);
+    pts_hm.push_back(60.1f - 0.71f * k);
+  }
+  auto maps = gaussian_heatmaps(pts_hm, 68, 64, 64, 2.f);
+  for (auto& v : maps) v = std::log(std::max(v, 1e-30f));  // logits: softmax gives back the Gaussian
+  const auto uv = keypoint_output_to_normalized(card, maps.data(), maps.size());
+  REQUIRE(uv.size() == 136u);
+  for (int k = 0; k < 68; ++k) {
+    CHECK(uv[2 * k] == Approx((pts_hm[2 * k] + 0.5f) / 64.f).margin(0.02 / 64));
+    CHECK(uv[2 * k + 1] == Approx((pts_hm[2 * k + 1] + 0.5f) / 64.f).margin(0.02 / 64));
+  }
+  // And to image pixels: heatmap cell centre -> input pixel -> image pixel.
+  const Box face{100.f, 100.f, 200.f, 200.f};
+  const Box crop = keypoint_crop_box(card, 640, 480, &face);
+  const auto img_pts = keypoint_output_to_image(card, maps.data(), maps.size(), crop);
+  const auto in_pts = heatmap_points_to_input(pts_hm, 64, 64, 128, 128);
+  const auto want = crop_to_image({Point2f{in_pts[0], in_pts[1]}}, crop, 128, 128)[0];
+  CHECK(img_pts[0].x == Approx(want.x).margin(0.05));
+  CHECK(img_pts[0].y == Approx(want.y).margin(0.05));
+  // A map with no finite value decodes to NaN, not a crash.
+  std::fill(maps.begin(), maps.begin() + 64 * 64, NAN);
+  const auto bad = keypoint_output_to_normalized(card, maps.data(), maps.size());
+  CHECK(std::isnan(bad[0]));
+  CHECK_FALSE(std::isnan(bad[2]));
+}
+
+TEST_CASE("keypoint_pipeline: input tensor checks the crop size", "[keypoint_pipeline]") {
+  const ModelCard card = imm_card();
+  ImageU8 wrong(100, 100, 1, 128);
+  CHECK_THROWS_AS(keypoint_input_from_crop(wrong.view(), card), std::invalid_argument);
+  ImageU8 ok(240, 180, 1, 255);
+  const auto in = keypoint_input_from_crop(ok.view(), card);
+  CHECK(in.front() == Approx(1.f));
+}
