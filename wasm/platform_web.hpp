@@ -1,0 +1,45 @@
+// The Emscripten quirks of the browser app, in one place.
+//
+// - No blocking main loop: the browser owns the event loop, so main() registers
+//   a per-frame callback with emscripten_set_main_loop_arg() and returns
+//   (simulate_infinite_loop = 0 so main's locals are not needed afterwards:
+//   the app state lives in a static object).
+// - The canvas is sized by CSS; its drawing buffer must follow the CSS size
+//   times devicePixelRatio every frame, or WebGL renders blurry / stretched.
+//   Emscripten's GLFW reports the *buffer* size, so we resize the GLFW window
+//   (which resizes the canvas buffer) from the CSS size.
+// - WebGL2 = OpenGL ES 3.0: Dear ImGui's OpenGL3 backend needs
+//   IMGUI_IMPL_OPENGL_ES3 (set by wasm/CMakeLists.txt) and "#version 300 es".
+// - No file system: ImGui must not read or write imgui.ini (IniFilename = null).
+// - Inference runs in JavaScript (ONNX Runtime Web is asynchronous); C++ asks
+//   JavaScript to (re)run the pipeline through functions on window.facekeysApp
+//   (wasm/app_glue.js) and never blocks on them.
+// - The page does not need cross-origin isolation for this module (it is built
+//   without threads); only ONNX Runtime's threads need it.
+#pragma once
+
+#include <emscripten.h>
+#include <emscripten/html5.h>
+
+namespace facekeys_web {
+
+// CSS size of the canvas in CSS pixels and the device pixel ratio.
+EM_JS(double, web_canvas_css_width, (), { return Module.canvas ? Module.canvas.clientWidth : 800; });
+EM_JS(double, web_canvas_css_height, (), { return Module.canvas ? Module.canvas.clientHeight : 600; });
+EM_JS(double, web_device_pixel_ratio, (), { return window.devicePixelRatio || 1; });
+
+// Calls window.facekeysApp[name](arg...) if the glue is present; never throws into C++.
+EM_JS(void, web_call0, (const char* name), {
+  const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
+  if (f) { try { f(); } catch (e) { console.error(e); } }
+});
+EM_JS(void, web_call1, (const char* name, double a), {
+  const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
+  if (f) { try { f(a); } catch (e) { console.error(e); } }
+});
+EM_JS(void, web_call4, (const char* name, double a, double b, double c, double d), {
+  const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
+  if (f) { try { f(a, b, c, d); } catch (e) { console.error(e); } }
+});
+
+}  // namespace facekeys_web
