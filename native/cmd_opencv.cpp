@@ -53,6 +53,9 @@ void add_report(CLI::App& app) {
 void add_opencv_commands(CLI::App& app) {
   add_pack(app);
   add_report(app);
+#ifdef FACEKEYS_WITH_PREDICT
+  add_predict_command(app);
+#endif
 }
 
 }  // namespace facekeys

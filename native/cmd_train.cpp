@@ -13,6 +13,9 @@
 #include "facekeys/file_io.hpp"
 #include "sweep.hpp"
 #include "trainer.hpp"
+#ifdef FACEKEYS_WITH_PREDICT
+#include "predict.hpp"
+#endif
 
 namespace facekeys {
 namespace {
@@ -50,19 +53,64 @@ void add_train(CLI::App& app) {
   });
 }
 
+// `facekeys eval MODEL_DIR`: an exported model (model.onnx + model.json) run by
+// OpenCV DNN (predict.cpp), scored with the same metrics as a checkpoint.
+void eval_exported_model(const std::string& dir, const std::string& pack_path, const std::string& split,
+                         const std::string& predictions_path) {
+#ifdef FACEKEYS_WITH_PREDICT
+  const Pack pack = read_pack(pack_path);
+  const OnnxSplitPredictions o = predict_pack_split_onnx(dir, pack, split_from_name(split));
+  Predictions p;
+  p.spec.arch = o.card.arch;
+  p.spec.schema = o.card.schema;
+  p.spec.input_w = o.card.input.width;
+  p.spec.input_h = o.card.input.height;
+  p.spec.channels = o.card.input.channels;
+  p.spec.num_points = o.card.num_points;
+  p.spec.output = o.card.output.kind;
+  p.split = split_from_name(split);
+  p.pack_index = o.pack_index;
+  p.pred_norm = o.pred_norm;
+  p.gt_norm = o.gt_norm;
+  const int k = o.card.num_points;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const auto pp = pack_normalized_to_original(pack, p.pack_index[i], &p.pred_norm[i * k * 2], k);
+    const auto gp = pack_normalized_to_original(pack, p.pack_index[i], &p.gt_norm[i * k * 2], k);
+    p.pred_px.insert(p.pred_px.end(), pp.begin(), pp.end());
+    p.gt_px.insert(p.gt_px.end(), gp.begin(), gp.end());
+  }
+  Json m = metrics_json(p, pack);
+  m["model_dir"] = dir;
+  m["name"] = o.card.name;
+  m["runtime"] = "opencv-dnn";
+  if (!predictions_path.empty()) write_file_atomic(predictions_path, predictions_json(p, pack).dump() + "\n");
+  std::cout << m.dump() << std::endl;
+  std::fprintf(stderr, "%s (ONNX, OpenCV DNN) on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n",
+               o.card.name.c_str(), pack_path.c_str(), split.c_str(), p.size(), m.at("mse").as_number(),
+               m.at("mean_px_error").as_number());
+#else
+  (void)pack_path, (void)split, (void)predictions_path;
+  throw std::runtime_error(dir + ": scoring an exported model needs OpenCV DNN, which this build lacks");
+#endif
+}
+
 void add_eval(CLI::App& app) {
   struct Args {
     std::string checkpoint, pack, split = "val", device = "auto", predictions;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval", "Score a checkpoint on a pack split; JSON metrics on stdout");
-  cmd->add_option("checkpoint", a->checkpoint, "Checkpoint (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("checkpoint", a->checkpoint,
+                  "Checkpoint (.safetensors), or an exported model folder (model.onnx + model.json, run by OpenCV DNN)")
+      ->required()->check(CLI::ExistingPath);
   cmd->add_option("--pack", a->pack, "Dataset pack")->required()->check(CLI::ExistingFile);
   cmd->add_option("--split", a->split, "train, val or test")->capture_default_str()->check(
       CLI::IsMember({"train", "val", "test"}));
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
   cmd->add_option("--predictions", a->predictions, "Also write per-image predictions (JSON) here");
   cmd->callback([a] {
+    if (std::filesystem::is_directory(a->checkpoint))
+      return eval_exported_model(a->checkpoint, a->pack, a->split, a->predictions);
     Checkpoint ck = load_checkpoint(a->checkpoint);
     const Pack pack = read_pack(a->pack);
     Predictions p = predict_split(*ck.model, ck.spec, pack, a->pack, split_from_name(a->split), a->device);

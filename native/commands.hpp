@@ -10,6 +10,7 @@ namespace facekeys {
 
 void add_training_commands(CLI::App& app);  // train, eval, bench, sweep   (LibTorch)
 void add_opencv_commands(CLI::App& app);    // pack, report               (OpenCV)
+void add_predict_command(CLI::App& app);    // predict                    (OpenCV DNN, cmd_predict.cpp)
 
 // `facekeys export ARGS...` execs `facekeys-export ARGS...` (cmd_export.cpp);
 // returns only on failure, with the exit status to use.

@@ -1,0 +1,510 @@
+#include "predict.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+#include <stdexcept>
+
+#include "facekeys/file_io.hpp"
+#include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/schema.hpp"
+#include "image_io.hpp"
+
+#ifndef FACEKEYS_SOURCE_DIR
+#define FACEKEYS_SOURCE_DIR ""
+#endif
+#ifndef FACEKEYS_DATA_DIR
+#define FACEKEYS_DATA_DIR ""
+#endif
+
+namespace facekeys {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+cv::Mat nchw_blob(const std::vector<float>& data, int n, int c, int h, int w) {
+  const int dims[4] = {n, c, h, w};
+  // OpenCV DNN copies the input in setInput, so wrapping is enough.
+  return cv::Mat(4, dims, CV_32F, const_cast<float*>(data.data()));
+}
+
+std::string shape_str(const cv::Mat& m) {
+  std::string s = "[";
+  for (int i = 0; i < m.dims; ++i) s += (i ? ", " : "") + std::to_string(m.size[i]);
+  return s + "]";
+}
+
+double round_to(double v, double step) { return std::round(v / step) * step; }
+
+Json number_or_null(double v, double step) { return std::isfinite(v) ? Json(round_to(v, step)) : Json(); }
+
+}  // namespace
+
+// ---- detector ----------------------------------------------------------------
+
+struct FaceDetector::Impl {
+  mutable cv::dnn::Net net;
+};
+
+FaceDetector::FaceDetector(const std::string& onnx_path) : impl_(std::make_unique<Impl>()), path_(onnx_path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(onnx_path, ec))
+    throw std::runtime_error(onnx_path + ": face detector not found (pass --detector, or set FACEKEYS_DETECTOR)");
+  try {
+    impl_->net = cv::dnn::readNetFromONNX(onnx_path);
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(onnx_path + ": not a face detector OpenCV DNN can load (corrupt ONNX?): " + e.msg);
+  }
+  if (impl_->net.empty()) throw std::runtime_error(onnx_path + ": OpenCV DNN loaded an empty network");
+  // Check the graph once on a blank input: scores [1, P, 2], boxes [1, P, 4].
+  try {
+    const std::vector<float> blank(static_cast<std::size_t>(3) * config_.input_width * config_.input_height, 0.f);
+    impl_->net.setInput(nchw_blob(blank, 1, 3, config_.input_height, config_.input_width));
+    std::vector<cv::Mat> outs;
+    impl_->net.forward(outs, std::vector<cv::String>{"scores", "boxes"});
+    if (outs.size() != 2 || outs[0].total() * 2 != outs[1].total() || outs[0].total() % 2 != 0)
+      throw std::runtime_error("outputs scores " + shape_str(outs.at(0)) + " and boxes " + shape_str(outs.at(1)) +
+                               " are not [1, P, 2] and [1, P, 4]");
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(onnx_path + ": not the UltraFace detector (input [1, 3, 240, 320], outputs scores/boxes): " +
+                             e.msg);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(onnx_path + ": not the UltraFace detector: " + e.what());
+  }
+}
+
+FaceDetector::~FaceDetector() = default;
+
+std::vector<FaceDetection> FaceDetector::detect(ViewU8 rgb, const DetectOptions& options) const {
+  const std::vector<float> input = ultraface_input(rgb, config_);
+  impl_->net.setInput(nchw_blob(input, 1, 3, config_.input_height, config_.input_width));
+  std::vector<cv::Mat> outs;
+  impl_->net.forward(outs, std::vector<cv::String>{"scores", "boxes"});
+  const cv::Mat scores = outs[0].isContinuous() ? outs[0] : outs[0].clone();
+  const cv::Mat boxes = outs[1].isContinuous() ? outs[1] : outs[1].clone();
+  const std::size_t n = scores.total() / 2;
+  return ultraface_detections(scores.ptr<float>(), boxes.ptr<float>(), n, rgb.width(), rgb.height(), options);
+}
+
+// ---- keypoint model ----------------------------------------------------------
+
+struct KeypointModel::Impl {
+  mutable cv::dnn::Net net;
+};
+
+KeypointModel::KeypointModel(const std::string& dir) : impl_(std::make_unique<Impl>()), dir_(dir) {
+  std::error_code ec;
+  const fs::path card_path = fs::path(dir) / "model.json";
+  if (!fs::is_directory(dir, ec)) throw std::runtime_error(dir + ": model folder not found");
+  if (!fs::is_regular_file(card_path, ec))
+    throw std::runtime_error(dir + ": no model.json (an exported model folder from `facekeys export` holds "
+                                   "model.onnx + model.json)");
+  card_ = read_model_card(card_path.string());
+  const fs::path onnx_path = fs::path(dir) / card_.onnx.file;
+  if (!fs::is_regular_file(onnx_path, ec))
+    throw std::runtime_error(onnx_path.string() + ": missing (named by " + card_path.string() + ")");
+  const std::vector<std::uint8_t> bytes = read_file_bytes(onnx_path.string());
+  if (!card_.onnx.sha256.empty()) {
+    const std::string sha = sha256_hex(bytes.data(), bytes.size());
+    if (sha != card_.onnx.sha256)
+      throw std::runtime_error(onnx_path.string() + ": does not match its model card " + card_path.string() +
+                               " (SHA-256 " + sha.substr(0, 12) + "..., the card records " +
+                               card_.onnx.sha256.substr(0, 12) + "...): re-export the model");
+  }
+  try {
+    impl_->net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(onnx_path.string() + ": not an ONNX graph OpenCV DNN can load (corrupt file?): " + e.msg);
+  }
+  if (impl_->net.empty()) throw std::runtime_error(onnx_path.string() + ": OpenCV DNN loaded an empty network");
+  // The card's input shape must give the card's output shape.
+  const int w = card_.input.width, h = card_.input.height;
+  cv::Mat out;
+  try {
+    const std::vector<float> zeros(static_cast<std::size_t>(w) * h, 0.f);
+    impl_->net.setInput(nchw_blob(zeros, 1, 1, h, w));
+    out = impl_->net.forward();
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(onnx_path.string() + ": does not run on the input its card " + card_path.string() +
+                             " describes ([1, 1, " + std::to_string(h) + ", " + std::to_string(w) + "]): " + e.msg);
+  }
+  const std::size_t want = keypoint_output_size(card_);
+  if (out.total() != want) {
+    std::string promised = "[1, " + std::to_string(2 * card_.num_points) + "]";
+    if (card_.output.kind == "heatmaps")
+      promised = "[1, " + std::to_string(card_.num_points) + ", " + std::to_string(card_.output.height) + ", " +
+                 std::to_string(card_.output.width) + "]";
+    throw std::runtime_error(onnx_path.string() + ": outputs " + shape_str(out) + " but its card " +
+                             card_path.string() + " promises " + promised + " (" + card_.schema +
+                             "): card and model do not match");
+  }
+}
+
+KeypointModel::~KeypointModel() = default;
+
+std::vector<float> KeypointModel::run(const std::vector<float>& input, int n) const {
+  const int w = card_.input.width, h = card_.input.height;
+  if (n <= 0 || input.size() != static_cast<std::size_t>(n) * w * h)
+    throw std::invalid_argument("KeypointModel::run: input size does not match the card");
+  impl_->net.setInput(nchw_blob(input, n, 1, h, w));
+  cv::Mat out = impl_->net.forward();
+  if (!out.isContinuous()) out = out.clone();
+  const std::size_t want = keypoint_output_size(card_) * static_cast<std::size_t>(n);
+  if (out.total() != want)
+    throw std::runtime_error(dir_ + ": model output has " + std::to_string(out.total()) + " values, expected " +
+                             std::to_string(want));
+  return std::vector<float>(out.ptr<float>(), out.ptr<float>() + want);
+}
+
+// ---- defaults ----------------------------------------------------------------
+
+namespace {
+
+std::string assets_dir() {
+  if (const char* e = std::getenv("FACEKEYS_ASSETS_DIR")) return e;
+  const std::string src = FACEKEYS_SOURCE_DIR;
+  return src.empty() ? std::string("assets") : src + "/assets";
+}
+
+}  // namespace
+
+std::string default_detector_path() {
+  if (const char* e = std::getenv("FACEKEYS_DETECTOR")) return e;
+  std::error_code ec;
+  const fs::path a = fs::path(assets_dir()) / "detectors" / "ultraface" / "version-RFB-320.onnx";
+  if (fs::is_regular_file(a, ec)) return a.string();
+  std::string data = FACEKEYS_DATA_DIR;
+  if (const char* e = std::getenv("FACEKEYS_DATA_DIR")) data = e;
+  const fs::path d = fs::path(data) / "models" / "ultraface" / "version-RFB-320.onnx";
+  if (!data.empty() && fs::is_regular_file(d, ec)) return d.string();
+  return a.string();  // reported as missing by FaceDetector
+}
+
+std::string default_model_dir() {
+  if (const char* e = std::getenv("FACEKEYS_MODEL")) return e;
+  std::error_code ec;
+  const fs::path models = fs::path(assets_dir()) / "models";
+  if (!fs::is_directory(models, ec)) return {};
+  const fs::path named = models / "DEFAULT";
+  if (fs::is_regular_file(named, ec)) {
+    std::string n = read_file_text(named.string());
+    while (!n.empty() && std::isspace(static_cast<unsigned char>(n.back()))) n.pop_back();
+    if (!n.empty() && fs::is_regular_file(models / n / "model.json", ec)) return (models / n).string();
+  }
+  if (fs::is_regular_file(models / "imm58-baseline7x7" / "model.json", ec)) return (models / "imm58-baseline7x7").string();
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(models, ec))
+    if (fs::is_regular_file(e.path() / "model.json", ec)) found.push_back(e.path().string());
+  std::sort(found.begin(), found.end());
+  return found.empty() ? std::string() : found.front();
+}
+
+// ---- image header sniffing ---------------------------------------------------
+
+bool sniff_image_size(const std::string& path, int& width, int& height) {
+  width = height = 0;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  unsigned char h[32] = {};
+  f.read(reinterpret_cast<char*>(h), sizeof h);
+  const std::streamsize got = f.gcount();
+  auto be32 = [](const unsigned char* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  };
+  static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (got >= 24 && std::memcmp(h, png_sig, 8) == 0 && std::memcmp(h + 12, "IHDR", 4) == 0) {
+    const std::uint32_t w = be32(h + 16), hh = be32(h + 20);
+    width = static_cast<int>(std::min<std::uint32_t>(w, 0x7fffffff));
+    height = static_cast<int>(std::min<std::uint32_t>(hh, 0x7fffffff));
+    return true;
+  }
+  if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
+    f.clear();
+    f.seekg(2);
+    for (int guard = 0; guard < 10000; ++guard) {
+      int c = f.get();
+      while (c != EOF && c != 0xFF) c = f.get();  // resync on the next marker
+      while (c == 0xFF) c = f.get();              // fill bytes
+      if (c == EOF) return false;
+      const int marker = c;
+      if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) continue;  // no length
+      if (marker == 0xD9 || marker == 0xDA) return false;  // end / scan before any frame header
+      unsigned char len[2];
+      if (!f.read(reinterpret_cast<char*>(len), 2)) return false;
+      const int seg = (len[0] << 8) | len[1];
+      if (seg < 2) return false;
+      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) {
+        unsigned char s[5];
+        if (!f.read(reinterpret_cast<char*>(s), 5)) return false;
+        height = (s[1] << 8) | s[2];
+        width = (s[3] << 8) | s[4];
+        return true;
+      }
+      f.seekg(seg - 2, std::ios::cur);
+    }
+  }
+  return false;
+}
+
+// ---- predict -----------------------------------------------------------------
+
+namespace {
+
+ImageU8 load_checked(const std::string& path) {
+  int w = 0, h = 0;
+  if (sniff_image_size(path, w, h)) {
+    if (w <= 0 || h <= 0)
+      throw std::runtime_error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", nothing to predict");
+    if (static_cast<std::int64_t>(w) * h > kPredictMaxPixels)
+      throw std::runtime_error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
+                               std::to_string(static_cast<std::int64_t>(w) * h / 1000000) +
+                               " megapixels), over the limit of " + std::to_string(kPredictMaxPixels / 1000000) +
+                               " megapixels: downscale it first");
+  }
+  ImageU8 img;
+  try {
+    img = load_image_rgb(path);
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(path + ": cannot decode: " + e.msg);
+  }
+  if (static_cast<std::int64_t>(img.width()) * img.height() > kPredictMaxPixels)
+    throw std::runtime_error(path + ": image is " + std::to_string(img.width()) + "x" + std::to_string(img.height()) +
+                             ", over the limit of " + std::to_string(kPredictMaxPixels / 1000000) + " megapixels");
+  return img;
+}
+
+Json box_json(const Box& b) {
+  return Json(Json::Array{Json(round_to(b.x, 0.01)), Json(round_to(b.y, 0.01)), Json(round_to(b.w, 0.01)),
+                          Json(round_to(b.h, 0.01))});
+}
+
+struct FaceResult {
+  FaceDetection det;
+  std::vector<Point2f> points;  // empty: no keypoints for this face
+};
+
+void draw_overlay(const std::string& out_path, const ImageU8& rgb, const std::vector<FaceResult>& faces,
+                  const LandmarkSchema* schema) {
+  cv::Mat img(rgb.height(), rgb.width(), CV_8UC3, const_cast<std::uint8_t*>(rgb.data()));
+  cv::Mat draw = img.clone();
+  const double side = std::max(rgb.width(), rgb.height());
+  const int thick = std::max(1, static_cast<int>(std::lround(side / 500.0)));
+  const int radius = std::max(2, static_cast<int>(std::lround(side / 300.0)));
+  constexpr int kShift = 4;  // sub-pixel drawing: coordinates in 1/16 px
+  auto P = [](float x, float y) {
+    return cv::Point(static_cast<int>(std::lround(x * (1 << kShift))), static_cast<int>(std::lround(y * (1 << kShift))));
+  };
+  for (const FaceResult& f : faces) {
+    const Box& b = f.det.box;
+    // Box edges are pixel-centre coordinates +-0.5: draw through the edge pixels.
+    cv::rectangle(draw, P(b.x + 0.5f, b.y + 0.5f), P(b.x + b.w - 0.5f, b.y + b.h - 0.5f), cv::Scalar(255, 200, 0),
+                  thick, cv::LINE_AA, kShift);
+    char label[32];
+    std::snprintf(label, sizeof label, "%.2f", f.det.score);
+    cv::putText(draw, label, cv::Point(static_cast<int>(b.x), std::max(12, static_cast<int>(b.y) - 4)),
+                cv::FONT_HERSHEY_SIMPLEX, std::max(0.4, side / 1500.0), cv::Scalar(255, 200, 0), thick);
+    if (f.points.empty()) continue;
+    if (schema != nullptr && static_cast<int>(f.points.size()) == schema->num_points) {
+      for (const auto& pl : schema->polylines) {
+        std::vector<cv::Point> pts;
+        for (int i : pl.indices)
+          if (std::isfinite(f.points[i].x) && std::isfinite(f.points[i].y)) pts.push_back(P(f.points[i].x, f.points[i].y));
+        if (pts.size() >= 2)
+          cv::polylines(draw, pts, pl.closed, cv::Scalar(0, 220, 0), thick, cv::LINE_AA, kShift);
+      }
+    }
+    for (const Point2f& p : f.points)
+      if (std::isfinite(p.x) && std::isfinite(p.y))
+        cv::circle(draw, P(p.x, p.y), radius << kShift, cv::Scalar(255, 40, 40), cv::FILLED, cv::LINE_AA, kShift);
+  }
+  const ImageU8 out = ImageU8::copy_of(ViewU8(draw.ptr<std::uint8_t>(), draw.cols, draw.rows, 3));
+  save_image(out_path, out.view());
+}
+
+}  // namespace
+
+int run_predict(const PredictConfig& cfg) {
+  if (cfg.images.empty()) throw std::runtime_error("predict: no images given");
+  if (!cfg.overlay.empty() && cfg.images.size() != 1)
+    throw std::runtime_error("predict: --overlay takes one image; use --overlay-dir DIR for several");
+  const FaceDetector detector(cfg.detector_path.empty() ? default_detector_path() : cfg.detector_path);
+  std::unique_ptr<KeypointModel> model;
+  if (!cfg.detect_only) {
+    const std::string dir = cfg.model_dir.empty() ? default_model_dir() : cfg.model_dir;
+    if (dir.empty())
+      throw std::runtime_error("predict: no keypoint model: pass --model DIR (from `facekeys export`), put one in "
+                               "assets/models/, or use --detect-only");
+    model = std::make_unique<KeypointModel>(dir);
+  }
+  const LandmarkSchema* schema = model ? &schema_by_name(model->card().schema) : nullptr;
+  if (!cfg.overlay_dir.empty()) fs::create_directories(cfg.overlay_dir);
+
+  int failed = 0;
+  for (const std::string& path : cfg.images) {
+    try {
+      const auto t_total = Clock::now();
+      auto t = Clock::now();
+      const ImageU8 rgb = load_checked(path);
+      const double t_decode = ms_since(t);
+      const int W = rgb.width(), H = rgb.height();
+
+      t = Clock::now();
+      const std::vector<FaceDetection> dets = detector.detect(rgb.view(), cfg.detect);
+      const double t_detect = ms_since(t);
+
+      std::vector<FaceResult> faces;
+      for (const auto& d : dets) faces.push_back({d, {}});
+      double t_pre = 0, t_infer = 0;
+      if (model && !faces.empty()) {
+        const ModelCard& card = model->card();
+        t = Clock::now();
+        const ImageU8 gray = to_gray(rgb.view());
+        // Whole-image models predict one face from the whole frame: it is given
+        // to the best detection. Face-box models run once per face.
+        const std::size_t n_runs = card_is_whole_image(card) ? 1 : faces.size();
+        std::vector<Box> crops;
+        std::vector<float> input;
+        for (std::size_t i = 0; i < n_runs; ++i) {
+          crops.push_back(keypoint_crop_box(card, W, H, &faces[i].det.box));
+          const std::vector<float> in = keypoint_model_input(gray.view(), card, crops.back());
+          input.insert(input.end(), in.begin(), in.end());
+        }
+        t_pre = ms_since(t);
+        t = Clock::now();
+        const std::size_t per_in = static_cast<std::size_t>(card.input.width) * card.input.height;
+        const std::size_t per_out = keypoint_output_size(card);
+        std::vector<float> output;
+        constexpr std::size_t kBatch = 16;
+        for (std::size_t i = 0; i < n_runs; i += kBatch) {
+          const std::size_t n = std::min(kBatch, n_runs - i);
+          const std::vector<float> chunk(input.begin() + static_cast<std::ptrdiff_t>(i * per_in),
+                                         input.begin() + static_cast<std::ptrdiff_t>((i + n) * per_in));
+          const std::vector<float> o = model->run(chunk, static_cast<int>(n));
+          output.insert(output.end(), o.begin(), o.end());
+        }
+        t_infer = ms_since(t);
+        t = Clock::now();
+        for (std::size_t i = 0; i < n_runs; ++i)
+          faces[i].points = keypoint_output_to_image(card, output.data() + i * per_out, per_out, crops[i]);
+        t_pre += ms_since(t);
+      }
+
+      Json j = Json::object();
+      j["image"] = path;
+      j["width"] = W;
+      j["height"] = H;
+      Json jf = Json::array();
+      for (const FaceResult& f : faces) {
+        Json o = Json::object();
+        o["box"] = box_json(f.det.box);
+        o["score"] = round_to(f.det.score, 0.0001);
+        Json pts = Json::array();
+        for (const Point2f& p : f.points)
+          pts.push_back(Json(Json::Array{number_or_null(p.x, 0.01), number_or_null(p.y, 0.01)}));
+        o["points"] = pts;
+        jf.push_back(o);
+      }
+      j["faces"] = jf;
+      j["model"] = model ? Json(model->card().name) : Json();
+      if (model) j["schema"] = model->card().schema;
+      if (model && card_is_whole_image(model->card()) && faces.size() > 1)
+        j["note"] = "whole-image model: keypoints for the best-scoring face only";
+
+      if (!cfg.overlay.empty() || !cfg.overlay_dir.empty()) {
+        const std::string out = !cfg.overlay.empty()
+                                    ? cfg.overlay
+                                    : (fs::path(cfg.overlay_dir) / (fs::path(path).stem().string() + ".png")).string();
+        draw_overlay(out, rgb, faces, schema);
+        j["overlay"] = out;
+      }
+      Json tm = Json::object();
+      tm["decode"] = round_to(t_decode, 0.01);
+      tm["detect"] = round_to(t_detect, 0.01);
+      tm["preprocess"] = round_to(t_pre, 0.01);
+      tm["infer"] = round_to(t_infer, 0.01);
+      tm["total"] = round_to(ms_since(t_total), 0.01);
+      j["timing_ms"] = tm;
+      std::cout << j.dump() << std::endl;
+    } catch (const std::exception& e) {
+      ++failed;
+      Json err = Json::object();
+      err["image"] = path;
+      err["error"] = e.what();
+      std::cerr << err.dump() << std::endl;
+    }
+  }
+  return failed;
+}
+
+// ---- eval on a pack ------------------------------------------------------------
+
+OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const Pack& pack, Split split, int batch) {
+  const KeypointModel model(model_dir);
+  const ModelCard& card = model.card();
+  OnnxSplitPredictions r;
+  r.card = card;
+  if (pack.channels != 1) throw std::runtime_error("eval: pack has " + std::to_string(pack.channels) + " channels, need 1");
+  int gt_point = -1;  // nose_tip card on a full-shape pack: compare with that point
+  if (card.schema != pack.schema) {
+    const LandmarkSchema& ps = schema_by_name(pack.schema);
+    if (card.schema == "nose_tip" && ps.nose_tip >= 0) {
+      gt_point = ps.nose_tip;
+    } else {
+      throw std::runtime_error(model_dir + ": model predicts " + card.schema + " points, the pack holds " + pack.schema);
+    }
+  }
+  if (card_is_whole_image(card)) {
+    const double pack_aspect = static_cast<double>(pack.width) / pack.height;
+    if (std::abs(pack_aspect - card.crop.aspect) > 0.02 * card.crop.aspect)
+      std::fprintf(stderr, "eval: warning: pack images are %dx%d, the model expects aspect %.3f\n", pack.width,
+                   pack.height, card.crop.aspect);
+  }
+  const int K = card.num_points, PK = pack.num_points;
+  std::vector<std::int64_t> rows;
+  for (std::size_t i = 0; i < pack.size(); ++i)
+    if (pack.split[i] == static_cast<std::uint8_t>(split)) rows.push_back(static_cast<std::int64_t>(i));
+  const std::size_t per_out = keypoint_output_size(card);
+  for (std::size_t i0 = 0; i0 < rows.size(); i0 += static_cast<std::size_t>(batch)) {
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(batch), rows.size() - i0);
+    std::vector<float> input;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::uint8_t* px = pack.pixels.data() + static_cast<std::size_t>(rows[i0 + j]) * pack.image_bytes();
+      const ViewU8 view(px, pack.width, pack.height, 1);
+      // The pack image is the model's framing: the whole of it is the crop.
+      const Box whole{-0.5f, -0.5f, static_cast<float>(pack.width), static_cast<float>(pack.height)};
+      const std::vector<float> in = keypoint_model_input(view, card, whole);
+      input.insert(input.end(), in.begin(), in.end());
+    }
+    const std::vector<float> out = model.run(input, static_cast<int>(n));
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::vector<float> uv = keypoint_output_to_normalized(card, out.data() + j * per_out, per_out);
+      r.pred_norm.insert(r.pred_norm.end(), uv.begin(), uv.end());
+      const float* gt = pack.points.data() + static_cast<std::size_t>(rows[i0 + j]) * PK * 2;
+      if (gt_point >= 0) {
+        r.gt_norm.push_back(gt[2 * gt_point]);
+        r.gt_norm.push_back(gt[2 * gt_point + 1]);
+      } else {
+        r.gt_norm.insert(r.gt_norm.end(), gt, gt + 2 * K);
+      }
+      r.pack_index.push_back(rows[i0 + j]);
+    }
+  }
+  return r;
+}
+
+}  // namespace facekeys

@@ -1,0 +1,112 @@
+// `facekeys predict` and `facekeys eval MODEL_DIR`: exported models (model.onnx
+// + model.json) run through OpenCV DNN. Everything that is not "run the
+// network" -- the detector's input and post-processing, crops, input tensors,
+// mapping points back -- is the shared core (facekeys/face_detect.hpp,
+// facekeys/keypoint_pipeline.hpp), the same code the browser runs.
+// No LibTorch here (docs/PREDICT.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facekeys/face_detect.hpp"
+#include "facekeys/image.hpp"
+#include "facekeys/json.hpp"
+#include "facekeys/model_card.hpp"
+#include "facekeys/pack.hpp"
+
+namespace facekeys {
+
+// Largest image predict decodes (pixels). Larger ones are refused before
+// decoding when the header says so (PNG, JPEG), else after.
+constexpr std::int64_t kPredictMaxPixels = 100'000'000;
+
+// The UltraFace RFB-320 detector through OpenCV DNN.
+class FaceDetector {
+ public:
+  // Throws std::runtime_error naming the file when it is missing or not an
+  // ONNX graph OpenCV can run, or when its outputs are not scores/boxes.
+  explicit FaceDetector(const std::string& onnx_path);
+  ~FaceDetector();
+  FaceDetector(const FaceDetector&) = delete;
+  FaceDetector& operator=(const FaceDetector&) = delete;
+
+  std::vector<FaceDetection> detect(ViewU8 rgb, const DetectOptions& options) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_;
+  UltraFaceConfig config_;
+};
+
+// An exported keypoint model: the card, and the ONNX graph checked against it
+// (SHA-256 when recorded, then a forward pass of the card's input shape must
+// give the card's output shape).
+class KeypointModel {
+ public:
+  // dir holds model.json and the ONNX file it names. Throws
+  // std::runtime_error naming the file at fault.
+  explicit KeypointModel(const std::string& dir);
+  ~KeypointModel();
+  KeypointModel(const KeypointModel&) = delete;
+  KeypointModel& operator=(const KeypointModel&) = delete;
+
+  const ModelCard& card() const { return card_; }
+  const std::string& dir() const { return dir_; }
+  // n inputs of the card's shape (n * 1 * h * w floats) -> n outputs
+  // (n * keypoint_output_size(card) floats).
+  std::vector<float> run(const std::vector<float>& input, int n) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ModelCard card_;
+  std::string dir_;
+};
+
+// Defaults: $FACEKEYS_DETECTOR, else assets/detectors/ultraface/version-RFB-320.onnx
+// (source tree), else FACEKEYS_DATA_DIR/models/ultraface/version-RFB-320.onnx.
+std::string default_detector_path();
+// $FACEKEYS_MODEL, else assets/models/DEFAULT (a file naming a folder there),
+// else assets/models/imm58-baseline7x7, else the first assets/models/*/model.json
+// in name order. Empty when there is none.
+std::string default_model_dir();
+
+struct PredictConfig {
+  std::vector<std::string> images;
+  std::string model_dir;       // empty: default_model_dir()
+  std::string detector_path;   // empty: default_detector_path()
+  std::string overlay;         // one image only: draw to this file
+  std::string overlay_dir;     // draw every image to DIR/<stem>.png
+  DetectOptions detect;
+  bool detect_only = false;    // faces without keypoints (no keypoint model needed)
+};
+
+// Prints one JSON object per image on stdout (one line each), and one
+// {"image": ..., "error": ...} line per failed image on stderr; carries on
+// after failures. Returns the number of images that failed.
+// Throws only for problems that concern every image (model, detector, options).
+int run_predict(const PredictConfig& config);
+
+// Image header sniffing (PNG, JPEG; others report 0x0 = unknown):
+// width/height from the file's header without decoding.
+bool sniff_image_size(const std::string& path, int& width, int& height);
+
+// `facekeys eval MODEL_DIR`: runs the exported model on a pack split. Pack
+// images are the model's framing already (IMM: whole frames; 300-W: the face
+// crops), resized to the card's input when their size differs. pred_norm and
+// gt_norm are N*K*2 normalised pack-image coordinates (for a nose_tip card on
+// an imm58 pack, gt is the nose tip).
+struct OnnxSplitPredictions {
+  ModelCard card;
+  std::vector<std::int64_t> pack_index;
+  std::vector<float> pred_norm, gt_norm;
+};
+OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const Pack& pack, Split split,
+                                             int batch = 16);
+
+}  // namespace facekeys
