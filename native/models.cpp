@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "resnet.hpp"
+#include "unet.hpp"
+
 namespace facekeys {
 namespace {
 
@@ -30,6 +33,11 @@ const std::vector<ModelSpec>& model_zoo() {
       {"Baseline_5x5", "imm58", 240, 180, 1, 58, "coords"},
       {"Baseline_7x7", "imm58", 240, 180, 1, 58, "coords"},
       {"Baseline_9x9", "imm58", 240, 180, 1, 58, "coords"},
+      // 300-W / iBUG 68 points on 224x224 face crops (docs/IBUG.md).
+      {"ResNet18", "ibug68", 224, 224, 1, 68, "coords"},
+      {"ResNet34", "ibug68", 224, 224, 1, 68, "coords"},
+      // 128x128 in, 68 maps of 64x64 out (logits); load_split area-resizes 224 packs.
+      {"HeatmapUNet", "ibug68", 128, 128, 1, 68, "heatmaps"},
   };
   return zoo;
 }
@@ -68,6 +76,9 @@ std::shared_ptr<KeypointNet> make_model(const ModelSpec& spec) {
   if (spec.arch == "SimpleModel" || spec.arch == "SimpleModelLargeKernel")
     return std::make_shared<ConvRegressor>(spec, kSimpleChannels, k, 128);
   if (spec.arch == "SimpleModelDeeper") return std::make_shared<ConvRegressor>(spec, kDeeperChannels, k, 128);
+  if (spec.arch == "ResNet18") return std::make_shared<ResNetRegressor>(spec, std::vector<int>{2, 2, 2, 2});
+  if (spec.arch == "ResNet34") return std::make_shared<ResNetRegressor>(spec, std::vector<int>{3, 4, 6, 3});
+  if (spec.arch == "HeatmapUNet") return std::make_shared<HeatmapUNet>(spec);
   if (spec.arch.rfind("Baseline", 0) == 0) return std::make_shared<ConvRegressor>(spec, kBaselineChannels, k, 256);
   throw std::invalid_argument("no network for model '" + spec.arch + "'");
 }
