@@ -112,4 +112,56 @@ Checkpoint load_checkpoint(const std::string& path) {
   return ck;
 }
 
+int load_matching_weights(KeypointNet& model, const std::string& path, std::vector<std::string>* notes) {
+  const SafeTensorsFile st = read_safetensors(path);
+  auto note = [&](const std::string& s) {
+    if (notes) notes->push_back(s);
+  };
+  std::map<std::string, torch::Tensor> targets;
+  for (auto& p : model.named_parameters()) targets[p.key()] = p.value();
+  for (auto& b : model.named_buffers()) targets[b.key()] = b.value();
+  torch::NoGradGuard no_grad;
+  int loaded = 0;
+  for (const auto& r : st.tensors) {
+    auto it = targets.find(r.name);
+    if (it == targets.end()) {
+      if (r.name.rfind("adam.", 0) != 0) note("'" + r.name + "' is not in the model: skipped");
+      continue;
+    }
+    torch::ScalarType type;
+    switch (r.dtype) {
+      case DType::F64: type = torch::kFloat64; break;
+      case DType::F32: type = torch::kFloat32; break;
+      case DType::F16: type = torch::kFloat16; break;
+      case DType::BF16: type = torch::kBFloat16; break;
+      case DType::I64: type = torch::kInt64; break;
+      case DType::I32: type = torch::kInt32; break;
+      default:
+        note("'" + r.name + "' has dtype " + dtype_name(r.dtype) + ": skipped");
+        targets.erase(it);
+        continue;
+    }
+    auto src = torch::empty(r.shape, torch::TensorOptions().dtype(type));
+    if (src.numel() > 0) std::memcpy(src.data_ptr(), r.bytes.data(), r.bytes.size());
+    torch::Tensor dst = it->second;
+    if (src.dim() == 4 && dst.dim() == 4 && src.size(1) == 3 && dst.size(1) == 1 && src.size(0) == dst.size(0) &&
+        src.size(2) == dst.size(2) && src.size(3) == dst.size(3)) {
+      src = src.to(torch::kFloat32).sum(1, /*keepdim=*/true);
+      note("'" + r.name + "': 3 input channels summed into 1");
+    }
+    if (src.sizes() != dst.sizes()) {
+      note("'" + r.name + "' has shape " + c10::str(src.sizes()) + ", the model's is " + c10::str(dst.sizes()) +
+           ": skipped (kept its fresh initialisation)");
+      targets.erase(it);
+      continue;
+    }
+    dst.copy_(src.to(dst.dtype()));
+    targets.erase(it);
+    ++loaded;
+  }
+  for (const auto& t : targets) note("'" + t.first + "' is not in the file: kept its fresh initialisation");
+  if (loaded == 0) throw std::runtime_error(path + ": no tensor matches the model by name and shape");
+  return loaded;
+}
+
 }  // namespace facekeys

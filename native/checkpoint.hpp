@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adam.hpp"
 #include "models.hpp"
@@ -30,5 +31,15 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet
 // Rebuilds the model named in the file and loads its weights; throws with the
 // path on another format, an unknown architecture or mismatched tensors.
 Checkpoint load_checkpoint(const std::string& path);
+
+// Pretrained weights by path (`facekeys train --init`): copies every tensor of
+// a safetensors file whose name matches a parameter or buffer of the model and
+// whose shape fits (F32/F64/F16/BF16/I64/I32 are converted). A 3-channel conv
+// weight meeting a 1-channel one (RGB ImageNet conv1 -> gray input) is summed
+// over its input channels. Everything else is skipped with a note in *notes
+// (file tensors the model lacks, shape mismatches, model tensors the file
+// lacks). Returns how many tensors were loaded; throws naming the path when
+// the file cannot be read or nothing matches.
+int load_matching_weights(KeypointNet& model, const std::string& path, std::vector<std::string>* notes = nullptr);
 
 }  // namespace facekeys

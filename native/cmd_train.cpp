@@ -45,6 +45,14 @@ void add_train(CLI::App& app) {
   cmd->add_option("--translate", cfg->augment.translate, "Max shift, fraction of width")->capture_default_str();
   cmd->add_option("--scale", cfg->augment.scale, "Max relative scale change")->capture_default_str();
   cmd->add_option("--flip", cfg->augment.flip_prob, "Horizontal flip probability")->capture_default_str();
+  cmd->add_option("--loss", cfg->loss.coord_loss, "Coordinate models' loss: mse, l1 or smoothl1 (Huber, beta 0.01)")
+      ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1"}));
+  cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--init", cfg->init, "Start from these weights (safetensors; matching names and shapes)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--input-size", cfg->input_size, "Square input side instead of the model's default")
+      ->check(CLI::Range(16, 2048));
   cmd->add_flag("--quiet", cfg->quiet, "No per-epoch lines");
   cmd->callback([cfg] {
     TrainResult r = train(*cfg);
@@ -96,7 +104,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
 
 void add_eval(CLI::App& app) {
   struct Args {
-    std::string checkpoint, pack, split = "val", device = "auto", predictions;
+    std::string checkpoint, pack, split = "val", device = "auto", predictions, kaggle_csv, heatmaps;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval", "Score a checkpoint on a pack split; JSON metrics on stdout");
@@ -108,6 +116,10 @@ void add_eval(CLI::App& app) {
       CLI::IsMember({"train", "val", "test"}));
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
   cmd->add_option("--predictions", a->predictions, "Also write per-image predictions (JSON) here");
+  cmd->add_option("--kaggle-csv", a->kaggle_csv,
+                  "Also write predictions as Id,Predicted (Id = <image>_<point>_<x|y>, original 0-based pixels)");
+  cmd->add_option("--heatmaps", a->heatmaps,
+                  "Heatmap models: write the maps of the best, median and worst image (safetensors) for `report`");
   cmd->callback([a] {
     if (std::filesystem::is_directory(a->checkpoint))
       return eval_exported_model(a->checkpoint, a->pack, a->split, a->predictions);
@@ -117,6 +129,8 @@ void add_eval(CLI::App& app) {
     Json m = metrics_json(p, pack);
     m["checkpoint"] = a->checkpoint;
     if (!a->predictions.empty()) write_file_atomic(a->predictions, predictions_json(p, pack).dump() + "\n");
+    if (!a->kaggle_csv.empty()) write_file_atomic(a->kaggle_csv, kaggle_csv(p, pack));
+    if (!a->heatmaps.empty()) write_heatmap_samples(a->heatmaps, *ck.model, p, pack, a->pack, a->device);
     std::cout << m.dump() << std::endl;
     std::fprintf(stderr, "%s on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n", ck.spec.arch.c_str(),
                  a->pack.c_str(), a->split.c_str(), p.size(), m.at("mse").as_number(),

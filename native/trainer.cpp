@@ -204,18 +204,19 @@ TrainResult train(const TrainConfig& cfg) {
   } else {
     if (cfg.input_size > 0) spec.input_w = spec.input_h = cfg.input_size;
     model = make_model(spec);
-    if (!cfg.init.empty()) {
-      std::vector<std::string> notes;
-      const int loaded = load_matching_weights(*model, cfg.init, &notes);
-      if (!cfg.quiet) {
-        for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
-        std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);
-      }
-    }
   }
   const DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
   const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
   if (cfg.resume.empty() && spec.output == "coords") start_at_mean_shape(*model, train_split.points);
+  if (cfg.resume.empty() && !cfg.init.empty()) {
+    // After the mean-shape start, so weights from the file (an fc2 included) win.
+    std::vector<std::string> notes;
+    const int loaded = load_matching_weights(*model, cfg.init, &notes);
+    if (!cfg.quiet) {
+      for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
+      std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);
+    }
+  }
   model->to(device);
   model->train();
 
@@ -313,6 +314,7 @@ TrainResult train(const TrainConfig& cfg) {
                                                {"train_loss", std::to_string(train_loss)},
                                                {"val_loss", std::to_string(val_loss)},
                                                {"torch_version", TORCH_VERSION}};
+    if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
     save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
     if (best) {
       result.best_val_loss = val_loss;

@@ -9,6 +9,17 @@
 
 namespace facekeys {
 
+// What the loss is. Coordinate models ("coords"): coord_loss on normalised
+// coordinates, "mse" (the seed's), "l1" or "smoothl1" (Huber with beta 0.01,
+// i.e. quadratic below ~2 px at 224). Heatmap models ("heatmaps"): KL(target ||
+// spatial softmax of each map) with Gaussian targets of `sigma` heatmap cells,
+// normalised to sum to 1 (gaussian_heatmaps' HeatmapNorm::Sum), built on the
+// device from the augmented keypoints.
+struct LossConfig {
+  std::string coord_loss = "mse";
+  double sigma = 1.5;
+};
+
 struct TrainConfig {
   std::string model = "Baseline_7x7";
   std::string pack_path;
@@ -24,6 +35,9 @@ struct TrainConfig {
   bool bf16 = false;            // CUDA autocast
   std::string resume;           // checkpoint to continue from
   AugmentConfig augment;
+  LossConfig loss;
+  std::string init;             // safetensors weights to start from (matching names and shapes; others skipped)
+  int input_size = 0;           // square input side overriding the model's default (0: the zoo's)
   bool quiet = false;           // no per-epoch lines (tests)
 };
 
@@ -44,9 +58,27 @@ TrainResult train(const TrainConfig& cfg);
 Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
                           const AugmentConfig& augment);
 
-// Forward, MSE loss, backward, optimizer step; returns the detached loss
+// Forward, loss (keypoint_loss), backward, optimizer step; returns the detached loss
 // (still on the device: reading it would synchronise the GPU).
-torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16);
+torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
+                            const LossConfig& loss = {});
+
+// Gaussian heatmap targets on points' device: points [B, K, 2] normalised
+// (u, v) of the model input -> [B, K, height, width], each map summing to 1
+// (or all zeros when less than kHeatmapMinVisibleMass of the Gaussian falls on
+// the map, or the point is NaN). Same convention and values as the core's
+// gaussian_heatmaps(..., HeatmapNorm::Sum) at x_hm = u * width - 0.5,
+// y_hm = v * height - 0.5 (heatmap.hpp: cell centres at integers).
+torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64_t width, double sigma);
+
+// Mean over maps of KL(target || softmax(logits over the map's cells));
+// logits and targets [B, K, H, W]. An all-zero target map contributes 0.
+torch::Tensor heatmap_kl_loss(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// The training loss for a model output: [B, K, H, W] heatmap logits -> KL
+// against heatmap_targets; [B, 2K] coordinates -> loss.coord_loss. Throws
+// std::invalid_argument on an unknown coord_loss.
+torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& points, const LossConfig& loss);
 
 // Learning rate for an epoch (0-based) under cfg's schedule.
 double scheduled_lr(const TrainConfig& cfg, int epoch);
