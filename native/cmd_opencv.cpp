@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "pack_datasets.hpp"
@@ -32,6 +35,40 @@ void add_pack(CLI::App& app) {
     std::fprintf(stderr, "%s: %zu images (%zu train, %zu val), %dx%d gray, %d points\n", a->out.c_str(), p.size(),
                  p.count(Split::Train), p.count(Split::Val), p.width, p.height, p.num_points);
   });
+  struct IbugArgs {
+    std::vector<std::string> train, test;
+    std::string out = "ibug.pack";
+    IbugPackOptions opt;
+  };
+  auto b = std::make_shared<IbugArgs>();
+  auto* ibug = pack->add_subcommand(
+      "ibug", "iBUG/300-W 68 points: dlib XML files or folders of .pts (+ --boxes CSV), cropped around the face box");
+  ibug->add_option("--train", b->train, "Training source (XML or .pts folder); every --val-every-th image validates");
+  ibug->add_option("--test", b->test, "Test source (XML or .pts folder): the test split");
+  ibug->add_option("--boxes", b->opt.boxes_csv, "Face-box CSV (300w/boxes_lfpw.csv); needed for .pts folders")
+      ->check(CLI::ExistingFile);
+  ibug->add_option("--box-column", b->opt.box_column, "Which CSV box: dan, dlib, lm, ...")->capture_default_str();
+  ibug->add_option("--margin", b->opt.crop.margin, "Crop side = face box side x margin")
+      ->capture_default_str()->check(CLI::Range(0.5, 4.0));
+  ibug->add_option("--size", b->opt.size, "Working resolution (square crops)")->capture_default_str()->check(
+      CLI::Range(8, 4096));
+  ibug->add_option("--val-every", b->opt.val_every, "Every n-th training image goes to the val split (0: none)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  ibug->add_option("-o,--out", b->out, "Output pack")->capture_default_str();
+  ibug->callback([b] {
+    std::vector<IbugSource> sources;
+    for (const auto& s : b->train) sources.push_back({s, false});
+    for (const auto& s : b->test) sources.push_back({s, true});
+    if (sources.empty()) throw CLI::ValidationError("pack ibug", "give at least one --train or --test source");
+    IbugPackStats st;
+    Pack p = pack_ibug(sources, b->opt, &st);
+    write_pack(b->out, p);
+    std::fprintf(stderr, "%s: %zu faces (%zu train, %zu val, %zu test), %dx%d gray, %d points\n", b->out.c_str(),
+                 p.size(), p.count(Split::Train), p.count(Split::Val), p.count(Split::Test), p.width, p.height,
+                 p.num_points);
+    std::fprintf(stderr, "%zu faces have points outside their crop (%zu points in all); they are kept\n",
+                 st.images_with_points_outside, st.points_outside);
+  });
 }
 
 void add_report(CLI::App& app) {
@@ -42,6 +79,10 @@ void add_report(CLI::App& app) {
   cmd->add_option("--predictions", cfg->predictions_path, "From `facekeys eval --predictions`")->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint", cfg->checkpoint_path, "Checkpoint for the filter grids")->check(CLI::ExistingFile);
   cmd->add_option("--overlays", cfg->overlays, "Images per overlay group")->capture_default_str();
+  cmd->add_option("--heatmaps", cfg->heatmaps_path, "From `facekeys eval --heatmaps` (needs --pack)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--heatmap-points", cfg->heatmap_points, "Points whose maps to overlay")
+      ->delimiter(',')->capture_default_str();
   cmd->callback([cfg] {
     auto files = write_report(*cfg);
     std::fprintf(stderr, "wrote %zu files to %s (see report.md)\n", files.size(), cfg->run_dir.c_str());

@@ -1,11 +1,18 @@
 #include "pack_datasets.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 #include "facekeys/asf.hpp"
+#include "facekeys/box_csv.hpp"
+#include "facekeys/crop.hpp"
+#include "facekeys/dlib_xml.hpp"
+#include "facekeys/error.hpp"
+#include "facekeys/pts.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/schema.hpp"
@@ -78,6 +85,226 @@ Pack pack_imm(const std::string& dir, const ImmPackOptions& opt) {
                              std::to_string(pack.count(Split::Train)) + " train, " +
                              std::to_string(pack.count(Split::Val)) + " val)");
   return pack;
+}
+
+namespace {
+
+// One face to pack, before decoding its image.
+struct IbugItem {
+  std::string name;        // pack name: image path relative to the dataset root
+  fs::path image;          // where to read it
+  std::vector<Point2f> points;  // 0-based original pixels
+  Box face;                // face box, original pixels (continuous, crop.hpp's convention)
+  std::string where;       // "file:line" of the annotation, for messages
+  bool test = false;
+};
+
+std::string at(const std::string& file, int line) { return line > 0 ? file + ":" + std::to_string(line) : file; }
+
+// A row of the box CSV for an image: the path relative to the CSV's folder,
+// else a unique row with the same file name.
+const BoxCsvRow* find_box_row(const BoxCsv& csv, const fs::path& csv_dir, const fs::path& image) {
+  std::error_code ec;
+  const fs::path rel = fs::relative(image, csv_dir, ec);
+  if (!ec && !rel.empty()) {
+    if (const BoxCsvRow* r = csv.find(rel.generic_string())) return r;
+  }
+  const BoxCsvRow* found = nullptr;
+  for (const auto& r : csv.rows()) {
+    if (fs::path(r.file).filename() == image.filename()) {
+      if (found) return nullptr;  // ambiguous
+      found = &r;
+    }
+  }
+  return found;
+}
+
+Box box_from_csv(const BoxCsv& csv, const BoxCsvRow& row, const std::string& column) {
+  std::optional<FaceBox> fb;
+  try {
+    fb = csv.box(row.file, column);
+  } catch (const FormatError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(csv.source(), row.line, e.what());
+  }
+  if (!fb) throw FormatError(csv.source(), row.line, "no '" + column + "' box for " + row.file + " (empty cells)");
+  return Box{fb->x1, fb->y1, fb->x2 - fb->x1, fb->y2 - fb->y1};
+}
+
+std::vector<IbugItem> ibug_items_from_xml(const std::string& xml_path, const BoxCsv* csv, const std::string& column,
+                                          bool test) {
+  const int K = ibug68().num_points;
+  const DlibDataset ds = read_dlib_xml(xml_path, K);  // FormatError with file:line on malformed XML
+  const fs::path root = fs::path(xml_path).parent_path();
+  const fs::path csv_dir = csv ? fs::path(csv->source()).parent_path() : fs::path();
+  std::vector<IbugItem> items;
+  for (const DlibImage& img : ds.images) {
+    int face = 0;
+    for (const DlibBox& b : img.boxes) {
+      if (b.ignore) continue;
+      IbugItem it;
+      it.name = img.boxes.size() > 1 ? img.file + "#" + std::to_string(face) : img.file;
+      it.image = root / img.file;
+      it.points = dense_points(b, K, xml_path);
+      it.where = at(xml_path, b.line);
+      it.test = test;
+      if (csv) {
+        const BoxCsvRow* row = find_box_row(*csv, csv_dir, it.image);
+        if (!row)
+          throw FormatError(xml_path, img.line, "image '" + img.file + "' has no row in " + csv->source());
+        it.face = box_from_csv(*csv, *row, column);
+        it.where = at(csv->source(), row->line);
+      } else {
+        // dlib boxes are integer pixel rectangles: columns left .. left+width-1.
+        if (!(b.width > 0 && b.height > 0))
+          throw FormatError(xml_path, b.line, "box of non-positive size (" + std::to_string(b.width) + " x " +
+                                                  std::to_string(b.height) + ")");
+        it.face = Box{b.left - 0.5f, b.top - 0.5f, b.width, b.height};
+      }
+      items.push_back(std::move(it));
+      ++face;
+    }
+  }
+  if (items.empty()) throw std::runtime_error(xml_path + ": no faces (no <box> without ignore='1')");
+  return items;
+}
+
+std::vector<IbugItem> ibug_items_from_dir(const std::string& dir, const BoxCsv* csv, const std::string& column,
+                                          bool test) {
+  if (!csv)
+    throw std::runtime_error(dir + ": a folder of .pts files needs face boxes: pass a box CSV (--boxes)");
+  const int K = ibug68().num_points;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".pts") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw std::runtime_error(dir + ": no .pts files");
+  const fs::path csv_dir = fs::path(csv->source()).parent_path();
+  std::vector<IbugItem> items;
+  for (const auto& pts : files) {
+    IbugItem it;
+    for (const char* ext : {".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}) {
+      fs::path candidate = pts;
+      candidate.replace_extension(ext);
+      if (fs::exists(candidate)) {
+        it.image = candidate;
+        break;
+      }
+    }
+    if (it.image.empty())
+      throw std::runtime_error(pts.string() + ": no image next to it (looked for " + pts.stem().string() +
+                               ".png, .jpg, .jpeg)");
+    it.points = read_pts(pts.string(), K);  // FormatError naming file and line ("expected 68 points, file has 67")
+    const BoxCsvRow* row = find_box_row(*csv, csv_dir, it.image);
+    if (!row) throw std::runtime_error(csv->source() + ": no row for image " + it.image.string());
+    it.face = box_from_csv(*csv, *row, column);
+    it.name = row->file;
+    it.where = at(csv->source(), row->line);
+    it.test = test;
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+}  // namespace
+
+Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& opt, IbugPackStats* stats) {
+  if (sources.empty()) throw std::invalid_argument("pack_ibug: no sources");
+  if (opt.size < 8) throw std::invalid_argument("pack_ibug: working size must be >= 8");
+  std::optional<BoxCsv> csv;
+  if (!opt.boxes_csv.empty()) csv = read_box_csv(opt.boxes_csv);
+
+  std::vector<IbugItem> items;
+  std::string source_names;
+  for (const auto& src : sources) {
+    std::vector<IbugItem> more = fs::is_directory(src.path)
+                                     ? ibug_items_from_dir(src.path, csv ? &*csv : nullptr, opt.box_column, src.test)
+                                     : ibug_items_from_xml(src.path, csv ? &*csv : nullptr, opt.box_column, src.test);
+    for (auto& it : more) items.push_back(std::move(it));
+    source_names += (source_names.empty() ? "" : ", ") + src.path + (src.test ? " (test)" : " (train/val)");
+  }
+
+  const LandmarkSchema& schema = ibug68();
+  const int S = opt.size;
+  Pack pack;
+  pack.schema = schema.name;
+  char margin[32];
+  std::snprintf(margin, sizeof margin, "%.3g", opt.crop.margin);
+  pack.source = "iBUG 68-point faces from " + source_names + "; face boxes: " +
+                (csv ? "'" + opt.box_column + "' columns of " + opt.boxes_csv : std::string("the XML <box>")) +
+                "; crop = box x " + margin + (opt.crop.square ? ", square" : "") + ", " + std::to_string(S) + "x" +
+                std::to_string(S) + " gray BT.601 (area pre-shrink, then bilinear)";
+  pack.width = S;
+  pack.height = S;
+  pack.channels = 1;
+  pack.num_points = schema.num_points;
+
+  IbugPackStats st;
+  std::size_t train_seen = 0;
+  for (const IbugItem& it : items) {
+    ImageU8 gray;
+    try {
+      gray = to_gray(load_image_rgb(it.image.string()).view());
+    } catch (const std::exception& e) {
+      throw std::runtime_error(it.where + ": " + e.what());
+    }
+    const int W = gray.width(), H = gray.height();
+    const Box& f = it.face;
+    if (!(f.w > 0 && f.h > 0) || !std::isfinite(f.x) || !std::isfinite(f.y))
+      throw std::runtime_error(it.where + ": face box of " + it.name + " is empty or not finite");
+    if (f.x >= W - 0.5f || f.y >= H - 0.5f || f.x + f.w <= -0.5f || f.y + f.h <= -0.5f) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "face box (x %.1f, y %.1f, %.1f x %.1f) lies outside the %dx%d image ", f.x, f.y,
+                    f.w, f.h, W, H);
+      throw std::runtime_error(it.where + ": " + buf + it.image.string());
+    }
+    const Box crop = crop_box_from_box(f, opt.crop);
+    // Shrink the whole image first (area averaging) so the crop is sampled at
+    // about 1:1: bilinear sampling alone would alias on large reductions.
+    // The pixels change frame, the stored transform does not: it is exactly
+    // crop_transform(crop) of the original image.
+    const double shrink = std::min(1.0, static_cast<double>(S) / std::max(crop.w, crop.h));
+    ImageU8 crop_pixels;
+    if (shrink < 1.0) {
+      const int sw = std::max(1, static_cast<int>(std::lround(W * shrink)));
+      const int sh = std::max(1, static_cast<int>(std::lround(H * shrink)));
+      const ImageU8 small = resize(gray.view(), sw, sh);
+      const float sx = static_cast<float>(sw) / W, sy = static_cast<float>(sh) / H;
+      const Box b{sx * (crop.x + 0.5f) - 0.5f, sy * (crop.y + 0.5f) - 0.5f, sx * crop.w, sy * crop.h};
+      crop_pixels = crop_image(small.view(), b, S, S);
+    } else {
+      crop_pixels = crop_image(gray.view(), crop, S, S);
+    }
+    const Affine2D to_pack = crop_transform(crop, S, S);
+    std::vector<float> uv;
+    bool outside = false;
+    for (const Point2f& p : image_to_crop_normalized(it.points, crop)) {
+      uv.push_back(p.x);
+      uv.push_back(p.y);
+      if (p.x < 0.f || p.x > 1.f || p.y < 0.f || p.y > 1.f) {
+        outside = true;
+        ++st.points_outside;
+      }
+    }
+    if (outside) ++st.images_with_points_outside;
+    Split split = Split::Test;
+    if (!it.test) {
+      split = opt.val_every > 0 && train_seen % opt.val_every == static_cast<std::size_t>(opt.val_every - 1)
+                  ? Split::Val
+                  : Split::Train;
+      ++train_seen;
+    }
+    pack.add(it.name, crop_pixels.data(), uv, -1, split,
+             {to_pack.a, to_pack.b, to_pack.c, to_pack.d, to_pack.e, to_pack.f}, W, H);
+    ++st.images;
+  }
+  if (stats) *stats = st;
+  return pack;
+}
+
+Pack pack_ibug(const std::string& xml_or_dir, const IbugPackOptions& opt, bool test, IbugPackStats* stats) {
+  return pack_ibug(std::vector<IbugSource>{{xml_or_dir, test}}, opt, stats);
 }
 
 }  // namespace facekeys
