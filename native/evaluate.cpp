@@ -1,10 +1,17 @@
 #include "evaluate.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "dataset.hpp"
 #include "device.hpp"
 #include "facekeys/geometry.hpp"
+#include "facekeys/heatmap.hpp"
+#include "facekeys/safetensors.hpp"
 #include "facekeys/metrics.hpp"
 #include "facekeys/schema.hpp"
 
@@ -23,6 +30,24 @@ std::vector<float> pack_normalized_to_original(const Pack& pack, std::int64_t ro
   return out;
 }
 
+torch::Tensor decode_heatmaps_normalized(const torch::Tensor& logits) {
+  if (logits.dim() != 4) throw std::invalid_argument("decode_heatmaps_normalized: expected [B, K, h, w] maps");
+  const int64_t B = logits.size(0), K = logits.size(1), h = logits.size(2), w = logits.size(3);
+  auto prob = torch::softmax(logits.detach().to(torch::kCPU, torch::kFloat32).flatten(2), 2).contiguous();
+  auto out = torch::empty({B, 2 * K}, torch::kFloat32);
+  const float* maps = prob.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t b = 0; b < B; ++b) {
+    DecodedPoints d = decode_argmax_refined(maps + b * K * h * w, static_cast<std::size_t>(K), static_cast<int>(h),
+                                            static_cast<int>(w));
+    for (int64_t k = 0; k < K; ++k) {
+      o[b * 2 * K + 2 * k] = (d.points[2 * k] + 0.5f) / static_cast<float>(w);
+      o[b * 2 * K + 2 * k + 1] = (d.points[2 * k + 1] + 0.5f) / static_cast<float>(h);
+    }
+  }
+  return out;
+}
+
 Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack& pack, const std::string& pack_path,
                           Split split, const std::string& device_name, int batch) {
   const torch::Device device = pick_device(device_name);
@@ -33,7 +58,8 @@ Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack&
   std::vector<torch::Tensor> outs;
   for (int64_t i = 0; i < data.size(); i += batch) {
     const int64_t n = std::min<int64_t>(batch, data.size() - i);
-    outs.push_back(model.forward(normalize_input(to_unit_float(data.images.narrow(0, i, n)))).to(torch::kCPU));
+    auto out = model.forward(normalize_input(to_unit_float(data.images.narrow(0, i, n))));
+    outs.push_back(out.dim() == 4 ? decode_heatmaps_normalized(out) : out.to(torch::kCPU, torch::kFloat32));
   }
   auto pred = torch::cat(outs, 0).contiguous();
   auto gt = data.points.to(torch::kCPU).contiguous();
@@ -80,8 +106,89 @@ Json metrics_json(const Predictions& p, const Pack& pack) {
   return j;
 }
 
+std::vector<double> per_image_nme(const Predictions& p) {
+  const LandmarkSchema& schema = schema_by_name(p.spec.schema);
+  if (p.spec.schema == "nose_tip" || schema.left_eye_outer < 0 || p.size() == 0) return {};
+  return nme_per_image(p.pred_px, p.gt_px, p.size(), static_cast<std::size_t>(p.num_points()),
+                       static_cast<std::size_t>(schema.left_eye_outer), static_cast<std::size_t>(schema.right_eye_outer));
+}
+
+std::string kaggle_csv(const Predictions& p, const Pack& pack) {
+  const std::size_t k = static_cast<std::size_t>(p.num_points());
+  std::ostringstream out;
+  out << "Id,Predicted\n";
+  std::map<std::string, int> seen;
+  char buf[64];
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    std::string stem = std::filesystem::path(pack.names[static_cast<std::size_t>(p.pack_index[i])]).stem().string();
+    for (char& c : stem)
+      if (c == ',' || c == '"' || c == '\n' || c == '\r' || c == '#') c = '-';
+    const int dup = seen[stem]++;
+    if (dup > 0) stem += "-" + std::to_string(dup);
+    for (std::size_t c = 0; c < k; ++c)
+      for (int axis = 0; axis < 2; ++axis) {
+        std::snprintf(buf, sizeof buf, "%.3f", p.pred_px[(i * k + c) * 2 + axis]);
+        out << stem << '_' << c << '_' << (axis == 0 ? 'x' : 'y') << ',' << buf << '\n';
+      }
+  }
+  return out.str();
+}
+
+void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
+                           const std::string& pack_path, const std::string& device_name) {
+  if (p.spec.output != "heatmaps")
+    throw std::runtime_error("--heatmaps: " + p.spec.arch + " regresses coordinates, it has no heatmaps");
+  if (p.size() == 0) throw std::runtime_error("--heatmaps: no images");
+  std::vector<double> err = per_image_nme(p);
+  if (err.empty()) {
+    const std::size_t k2 = 2 * static_cast<std::size_t>(p.num_points());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      double se = 0;
+      for (std::size_t c = 0; c < k2; ++c) se += std::pow(p.pred_norm[i * k2 + c] - p.gt_norm[i * k2 + c], 2);
+      err.push_back(se);
+    }
+  }
+  std::vector<std::size_t> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return err[a] < err[b]; });
+  const std::vector<int64_t> picks = {static_cast<int64_t>(order.front()), static_cast<int64_t>(order[order.size() / 2]),
+                                      static_cast<int64_t>(order.back())};
+  const torch::Device device = pick_device(device_name);
+  const DeviceSplit data = load_split(pack, pack_path, p.split, p.spec, device);
+  model.to(device);
+  model.eval();
+  torch::NoGradGuard no_grad;
+  auto idx = torch::tensor(picks, torch::kInt64).to(device);
+  auto logits = model.forward(normalize_input(to_unit_float(data.images.index_select(0, idx))));
+  auto maps = torch::softmax(logits.to(torch::kCPU, torch::kFloat32).flatten(2), 2).view(logits.sizes()).contiguous();
+
+  SafeTensorsFile st;
+  st.metadata["format"] = "facekeys-heatmaps";
+  st.metadata["model"] = p.spec.arch;
+  st.metadata["schema"] = p.spec.schema;
+  st.metadata["split"] = split_name(p.split);
+  st.metadata["which"] = "best,median,worst";
+  TensorRecord m;
+  m.name = "heatmaps";
+  m.dtype = DType::F32;
+  m.shape.assign(maps.sizes().begin(), maps.sizes().end());
+  m.bytes.resize(static_cast<std::size_t>(maps.numel()) * sizeof(float));
+  std::memcpy(m.bytes.data(), maps.data_ptr<float>(), m.bytes.size());
+  TensorRecord r;
+  r.name = "pack_index";
+  r.dtype = DType::I64;
+  r.shape = {3};
+  std::vector<int64_t> rows;
+  for (int64_t i : picks) rows.push_back(p.pack_index[static_cast<std::size_t>(i)]);
+  r.bytes.resize(rows.size() * sizeof(int64_t));
+  std::memcpy(r.bytes.data(), rows.data(), r.bytes.size());
+  st.tensors = {m, r};
+  write_safetensors(path, st);
+}
+
 Json predictions_json(const Predictions& p, const Pack& pack) {
   const std::size_t k = static_cast<std::size_t>(p.num_points());
+  const std::vector<double> nmes = per_image_nme(p);
   Json images = Json::array();
   for (std::size_t i = 0; i < p.size(); ++i) {
     Json img = Json::object();
@@ -93,6 +200,7 @@ Json predictions_json(const Predictions& p, const Pack& pack) {
       se += d * d;
     }
     img["mse"] = se / static_cast<double>(2 * k);
+    if (!nmes.empty()) img["nme"] = nmes[i];
     Json pred = Json::array(), gt = Json::array();
     for (std::size_t c = 0; c < k; ++c) {
       pred.push_back(Json(Json::Array{Json(p.pred_px[i * 2 * k + 2 * c]), Json(p.pred_px[i * 2 * k + 2 * c + 1])}));

@@ -32,6 +32,33 @@ Json metrics_json(const Predictions& p, const Pack& pack);
 // original pixels; read by `facekeys report` for best/worst overlays.
 Json predictions_json(const Predictions& p, const Pack& pack);
 
+// Heatmap model output -> normalised coordinates of the model input: logits
+// [B, K, h, w] -> spatial softmax -> facekeys::decode_argmax_refined (the
+// shared core's sub-pixel decoder, on the CPU) -> u = (x_hm + 0.5) / w,
+// v = (y_hm + 0.5) / h. Returns [B, 2K] float on the CPU, the layout
+// coordinate models output, so everything downstream is shared.
+torch::Tensor decode_heatmaps_normalized(const torch::Tensor& logits);
+
+// Per-image NME (inter-ocular, original pixels), or empty when the schema has
+// no eye corners.
+std::vector<double> per_image_nme(const Predictions& p);
+
+// Kaggle-style submission: "Id,Predicted", one row per coordinate, images in
+// split order, points 0..K-1, x before y. Id = <image>_<point>_<x|y> with
+// <image> the file stem of the pack name (image_0001 for
+// lfpw/testset/image_0001.png; a second face of one image gets "-1", ...);
+// Predicted = original-image pixels, 0-based (pixel centres at integers;
+// iBUG .pts files are 1-based: add 1 to compare with them).
+std::string kaggle_csv(const Predictions& p, const Pack& pack);
+
+// Heatmap models: runs the model again on the best, median and worst images
+// (by NME, else MSE) and writes their softmax maps to a safetensors file:
+// "heatmaps" F32 [3, K, h, w], "pack_index" I64 [3], metadata which =
+// "best,median,worst". `facekeys report --heatmaps` draws them. Throws for
+// coordinate models.
+void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
+                           const std::string& pack_path, const std::string& device);
+
 // Pack-normalised (u, v) -> original-image pixels via the pack's stored transform.
 std::vector<float> pack_normalized_to_original(const Pack& pack, std::int64_t row, const float* uv, int num_points);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <numeric>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -11,6 +13,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/json.hpp"
+#include "facekeys/metrics.hpp"
 #include "facekeys/pack.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
@@ -166,6 +169,66 @@ cv::Mat filter_grid(const TensorRecord& w) {
   return grid;
 }
 
+// Cumulative error distribution of per-image NMEs, 0..max_error.
+cv::Mat plot_ced(const std::vector<double>& nmes, const std::string& title) {
+  const double max_error = 0.2;
+  const CedCurve c = ced_curve(nmes, max_error, 400);
+  const int W = 720, H = 440, left = 70, right = 20, top = 40, bottom = 50;
+  cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  auto px = [&](double e) { return static_cast<int>(left + e / max_error * (W - left - right)); };
+  auto py = [&](double f) { return static_cast<int>(top + (1.0 - f) * (H - top - bottom)); };
+  char buf[64];
+  for (int i = 0; i <= 4; ++i) {
+    const double f = i / 4.0, e = max_error * i / 4.0;
+    cv::line(img, {left, py(f)}, {W - right, py(f)}, cv::Scalar(225, 225, 225));
+    std::snprintf(buf, sizeof buf, "%.2f", f);
+    cv::putText(img, buf, {20, py(f) + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(60, 60, 60), 1, cv::LINE_AA);
+    std::snprintf(buf, sizeof buf, "%.2f", e);
+    cv::putText(img, buf, {px(e) - 14, H - bottom + 20}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(60, 60, 60), 1,
+                cv::LINE_AA);
+  }
+  cv::line(img, {px(0.10), top}, {px(0.10), H - bottom}, cv::Scalar(150, 150, 150), 1);
+  cv::rectangle(img, {left, top}, {W - right, H - bottom}, cv::Scalar(90, 90, 90));
+  for (std::size_t i = 1; i < c.thresholds.size(); ++i)
+    cv::line(img, {px(c.thresholds[i - 1]), py(c.fractions[i - 1])}, {px(c.thresholds[i]), py(c.fractions[i])},
+             kValColor, 2, cv::LINE_AA);
+  cv::putText(img, "NME (inter-ocular)", {W / 2 - 70, H - 10}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1,
+              cv::LINE_AA);
+  cv::putText(img, title, {left, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  return img;
+}
+
+// Softmax maps of chosen points over a pack image: the per-pixel maximum of
+// the maps (each scaled to its own peak), as a JET overlay.
+cv::Mat heatmap_overlay(const Pack& pack, std::size_t row, const float* maps, int K, int h, int w,
+                        const std::vector<int>& points, int scale) {
+  cv::Mat img = pack_image(pack, row, scale);
+  cv::Mat acc(h, w, CV_32F, cv::Scalar(0));
+  for (int k : points) {
+    if (k < 0 || k >= K) throw std::runtime_error("--heatmap-points: point " + std::to_string(k) + " is not in 0.." + std::to_string(K - 1));
+    cv::Mat m(h, w, CV_32F, const_cast<float*>(maps + static_cast<std::size_t>(k) * h * w));
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(m, &lo, &hi);
+    if (hi > 0) acc = cv::max(acc, m / hi);
+  }
+  // Maps and image cover the same extent, which is what cv::resize maps onto each other.
+  cv::Mat big, big8, color;
+  cv::resize(acc, big, img.size(), 0, 0, cv::INTER_LINEAR);
+  big.convertTo(big8, CV_8U, 255.0);
+  cv::applyColorMap(big8, color, cv::COLORMAP_JET);
+  cv::Mat alpha;
+  big.convertTo(alpha, CV_32F, 0.7);
+  cv::Mat alpha3;
+  cv::cvtColor(alpha, alpha3, cv::COLOR_GRAY2BGR);
+  cv::Mat imgf, colf;
+  img.convertTo(imgf, CV_32FC3);
+  color.convertTo(colf, CV_32FC3);
+  cv::Mat ones(alpha3.size(), CV_32FC3, cv::Scalar(1, 1, 1));
+  cv::Mat out = imgf.mul(ones - alpha3) + colf.mul(alpha3);
+  out.convertTo(img, CV_8UC3);
+  return img;
+}
+
 }  // namespace
 
 std::vector<std::string> write_report(const ReportConfig& cfg) {
@@ -202,18 +265,38 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
     if (!cfg.predictions_path.empty()) {
       Json preds = Json::parse(read_file_text(cfg.predictions_path), cfg.predictions_path);
       const auto& images = preds.at("images").as_array();
+      // Rank by NME where the predictions carry it (iBUG), else by MSE.
+      const bool by_nme = !images.empty() && images.front().contains("nme");
+      const char* key = by_nme ? "nme" : "mse";
       std::vector<std::size_t> order(images.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return images[a].at("mse").as_number() < images[b].at("mse").as_number();
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return images[a].at(key).as_number() < images[b].at(key).as_number();
       });
+      if (by_nme) {
+        std::vector<double> nmes;
+        for (const auto& im : images) nmes.push_back(im.at("nme").as_number());
+        char title[160];
+        std::snprintf(title, sizeof title, "CED, %s %s (%zu images): NME %.4f, FR@0.10 %.3f, AUC@0.10 %.3f",
+                      preds.at("model").as_string().c_str(), preds.at("split").as_string().c_str(), nmes.size(),
+                      std::accumulate(nmes.begin(), nmes.end(), 0.0) / nmes.size(), failure_rate(nmes, 0.10),
+                      auc(nmes, 0.10));
+        write_png(dir / "ced.png", plot_ced(nmes, title));
+        written.push_back("ced.png");
+        md << "## Cumulative error distribution\n\n" << title << " (grey line: 0.10).\n\n<img src=\"ced.png\" width=\"600\"/>\n\n";
+      }
       const LandmarkSchema& pred_schema = schema_by_name(preds.at("schema").as_string());
       md << "## Predictions (" << preds.at("split").as_string()
-         << "): green = ground truth, red = prediction\n\n";
-      for (const char* which : {"best", "worst"}) {
+         << "): green = ground truth, red = prediction, ranked by " << key << "\n\n";
+      const int n_over = std::min<int>(cfg.overlays, static_cast<int>(order.size()));
+      for (const char* which : {"best", "median", "worst"}) {
         md << "**" << which << "**\n\n";
-        for (int i = 0; i < cfg.overlays && i < static_cast<int>(order.size()); ++i) {
-          const Json& im = images[order[std::string(which) == "best" ? i : order.size() - 1 - i]];
+        for (int i = 0; i < n_over; ++i) {
+          const std::string w(which);
+          const std::size_t pos = w == "best" ? i
+                                  : w == "worst" ? order.size() - 1 - i
+                                                 : std::min(order.size() - 1, order.size() / 2 - n_over / 2 + i);
+          const Json& im = images[order[pos]];
           const auto row = static_cast<std::size_t>(im.at("pack_index").as_int());
           if (row >= pack.size()) throw std::runtime_error(cfg.predictions_path + ": pack_index out of range for " + cfg.pack_path);
           cv::Mat img = pack_image(pack, row, scale);
@@ -222,11 +305,43 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
           const std::string name = std::string("pred_") + which + "_" + std::to_string(i) + ".png";
           write_png(dir / name, img);
           written.push_back(name);
-          md << "<img src=\"" << name << "\" width=\"360\" title=\"" << im.at("name").as_string()
-             << " mse " << im.at("mse").as_number() << "\"/>\n";
+          md << "<img src=\"" << name << "\" width=\"360\" title=\"" << im.at("name").as_string() << " " << key << " "
+             << im.at(key).as_number() << "\"/>\n";
         }
         md << "\n";
       }
+    }
+
+    if (!cfg.heatmaps_path.empty()) {
+      SafeTensorsFile st = read_safetensors(cfg.heatmaps_path);
+      if (st.meta("format", cfg.heatmaps_path) != "facekeys-heatmaps")
+        throw std::runtime_error(cfg.heatmaps_path + ": not a file from `facekeys eval --heatmaps`");
+      const TensorRecord& maps = st.get("heatmaps", cfg.heatmaps_path);
+      const TensorRecord& rows = st.get("pack_index", cfg.heatmaps_path);
+      if (maps.dtype != DType::F32 || maps.shape.size() != 4 || rows.dtype != DType::I64 ||
+          rows.numel() != maps.shape[0])
+        throw std::runtime_error(cfg.heatmaps_path + ": unexpected tensor shapes or types");
+      const int K = static_cast<int>(maps.shape[1]), h = static_cast<int>(maps.shape[2]), w = static_cast<int>(maps.shape[3]);
+      std::vector<std::string> which;
+      std::stringstream ws(st.meta("which", cfg.heatmaps_path));
+      for (std::string item; std::getline(ws, item, ',');) which.push_back(item);
+      md << "## Heatmaps (softmax of each map, scaled to its peak; points";
+      for (int k : cfg.heatmap_points) md << " " << k;
+      md << ")\n\n";
+      for (int64_t i = 0; i < maps.shape[0]; ++i) {
+        std::int64_t row = 0;
+        std::memcpy(&row, rows.bytes.data() + i * sizeof(std::int64_t), sizeof row);
+        if (row < 0 || static_cast<std::size_t>(row) >= pack.size())
+          throw std::runtime_error(cfg.heatmaps_path + ": pack_index out of range for " + cfg.pack_path);
+        const float* data = reinterpret_cast<const float*>(maps.bytes.data()) + i * K * h * w;
+        cv::Mat img = heatmap_overlay(pack, static_cast<std::size_t>(row), data, K, h, w, cfg.heatmap_points, scale);
+        const std::string label = i < static_cast<int64_t>(which.size()) ? which[i] : std::to_string(i);
+        const std::string name = "heatmap_" + label + ".png";
+        write_png(dir / name, img);
+        written.push_back(name);
+        md << "<img src=\"" << name << "\" width=\"360\" title=\"" << label << ": " << pack.names[row] << "\"/>\n";
+      }
+      md << "\n";
     }
   }
 
