@@ -188,7 +188,7 @@
 
   async function keypoints(modelIndex, timing) {
     const m = st.mod, model = st.models[modelIndex];
-    const faces = m._fk_face_count();
+    const faces = m._fk_keypoint_runs(model ? model.index : -1);  // whole-image models: one run
     timing.preprocess = 0; timing.infer = 0;
     if (faces === 0 || !model) return;
     let t0 = now();
@@ -331,7 +331,7 @@
     const ctx = c.getContext('2d');
     ctx.drawImage(bmp, 0, 0, r.width, r.height);
     bmp.close();
-    const model = st.models.find((m) => m.id === r.model);
+    const model = st.models.find((m) => m.card.name === r.model || m.id === r.model);
     let schema = null;
     if (model) schema = JSON.parse(st.mod.UTF8ToString(st.mod._fk_model_schema_json(model.index)) || 'null');
     const lw = Math.max(1, Math.round(Math.max(r.width, r.height) / 600));

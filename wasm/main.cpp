@@ -65,6 +65,7 @@ struct App {
   int model = -1;  // selected
   // photo
   ImageU8 rgba;  // the held image (RGBA), possibly downscaled from the original
+  ImageU8 gray;  // its BT.601 gray version, made on first use (keypoint crops)
   int orig_w = 0, orig_h = 0;
   std::string name;
   GLuint tex = 0;
@@ -88,6 +89,7 @@ struct App {
   int photo_index = -1, photo_count = 0;
   bool busy = false;
   bool fit_pending = false;
+  ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
 };
 App g;
 
@@ -260,6 +262,8 @@ void draw_panel() {
   ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
   ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_FirstUseEver);
   ImGui::Begin("facekeys");
+  g.panel_pos = ImGui::GetWindowPos();
+  g.panel_size = ImGui::GetWindowSize();
   if (ImGui::Button("Open photos...")) facekeys_web::web_call0("openFilePicker");
   if (g.photo_count > 1) {
     ImGui::SameLine();
@@ -432,6 +436,7 @@ EMSCRIPTEN_KEEPALIVE std::uint8_t* fk_photo_alloc(int w, int h) {
     free_face_textures();
     g.faces.clear();
     g.rgba = ImageU8();  // free the previous photo first
+    g.gray = ImageU8();
     g.rgba = ImageU8(w, h, 4);
     p = g.rgba.data();
     return 0;
@@ -528,6 +533,16 @@ EMSCRIPTEN_KEEPALIVE int fk_set_manual_face(float x, float y, float w, float h) 
 }
 EMSCRIPTEN_KEEPALIVE int fk_face_count() { return static_cast<int>(g.faces.size()); }
 
+// How many keypoint runs a photo needs, as `facekeys predict` does it:
+// whole-image models predict one face from the whole frame (given to the
+// best-scoring face); face-box models run once per face.
+EMSCRIPTEN_KEEPALIVE int fk_keypoint_runs(int model) {
+  const Model* m = model_at(model);
+  if (!m) return 0;
+  const int n = static_cast<int>(g.faces.size());
+  return card_is_whole_image(m->card) ? std::min(n, 1) : n;
+}
+
 // The model input for face i (keypoint_pipeline.hpp); pointer to fk_tensor_size() floats.
 EMSCRIPTEN_KEEPALIVE float* fk_keypoint_input(int model, int face) {
   const int r = guarded("preprocess", [&] {
@@ -536,7 +551,8 @@ EMSCRIPTEN_KEEPALIVE float* fk_keypoint_input(int model, int face) {
     if (face < 0 || face >= static_cast<int>(g.faces.size())) throw std::invalid_argument("no such face");
     Face& f = g.faces[face];
     f.crop = keypoint_crop_box(m->card, g.rgba.width(), g.rgba.height(), &f.box);
-    g.tensor = keypoint_model_input(g.rgba.view(), m->card, f.crop);
+    if (g.gray.empty()) g.gray = to_gray(g.rgba.view());
+    g.tensor = keypoint_model_input(g.gray.view(), m->card, f.crop);
     return 0;
   });
   return r < 0 ? nullptr : g.tensor.data();
@@ -609,7 +625,10 @@ EMSCRIPTEN_KEEPALIVE const char* fk_result_json(int model) {
     }
     j["faces"] = faces;
     const Model* m = model_at(model);
-    j["model"] = m ? m->id : std::string();
+    j["model"] = m ? Json(m->card.name) : Json();
+    if (m) j["schema"] = m->card.schema;
+    if (m && card_is_whole_image(m->card) && g.faces.size() > 1)
+      j["note"] = "whole-image model: keypoints for the best-scoring face only";
     g.json = j.dump();
     return 0;
   });
@@ -655,6 +674,8 @@ EMSCRIPTEN_KEEPALIVE const char* fk_view_json() {
   glfwGetFramebufferSize(g.window, &fw, &fh);
   j["canvas_width"] = fw;
   j["canvas_height"] = fh;
+  j["panel"] = Json(Json::Array{Json(static_cast<double>(g.panel_pos.x)), Json(static_cast<double>(g.panel_pos.y)),
+                                Json(static_cast<double>(g.panel_size.x)), Json(static_cast<double>(g.panel_size.y))});
   g.json = j.dump();
   return g.json.c_str();
 }

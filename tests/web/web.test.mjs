@@ -1,0 +1,324 @@
+// Browser tests of dist/ (node --test tests/web/): Debian's Chromium headless,
+// driven by playwright-core, against dist/ served by python3 -m http.server on
+// 127.0.0.1. See docs/WEB.md.
+//
+//   FACEKEYS_DIST_DIR   the site (default dist/)
+//   FACEKEYS_BIN        native `facekeys` for the parity test (default build/native/native/facekeys)
+//   FACEKEYS_DATA_DIR   datasets (default ../shared/data)
+//   FACEKEYS_WEB_ARTIFACTS  where screenshots go (default build/web-artifacts)
+//
+// Tests that need something missing (trained models in dist/, the native
+// tool, the datasets) FAIL with a message saying what is missing; none is
+// skipped silently.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, mkdtempSync, symlinkSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve, openPage, ROOT, DIST, DATA } from './harness.mjs';
+
+const FACEKEYS = process.env.FACEKEYS_BIN || path.join(ROOT, 'build/native/native/facekeys');
+const ARTIFACTS = process.env.FACEKEYS_WEB_ARTIFACTS || path.join(ROOT, 'build/web-artifacts');
+const IMM = path.join(DATA, 'imm_face_db');
+const LFPW = path.join(DATA, '300w/lfpw/testset');
+// IMM test persons are 33-40 (the pack's validation split); LFPW's test set.
+const IMM_FILES = ['33-1m.jpg', '36-2m.jpg', '40-6m.jpg'];
+const LFPW_COUNT = 3;
+
+let srv, b;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  srv = await serve();
+  b = await openPage(srv);
+});
+after(async () => {
+  if (b) {
+    writeFileSync(path.join(ARTIFACTS, 'console.log'), b.logs.join('\n'));
+    await b.close();
+  }
+  if (srv) srv.close();
+});
+
+const page = () => b.page;
+const shippedModels = () => page().evaluate(() => window.facekeys.models());
+
+function requireFile(p, what) {
+  if (!existsSync(p)) assert.fail(`${what} missing: ${p}`);
+  return p;
+}
+function lfpwFiles() {
+  requireFile(LFPW, 'LFPW test set (FACEKEYS_DATA_DIR)');
+  return readdirSync(LFPW).filter((f) => /\.(png|jpg)$/.test(f)).sort().slice(0, LFPW_COUNT).map((f) => path.join(LFPW, f));
+}
+
+// Upload through the file input and wait for this photo's result (or error).
+async function upload(files) {
+  const n = await page().evaluate(() => window.facekeys.photos().length);
+  await page().setInputFiles('#file', files);
+  await page().waitForFunction((k) => {
+    const p = window.facekeys.photos()[k];
+    return p && (p.result || (window.facekeys.status().error && !window.facekeys.status().message.endsWith('working...')));
+  }, n, { timeout: 120000 });
+  return page().evaluate((k) => ({ result: window.facekeys.photos()[k].result, status: window.facekeys.status() }), n);
+}
+
+// predict() on bytes made in Node (a File in the page).
+async function predictBytes(buf, name, options = {}) {
+  return page().evaluate(async ({ bytes, name, options }) => {
+    const f = new File([new Uint8Array(bytes)], name);
+    try { return { result: await window.facekeys.predict(f, options) }; } catch (e) {
+      return { error: e.message, status: window.facekeys.status() };
+    }
+  }, { bytes: Array.from(buf), name, options });
+}
+
+// predict() on a photo generated in the page (drawn on a canvas).
+async function predictGenerated(fnBody, name, options = {}) {
+  return page().evaluate(async ({ fnBody, name, options }) => {
+    const make = new Function('return (async () => {' + fnBody + '})()');
+    const blob = await make();
+    const f = new File([blob], name);
+    try { return { result: await window.facekeys.predict(f, options), size: blob.size }; } catch (e) {
+      return { error: e.message, status: window.facekeys.status() };
+    }
+  }, { fnBody, name, options });
+}
+
+function nativePredict(modelDir, files) {
+  if (!existsSync(FACEKEYS))
+    assert.fail(`native facekeys not built at ${FACEKEYS} (cmake --preset native && cmake --build --preset native), ` +
+                'needed to compare the page with `facekeys predict`');
+  const out = execFileSync(FACEKEYS, ['predict', '-m', modelDir, ...files], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  return out.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+function comparePoints(web, nat, label) {
+  assert.equal(web.faces.length, nat.faces.length, `${label}: faces web ${web.faces.length} vs native ${nat.faces.length}`);
+  let sum = 0, n = 0;
+  for (let i = 0; i < web.faces.length; ++i) {
+    const wf = web.faces[i], nf = nat.faces[i];
+    for (let k = 0; k < 4; ++k)
+      assert.ok(Math.abs(wf.box[k] - nf.box[k]) < 1.0, `${label}: face ${i} box ${wf.box} vs native ${nf.box}`);
+    assert.equal(wf.points.length, nf.points.length, `${label}: face ${i} point count`);
+    for (let k = 0; k < wf.points.length; ++k) {
+      const p = wf.points[k], q = nf.points[k];
+      if (!p || !q || q[0] === null) continue;
+      sum += Math.hypot(p[0] - q[0], p[1] - q[1]);
+      ++n;
+    }
+  }
+  return { mean: n ? sum / n : 0, n };
+}
+
+test('the page loads from dist/ and lists its models', async () => {
+  const models = await shippedModels();
+  assert.ok(models.length > 0,
+    'dist/ has no keypoint models: put exported models in assets/models/<name>/ (model.onnx + model.json) ' +
+    'or configure with -DFACEKEYS_WEB_MODELS_DIR=..., then rebuild (cmake --build --preset web)');
+  assert.equal(models.filter((m) => m.default).length, 1);
+  assert.ok(await page().evaluate(() => self.crossOriginIsolated), 'page is not cross-origin isolated (coi-serviceworker)');
+});
+
+test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mean point difference <= 0.5 px)', async () => {
+  const models = await shippedModels();
+  assert.ok(models.length > 0, 'no models in dist/');
+  const files = [...IMM_FILES.map((f) => requireFile(path.join(IMM, f), 'IMM image')), ...lfpwFiles()];
+  // the default model through the file input, every other model through predict()
+  const def = models.find((m) => m.default);
+  const nat = nativePredict(path.join(DIST, 'models', def.id), files);
+  for (let i = 0; i < files.length; ++i) {
+    const { result, status } = await upload(files[i]);
+    assert.ok(result, `${files[i]}: no result in the page: ${status.message}`);
+    const { mean, n } = comparePoints(result, nat[i], `${def.id} ${path.basename(files[i])}`);
+    assert.ok(mean <= 0.5, `${def.id} ${path.basename(files[i])}: mean point difference ${mean.toFixed(3)} px over ${n} points`);
+    assert.equal(result.width, nat[i].width);
+    assert.equal(result.model, nat[i].model);
+    for (const k of ['decode', 'detect', 'preprocess', 'infer', 'total']) assert.equal(typeof result.timing_ms[k], 'number');
+  }
+  for (const m of models.filter((x) => !x.default)) {
+    const some = [files[0], files[files.length - 1]];
+    const natm = nativePredict(path.join(DIST, 'models', m.id), some);
+    for (let i = 0; i < some.length; ++i) {
+      const r = await predictBytes(readFileSync(some[i]), path.basename(some[i]), { model: m.id });
+      assert.ok(r.result, `${m.id} ${some[i]}: ${r.error}`);
+      const { mean, n } = comparePoints(r.result, natm[i], `${m.id} ${path.basename(some[i])}`);
+      assert.ok(mean <= 0.5, `${m.id} ${path.basename(some[i])}: mean point difference ${mean.toFixed(3)} px over ${n} points`);
+    }
+  }
+});
+
+test('the overlay renders: pixels at the points differ from the bare photo; screenshot saved', async () => {
+  const def = (await shippedModels()).find((m) => m.default);
+  const r0 = await predictBytes(readFileSync(requireFile(path.join(IMM, IMM_FILES[0]), 'IMM image')), IMM_FILES[0], { model: def.id });
+  const result = r0.result;
+  assert.ok(result && result.faces.length && result.faces[0].points.length, `no points to draw: ${r0.error}`);
+  await page().evaluate(() => window.facekeys.setOverlay(true));
+  await page().waitForTimeout(300);
+  const withOverlay = await page().locator('#canvas').screenshot({ path: path.join(ARTIFACTS, 'overlay.png') });
+  await page().evaluate(() => window.facekeys.setOverlay(false));
+  await page().waitForTimeout(300);
+  const bare = await page().locator('#canvas').screenshot({ path: path.join(ARTIFACTS, 'bare.png') });
+  await page().evaluate(() => window.facekeys.setOverlay(true));
+  const stats = await page().evaluate(async ({ a, b, pts }) => {
+    const load = async (bytes) => {
+      const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+      const c = new OffscreenCanvas(bm.width, bm.height);
+      const x = c.getContext('2d');
+      x.drawImage(bm, 0, 0);
+      return x.getImageData(0, 0, bm.width, bm.height);
+    };
+    const A = await load(a), B = await load(b);
+    const v = window.facekeys.view();
+    const sx = A.width / v.canvas_width, sy = A.height / v.canvas_height;  // CSS px vs buffer px
+    let inside = 0, differ = 0;
+    const [px, py, pw, ph] = v.panel;  // the ImGui panel is drawn over the photo
+    for (const p of pts) {
+      const cx = (p[0] + 0.5) * v.scale + v.ox, cy = (p[1] + 0.5) * v.scale + v.oy;
+      if (cx >= px - 4 && cx <= px + pw + 4 && cy >= py - 4 && cy <= py + ph + 4) continue;
+      const X = Math.round(cx * sx), Y = Math.round(cy * sy);
+      if (X < 1 || Y < 1 || X >= A.width - 1 || Y >= A.height - 1) continue;
+      ++inside;
+      let d = 0;
+      for (let c = 0; c < 3; ++c) d = Math.max(d, Math.abs(A.data[(Y * A.width + X) * 4 + c] - B.data[(Y * A.width + X) * 4 + c]));
+      if (d > 30) ++differ;
+    }
+    return { inside, differ };
+  }, { a: Array.from(withOverlay), b: Array.from(bare), pts: result.faces[0].points.filter(Boolean) });
+  assert.ok(stats.inside > 0, 'no point inside the canvas');
+  assert.ok(stats.differ >= 0.8 * stats.inside, `only ${stats.differ} of ${stats.inside} points changed the pixels`);
+  // the exported PNG: the photo's size
+  const dims = await page().evaluate(async () => {
+    const blob = await window.facekeys.overlayPng();
+    const bm = await createImageBitmap(blob);
+    return [bm.width, bm.height, blob.type];
+  });
+  assert.deepEqual(dims, [result.width, result.height, 'image/png']);
+});
+
+test('drag and drop, paste', async () => {
+  const bytes = Array.from(readFileSync(requireFile(path.join(IMM, IMM_FILES[1]), 'IMM image')));
+  for (const how of ['drop', 'paste']) {
+    const n = await page().evaluate(() => window.facekeys.photos().length);
+    await page().evaluate(({ bytes, how }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], `${how}.jpg`, { type: 'image/jpeg' }));
+      if (how === 'drop') window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      else document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, { bytes, how });
+    await page().waitForFunction((k) => window.facekeys.photos()[k] && window.facekeys.photos()[k].result, n, { timeout: 60000 });
+    const r = await page().evaluate((k) => window.facekeys.photos()[k].result, n);
+    assert.equal(r.image, `${how}.jpg`);
+    assert.ok(r.faces.length >= 1, `${how}: no face`);
+  }
+});
+
+// After each bad input: a clear message, and the next photo still works.
+async function expectError(r, pattern, label) {
+  assert.ok(r.error, `${label}: expected an error, got ${JSON.stringify(r.result || {}).slice(0, 200)}`);
+  assert.match(r.error, pattern, label);
+  const st = await page().evaluate(() => window.facekeys.status());
+  assert.match(st.error, pattern, `${label}: the page shows '${st.message}'`);
+  await expectStillWorks(label);
+}
+async function expectStillWorks(label) {
+  const ok = await predictBytes(readFileSync(path.join(IMM, IMM_FILES[0])), 'after.jpg');
+  assert.ok(ok.result && ok.result.faces.length === 1, `${label}: the page does not work afterwards: ${ok.error}`);
+}
+
+test('bad input: non-image, corrupt, truncated, 0 bytes', async () => {
+  const jpg = readFileSync(path.join(IMM, IMM_FILES[0]));
+  await expectError(await predictBytes(Buffer.from('hello, this is not an image\n'), 'notes.txt'), /not a JPEG, PNG or WebP/, 'text');
+  const corrupt = Buffer.concat([jpg.subarray(0, 3), Buffer.alloc(5000, 0x5a), Buffer.from([0xff, 0xd9])]);
+  await expectError(await predictBytes(corrupt, 'corrupt.jpg'), /corrupt|cannot be decoded/, 'corrupt');
+  await expectError(await predictBytes(jpg.subarray(0, jpg.length >> 1), 'truncated.jpg'), /truncated/, 'truncated');
+  await expectError(await predictBytes(Buffer.alloc(0), 'empty.jpg'), /empty file/, '0 bytes');
+  const png = readFileSync(lfpwFiles()[0]);
+  await expectError(await predictBytes(png.subarray(0, png.length >> 1), 'truncated.png'), /truncated/, 'truncated png');
+});
+
+test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
+  const noFace = await predictGenerated(`
+    const c = new OffscreenCanvas(640, 480), x = c.getContext('2d');
+    const g = x.createLinearGradient(0, 0, 640, 480); g.addColorStop(0, '#224'); g.addColorStop(1, '#aa8');
+    x.fillStyle = g; x.fillRect(0, 0, 640, 480);
+    return c.convertToBlob({ type: 'image/png' });`, 'gradient.png');
+  assert.ok(noFace.result, noFace.error);
+  assert.equal(noFace.result.faces.length, 0);
+  assert.match((await page().evaluate(() => window.facekeys.status())).message, /no face found/i);
+
+  // twenty IMM faces tiled 5 x 4
+  const imm = readdirSync(IMM).filter((f) => f.endsWith('.jpg')).sort().slice(0, 20).map((f) => Array.from(readFileSync(path.join(IMM, f))));
+  const twenty = await page().evaluate(async (imgs) => {
+    const c = new OffscreenCanvas(5 * 640, 4 * 480), x = c.getContext('2d');
+    for (let i = 0; i < imgs.length; ++i) {
+      const bm = await createImageBitmap(new Blob([new Uint8Array(imgs[i])]));
+      x.drawImage(bm, (i % 5) * 640, Math.floor(i / 5) * 480);
+    }
+    const f = new File([await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })], 'twenty.jpg');
+    try { return { result: await window.facekeys.predict(f) }; } catch (e) { return { error: e.message }; }
+  }, imm);
+  assert.ok(twenty.result, twenty.error);
+  assert.ok(twenty.result.faces.length >= 18 && twenty.result.faces.length <= 22, `twenty faces: found ${twenty.result.faces.length}`);
+
+  const big = await predictGenerated(`
+    const W = 8660, H = 5774;  // 50 megapixels
+    const c = new OffscreenCanvas(W, H), x = c.getContext('2d');
+    x.fillStyle = '#456'; x.fillRect(0, 0, W, H);
+    x.fillStyle = '#fc9'; x.beginPath(); x.ellipse(W / 2, H / 2, 900, 1200, 0, 0, 7); x.fill();
+    return c.convertToBlob({ type: 'image/jpeg', quality: 0.8 });`, 'big50mp.jpg');
+  assert.ok(big.result, `50 MP: ${big.error}`);
+  assert.equal(big.result.width, 8660);
+  assert.equal(big.result.height, 5774);
+  await expectStillWorks('50 MP');
+});
+
+test('a model file that fails to load: a message, the page keeps working', async () => {
+  const models = await shippedModels();
+  assert.ok(models.length > 0, 'no models in dist/');
+  // A copy of dist/ (symbolic links) whose default model file is garbage, on
+  // its own origin. (page.route cannot do this: coi-serviceworker's fetches
+  // bypass it.)
+  const def = models.find((m) => m.default);
+  const site = mkdtempSync(path.join(tmpdir(), 'facekeys-broken-'));
+  for (const e of readdirSync(DIST)) if (e !== 'models') symlinkSync(path.join(DIST, e), path.join(site, e));
+  mkdirSync(path.join(site, 'models'));
+  for (const e of readdirSync(path.join(DIST, 'models'))) {
+    if (e !== def.id) { symlinkSync(path.join(DIST, 'models', e), path.join(site, 'models', e)); continue; }
+    mkdirSync(path.join(site, 'models', e));
+    copyFileSync(path.join(DIST, 'models', e, 'model.json'), path.join(site, 'models', e, 'model.json'));
+    writeFileSync(path.join(site, 'models', e, 'model.onnx'), 'this is not an ONNX model');
+  }
+  const srv2 = await serve(site);
+  const b2 = await openPage(srv2);
+  try {
+    const bytes = Array.from(readFileSync(path.join(IMM, IMM_FILES[0])));
+    const run = (options) => b2.page.evaluate(async ({ bytes, options }) => {
+      try { return { result: await window.facekeys.predict(new File([new Uint8Array(bytes)], 'a.jpg'), options) }; } catch (e) {
+        return { error: e.message, status: window.facekeys.status(), shown: window.facekeys.photos().at(-1).result };
+      }
+    }, { bytes, options });
+    const r = await run({});
+    assert.ok(r.error, 'predict succeeded with a broken model file');
+    assert.match(r.error, /failed to load/);
+    assert.match(r.status.error, /failed to load/);
+    assert.ok(r.shown && r.shown.faces.length === 1, 'the detected face is still shown');
+    const again = await run({});
+    assert.match(again.error || '', /failed to load/, 'second photo: same clear message');
+    const other = models.find((m) => !m.default);
+    if (other) {
+      const ok = await run({ model: other.id });
+      assert.ok(ok.result && ok.result.faces[0].points.length > 0, `another model after the failure: ${ok.error}`);
+    }
+  } finally {
+    await b2.close();
+    srv2.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
+
+test('no request leaves the page origin', async () => {
+  const foreign = b.requests.filter((u) => !u.startsWith(srv.origin + '/') && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, [], `requests to other origins: ${foreign.join(', ')}`);
+  assert.ok(b.requests.some((u) => u.endsWith('.onnx')), 'no model was fetched at all?');
+});
