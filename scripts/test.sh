@@ -28,3 +28,12 @@ cmake --preset wasm "${DATA_ARGS[@]}"
 cmake --build --preset wasm -j "$JOBS"
 echo "== wasm tests (Node)"
 ctest --preset wasm
+
+echo "== browser demo: dist/ (preset web) and its tests in headless Chromium (tests/web, docs/WEB.md)"
+# Models shipped in dist/ come from assets/models/ (override: FACEKEYS_WEB_MODELS_DIR).
+WEB_ARGS=("${DATA_ARGS[@]}")
+if [ -n "${FACEKEYS_WEB_MODELS_DIR:-}" ]; then WEB_ARGS+=(-DFACEKEYS_WEB_MODELS_DIR="$FACEKEYS_WEB_MODELS_DIR"); fi
+cmake --preset web "${WEB_ARGS[@]}"
+cmake --build --preset web -j "$JOBS"
+# Screenshots and the page's console log go to build/web-artifacts (CI artifacts).
+node --test --test-reporter=spec tests/web/
