@@ -380,7 +380,9 @@ int run_predict(const PredictConfig& cfg) {
         std::vector<Box> crops;
         std::vector<float> input;
         for (std::size_t i = 0; i < n_runs; ++i) {
-          crops.push_back(keypoint_crop_box(card, W, H, &faces[i].det.box));
+          // Face-box models were trained on DAN boxes: convert the detector's box first.
+          const Box face = ultraface_to_training_box(faces[i].det.box);
+          crops.push_back(keypoint_crop_box(card, W, H, &face));
           const std::vector<float> in = keypoint_model_input(gray.view(), card, crops.back());
           input.insert(input.end(), in.begin(), in.end());
         }

@@ -130,4 +130,13 @@ std::vector<FaceDetection> ultraface_detections(const float* scores, const float
   return non_max_suppression(std::move(cand), options.iou_threshold, options.max_faces);
 }
 
+Box calibrate_box(const Box& box, const BoxCalibration& k) {
+  const float w = box.w * k.scale_w, h = box.h * k.scale_h;
+  const Point2f c = box.center();
+  const float cx = c.x + k.shift_x * w, cy = c.y + k.shift_y * h;
+  return Box{cx - 0.5f * w, cy - 0.5f * h, w, h};
+}
+
+Box ultraface_to_training_box(const Box& ultraface_box) { return calibrate_box(ultraface_box, kUltraFaceToDanBox); }
+
 }  // namespace facekeys

@@ -143,3 +143,15 @@ TEST_CASE("face_detect: decoded priors with zero regression are the priors", "[f
     CHECK(c[4 * i + 3] - c[4 * i + 1] == Approx(priors[i].h));
   }
 }
+
+TEST_CASE("face_detect: UltraFace boxes calibrated to the training (DAN) boxes", "[face_detect]") {
+  const Box uf{100.f, 50.f, 98.4f, 134.2f};  // a typical UltraFace box of a 100x100 DAN face
+  const Box t = ultraface_to_training_box(uf);
+  CHECK(t.w == Approx(100.f).epsilon(1e-4));
+  CHECK(t.h == Approx(100.f).epsilon(1e-4));
+  CHECK(t.center().x == Approx(uf.center().x - 0.6f).epsilon(1e-4));
+  CHECK(t.center().y == Approx(uf.center().y + 17.6f).epsilon(1e-4));
+  const Box same = calibrate_box(uf, BoxCalibration{});
+  CHECK(same.x == Approx(uf.x));
+  CHECK(same.h == Approx(uf.h));
+}

@@ -88,4 +88,21 @@ std::vector<FaceDetection> ultraface_detections(const float* scores, const float
                                                 int image_width, int image_height,
                                                 const DetectOptions& options = DetectOptions{});
 
+// UltraFace boxes -> the face boxes facekeys' 300-W models are trained on.
+// `facekeys pack ibug` crops around the DAN boxes of 300w/boxes_lfpw.csv; an
+// UltraFace box of the same face is about as wide, 1.34x as tall and centred
+// 0.175 face-heights higher (it takes in the forehead). Measured on 300 LFPW
+// training images (box width ratio 0.984 +- 0.08, height ratio 1.342 +- 0.11,
+// centre offset x 0.006 +- 0.04, y -0.176 +- 0.05 of the DAN box size).
+// Feeding a face-box model the raw UltraFace box would make its crop a third
+// larger and shifted up; this puts the crop where training put it.
+struct BoxCalibration {
+  float scale_w = 1.f, scale_h = 1.f;  // target size = box size * scale
+  float shift_x = 0.f, shift_y = 0.f;  // target centre = box centre + shift * target size
+};
+constexpr BoxCalibration kUltraFaceToDanBox{1.f / 0.984f, 1.f / 1.342f, -0.006f, 0.176f};
+Box calibrate_box(const Box& box, const BoxCalibration& calibration);
+// calibrate_box(box, kUltraFaceToDanBox).
+Box ultraface_to_training_box(const Box& ultraface_box);
+
 }  // namespace facekeys
