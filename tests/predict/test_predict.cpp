@@ -664,3 +664,42 @@ TEST_CASE("eval: an exported model directory is scored like a checkpoint", "[pre
   CHECK(bad.status == 1);
   CHECK(bad.err.find("ibug68") != std::string::npos);
 }
+
+TEST_CASE("predict: EXIF orientation is applied before detection", "[predict][exif]") {
+  // 01-1m.jpg with an APP1 Exif segment saying "orientation 6" (rotate 90 degrees clockwise to display).
+  const std::string dir = temp_dir("exif");
+  auto jpg = read_file_bytes(kImm + "/01-1m.jpg");
+  REQUIRE(jpg.size() > 2);
+  const unsigned char tiff[] = {'M', 'M', 0, 42, 0, 0, 0, 8,            // big-endian TIFF header, IFD at 8
+                                0, 1,                                   // one entry
+                                0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0,  // Orientation, SHORT, 1, value 6
+                                0, 0, 0, 0};                            // no next IFD
+  std::vector<std::uint8_t> app1 = {0xFF, 0xE1, 0, 0, 'E', 'x', 'i', 'f', 0, 0};
+  app1.insert(app1.end(), tiff, tiff + sizeof tiff);
+  const std::size_t len = app1.size() - 2;
+  app1[2] = static_cast<std::uint8_t>(len >> 8);
+  app1[3] = static_cast<std::uint8_t>(len & 0xff);
+  jpg.insert(jpg.begin() + 2, app1.begin(), app1.end());
+  write_file_atomic(dir + "/rotated.jpg", jpg);
+
+  const RunResult r = run_facekeys({"predict", "--detect-only", "--detector", detector_path(), dir + "/rotated.jpg",
+                                    kImm + "/01-1m.jpg"},
+                                   "exif");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto lines = json_lines(r.out);
+  REQUIRE(lines.size() == 2u);
+  CHECK(lines[0].at("width").as_number() == 480);
+  CHECK(lines[0].at("height").as_number() == 640);
+  REQUIRE(lines[0].at("faces").size() == 1u);
+  REQUIRE(lines[1].at("faces").size() == 1u);
+  // Rotating 90 degrees clockwise maps (x, y) of the 640x480 frame to (479 - y, x).
+  const Box up = boxes_of(lines[1].at("faces"))[0], rot = boxes_of(lines[0].at("faces"))[0];
+  // (The boxes themselves differ a little: the detector squashes a portrait frame differently.)
+  const float px = 479.f - up.center().y, py = up.center().x;
+  CHECK(px > rot.x);
+  CHECK(px < rot.x + rot.w);
+  CHECK(py > rot.y);
+  CHECK(py < rot.y + rot.h);
+  CHECK(rot.center().y == Approx(py).margin(0.1 * rot.h));
+}
