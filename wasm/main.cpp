@@ -550,7 +550,11 @@ EMSCRIPTEN_KEEPALIVE float* fk_keypoint_input(int model, int face) {
     if (!m) throw std::invalid_argument("no such model");
     if (face < 0 || face >= static_cast<int>(g.faces.size())) throw std::invalid_argument("no such face");
     Face& f = g.faces[face];
-    f.crop = keypoint_crop_box(m->card, g.rgba.width(), g.rgba.height(), &f.box);
+    // As `facekeys predict`: face-box models were trained on DAN boxes, so a
+    // detected box is calibrated first (face_detect.hpp); a box drawn by hand
+    // is taken as a tight face box already.
+    const Box face = f.manual ? f.box : ultraface_to_training_box(f.box);
+    f.crop = keypoint_crop_box(m->card, g.rgba.width(), g.rgba.height(), &face);
     if (g.gray.empty()) g.gray = to_gray(g.rgba.view());
     g.tensor = keypoint_model_input(g.gray.view(), m->card, f.crop);
     return 0;
