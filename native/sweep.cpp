@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -18,12 +19,6 @@
 namespace facekeys {
 namespace {
 
-struct SweepArgs {
-  std::string pack, out = "results/imm", device = "auto", part = "all";
-  int epochs_part1 = 30, epochs_part2 = 100, batch = 16;
-  std::uint64_t seed = 0;
-};
-
 std::string fmt(double v, const char* f = "%.6f") {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -37,7 +32,43 @@ std::string today() {
   return buf;
 }
 
-void run_sweep(const SweepArgs& a) {
+// Epochs recorded in a run's metrics.jsonl (0 when there is none).
+int recorded_epochs(const std::string& run_dir) {
+  const std::string path = run_dir + "/metrics.jsonl";
+  if (!std::filesystem::exists(path) || !std::filesystem::exists(run_dir + "/best.safetensors")) return 0;
+  std::istringstream lines(read_file_text(path));
+  int epochs = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) epochs = static_cast<int>(Json::parse(line, path).at("epoch").as_int());
+  return epochs;
+}
+
+// Summary of an existing run, read back from its files.
+TrainResult result_of(const std::string& run_dir) {
+  TrainResult r;
+  r.metrics_file = run_dir + "/metrics.jsonl";
+  r.best_checkpoint = run_dir + "/best.safetensors";
+  r.last_checkpoint = run_dir + "/last.safetensors";
+  r.best_val_loss = INFINITY;
+  std::istringstream lines(read_file_text(r.metrics_file));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    Json row = Json::parse(line, r.metrics_file);
+    ++r.epochs_run;
+    r.final_train_loss = row.at("train_loss").as_number();
+    r.final_val_loss = row.at("val_loss").as_number();
+    r.images_per_s = row.at("img_per_s").as_number();
+    if (r.final_val_loss < r.best_val_loss) {
+      r.best_val_loss = r.final_val_loss;
+      r.best_epoch = static_cast<int>(row.at("epoch").as_int());
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string run_sweep(const SweepConfig& a) {
   namespace fs = std::filesystem;
   std::vector<std::string> models;
   if (a.part == "1" || a.part == "all") models.insert(models.end(), {"SimpleModel", "SimpleModelDeeper", "SimpleModelLargeKernel"});
@@ -58,8 +89,15 @@ void run_sweep(const SweepArgs& a) {
     cfg.batch = a.batch;
     cfg.seed = a.seed;
     cfg.device = a.device;
-    std::fprintf(stderr, "== %s: %d epochs\n", m.c_str(), cfg.epochs);
-    TrainResult r = train(cfg);
+    TrainResult r;
+    if (a.reuse && recorded_epochs(cfg.out_dir) >= cfg.epochs) {
+      std::fprintf(stderr, "== %s: reusing %s\n", m.c_str(), cfg.out_dir.c_str());
+      r = result_of(cfg.out_dir);
+      cfg.epochs = r.epochs_run;
+    } else {
+      std::fprintf(stderr, "== %s: %d epochs\n", m.c_str(), cfg.epochs);
+      r = train(cfg);
+    }
     Checkpoint ck = load_checkpoint(r.best_checkpoint);
     device_used = ck.metadata["device"];
     Predictions p = predict_split(*ck.model, ck.spec, pack, a.pack, Split::Val, a.device);
@@ -89,14 +127,14 @@ void run_sweep(const SweepArgs& a) {
      << ".\nLosses are MSE on normalised coordinates (the seed's); the val MSE column is the best epoch's, "
         "whose checkpoint is `best.safetensors`. Mean error is in original 640x480 pixels.\n\n"
      << table.str();
-  write_file_atomic((fs::path(a.out) / "README.md").string(), md.str());
-  std::fprintf(stderr, "results table: %s\n", (fs::path(a.out) / "README.md").string().c_str());
+  const std::string table_path = (fs::path(a.out) / "README.md").string();
+  write_file_atomic(table_path, md.str());
+  std::fprintf(stderr, "results table: %s\n", table_path.c_str());
+  return table_path;
 }
 
-}  // namespace
-
 void add_sweep_command(CLI::App& app) {
-  auto a = std::make_shared<SweepArgs>();
+  auto a = std::make_shared<SweepConfig>();
   auto* cmd = app.add_subcommand("sweep", "Run the seed's Part 1 and Part 2 experiments and write a results table");
   cmd->add_option("--pack", a->pack, "IMM pack from `facekeys pack imm`")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", a->out, "Results folder")->capture_default_str();
@@ -107,6 +145,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_flag("--reuse", a->reuse, "Keep runs in the results folder that already have the requested epochs");
   cmd->callback([a] { run_sweep(*a); });
 }
 

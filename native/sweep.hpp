@@ -4,10 +4,25 @@
 // build has OpenCV) like the seed report's.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 namespace CLI {
 class App;
 }
 
 namespace facekeys {
+
+struct SweepConfig {
+  std::string pack, out = "results/imm", device = "auto", part = "all";
+  int epochs_part1 = 30, epochs_part2 = 100, batch = 16;
+  std::uint64_t seed = 0;
+  bool reuse = false;  // keep runs whose metrics.jsonl already reaches the requested epochs
+};
+
+// Trains, scores and tabulates; writes <out>/README.md. Returns its path.
+std::string run_sweep(const SweepConfig& cfg);
+
 void add_sweep_command(CLI::App& app);
-}
+
+}  // namespace facekeys

@@ -1,6 +1,7 @@
 // End-to-end training on real IMM images: pack -> train -> checkpoint -> eval.
 #include "checkpoint.hpp"
 #include "evaluate.hpp"
+#include "sweep.hpp"
 #include "trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
 #include "pack_datasets.hpp"
@@ -212,3 +213,33 @@ TEST_CASE("learning-rate schedules", "[train]") {
   cfg.schedule = "bogus";
   CHECK_THROWS_WITH(scheduled_lr(cfg, 10), Catch::Contains("bogus"));
 }
+
+#ifdef FACEKEYS_WITH_OPENCV
+TEST_CASE("sweep trains the Part 1 models and writes a results table", "[sweep][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("sweep");
+  SweepConfig cfg;
+  cfg.pack = dir + "/small.pack";
+  write_pack(cfg.pack, subset(*full, 8, 4));
+  cfg.out = dir + "/results";
+  cfg.part = "1";
+  cfg.epochs_part1 = 2;
+  cfg.batch = 4;
+  cfg.device = "cpu";
+  const std::string table = read_file_text(run_sweep(cfg));
+  for (const char* m : {"SimpleModel", "SimpleModelDeeper", "SimpleModelLargeKernel"}) {
+    INFO(m);
+    CHECK(table.find(std::string("| `") + m + "` | 2 |") != std::string::npos);
+    CHECK(fs::exists(cfg.out + "/" + m + "/loss.png"));
+    CHECK(fs::exists(cfg.out + "/" + m + "/eval_val.json"));
+  }
+  CHECK(table.find("Baseline") == std::string::npos);
+  // --reuse keeps finished runs: the table is rebuilt without retraining.
+  const auto stamp = fs::last_write_time(cfg.out + "/SimpleModel/best.safetensors");
+  cfg.reuse = true;
+  run_sweep(cfg);
+  CHECK(fs::last_write_time(cfg.out + "/SimpleModel/best.safetensors") == stamp);
+  fs::remove_all(dir);
+}
+#endif
