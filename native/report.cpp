@@ -194,7 +194,7 @@ cv::Mat plot_ced(const std::vector<double>& nmes, const std::string& title) {
              kValColor, 2, cv::LINE_AA);
   cv::putText(img, "NME (inter-ocular)", {W / 2 - 70, H - 10}, cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0), 1,
               cv::LINE_AA);
-  cv::putText(img, title, {left, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.55, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::putText(img, title, {10, 25}, cv::FONT_HERSHEY_SIMPLEX, 0.48, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   return img;
 }
 
@@ -240,7 +240,7 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
   const fs::path metrics = dir / "metrics.jsonl";
   if (fs::exists(metrics)) {
     Curve c = read_metrics(metrics);
-    write_png(dir / "loss.png", plot_losses(c, dir.filename().string() + ": MSE loss (log scale)"));
+    write_png(dir / "loss.png", plot_losses(c, dir.filename().string() + ": loss (log scale; the run's --loss, KL for heatmaps)"));
     written.push_back("loss.png");
     md << "## Loss\n\nFinal train loss " << c.train.back() << ", val loss " << c.val.back() << " after "
        << c.epoch.back() << " epochs.\n\n<img src=\"loss.png\" width=\"600\"/>\n\n";
@@ -277,7 +277,7 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
         std::vector<double> nmes;
         for (const auto& im : images) nmes.push_back(im.at("nme").as_number());
         char title[160];
-        std::snprintf(title, sizeof title, "CED, %s %s (%zu images): NME %.4f, FR@0.10 %.3f, AUC@0.10 %.3f",
+        std::snprintf(title, sizeof title, "CED %s/%s, %zu images: NME %.4f, FR@0.10 %.3f, AUC@0.10 %.3f",
                       preds.at("model").as_string().c_str(), preds.at("split").as_string().c_str(), nmes.size(),
                       std::accumulate(nmes.begin(), nmes.end(), 0.0) / nmes.size(), failure_rate(nmes, 0.10),
                       auc(nmes, 0.10));
