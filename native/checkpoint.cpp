@@ -68,12 +68,7 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet
 
 Checkpoint load_checkpoint(const std::string& path) {
   SafeTensorsFile st = read_safetensors(path);
-  auto fmt = st.metadata.find("format");
-  if (fmt == st.metadata.end() || fmt->second != kFormat)
-    throw std::runtime_error(path + ": not a facekeys checkpoint (metadata 'format' is not '" + kFormat + "')");
-  if (to_int(st.metadata, "version", path) != kVersion)
-    throw std::runtime_error(path + ": checkpoint version " + st.metadata["version"] + ", this build reads " +
-                             std::to_string(kVersion));
+  st.require_format(path, kFormat, kVersion, "checkpoint");
   Checkpoint ck;
   ck.metadata = st.metadata;
   const std::string arch = st.meta("arch", path);

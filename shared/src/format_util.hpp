@@ -36,6 +36,8 @@ std::vector<Line> split_lines(std::string_view text);
 inline int eof_line(const std::vector<Line>& lines) { return static_cast<int>(lines.size()) + 1; }
 
 std::string_view strip_bom(std::string_view text);
+// Appends a Unicode code point as UTF-8 (character references in XML, \u escapes in JSON).
+void append_utf8(std::string& out, unsigned long code_point);
 std::string_view trim(std::string_view s);  // spaces, tabs, CR, LF, VT, FF
 std::vector<std::string_view> split_ws(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);

@@ -1,5 +1,7 @@
 #include "facekeys/json.hpp"
 
+#include "format_util.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -129,24 +131,6 @@ private:
     return v;
   }
 
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   unsigned parse_hex4() {
     if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
     unsigned v = 0;
@@ -189,7 +173,7 @@ private:
             if (lo < 0xDC00 || lo >= 0xE000) fail("bad low surrogate");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
-          append_utf8(out, cp);
+          format_detail::append_utf8(out, cp);
           break;
         }
         default: fail(std::string("bad escape '\\") + e + "'");

@@ -128,13 +128,11 @@ void write_pack(const std::string& path, const Pack& pack) {
 
 Pack read_pack(const std::string& path) {
   SafeTensorsFile st = read_safetensors(path);
-  auto format = st.metadata.find("format");
-  if (format == st.metadata.end() || format->second != kFormatName)
-    throw std::runtime_error(path + ": not a facekeys pack (metadata 'format' is not '" + kFormatName + "')");
-  const std::string version = st.meta("version", path);
-  if (version != std::to_string(Pack::kFormatVersion))
-    throw std::runtime_error(path + ": pack format version " + version + ", this build reads version " +
-                             std::to_string(Pack::kFormatVersion) + ": re-create it with `facekeys pack`");
+  try {
+    st.require_format(path, kFormatName, Pack::kFormatVersion, "pack");
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + ": re-create it with `facekeys pack`");
+  }
   Pack p;
   p.schema = st.meta("schema", path);
   p.source = st.meta("source", path);

@@ -77,6 +77,17 @@ const std::string& SafeTensorsFile::meta(const std::string& key, const std::stri
   return it->second;
 }
 
+void SafeTensorsFile::require_format(const std::string& file, const std::string& format, int version,
+                                     const std::string& what) const {
+  auto it = metadata.find("format");
+  if (it == metadata.end() || it->second != format)
+    throw std::runtime_error(file + ": not a facekeys " + what + " (metadata 'format' is not '" + format + "')");
+  const std::string found = meta("version", file);
+  if (found != std::to_string(version))
+    throw std::runtime_error(file + ": " + what + " format version " + found + ", this build reads version " +
+                             std::to_string(version));
+}
+
 std::vector<std::uint8_t> encode_safetensors(const SafeTensorsFile& st) {
   Json header = Json::object();
   if (!st.metadata.empty()) {

@@ -39,6 +39,10 @@ struct SafeTensorsFile {
   const TensorRecord& get(const std::string& name, const std::string& file) const;
   // Metadata lookup that names the file and key when absent.
   const std::string& meta(const std::string& key, const std::string& file) const;
+  // facekeys' own files carry metadata "format" and "version"; throws
+  // "<file>: not a facekeys <what> ..." or "<file>: <what> format version V, this
+  // build reads version N" otherwise.
+  void require_format(const std::string& file, const std::string& format, int version, const std::string& what) const;
 };
 
 // Serialise to bytes / parse from bytes (name is used in error messages).
