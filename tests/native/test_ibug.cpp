@@ -168,7 +168,7 @@ TEST_CASE("KL heatmap loss: zero for a perfect prediction, positive otherwise", 
   CHECK_THROWS_WITH(keypoint_loss(coords, pts, cfg), Catch::Contains("unknown loss 'l3'"));
 }
 
-TEST_CASE("--init loads matching tensors by name and skips the rest", "[ibug][checkpoint]") {
+TEST_CASE("pretrained weights by path (--init): matching tensors load by name, the rest is skipped", "[ibug][checkpoint]") {
   const std::string dir = temp_dir("init");
   const std::string path = dir + "/r18.safetensors";
   torch::manual_seed(5);
