@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# LibTorch's OpenMP threads spin while they wait; on a small shared machine
+# that makes training and its tests several times slower (docs/IBUG.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 DATA_DIR=${FACEKEYS_DATA_DIR:-$(cd .. && pwd)/shared/data}
 EPOCHS=${EPOCHS:-15}
 OUT=${OUT:-results/demo}

@@ -12,6 +12,9 @@ scripts/install-deps.sh
 # ONNXRUNTIME_NODE_INSTALL=skip: its postinstall would try to download GPU providers.
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 
+# LibTorch's OpenMP threads spin while they wait; on a small shared machine
+# that makes training and its tests several times slower (docs/IBUG.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs its node modules from here
 JOBS=${JOBS:-$(nproc)}
 DATA_ARGS=()
