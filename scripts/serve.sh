@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${1:-8000}
 if [ -z "${SKIP_BUILD:-}" ]; then
+  scripts/install-deps.sh   # Debian packages (emscripten, ...), as on a fresh machine
   export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs its node modules from here
   [ -d node_modules/onnxruntime-web ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   # shellcheck disable=SC2086
