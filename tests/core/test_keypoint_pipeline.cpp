@@ -7,25 +7,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/test_helpers.hpp"
 #include "facekeys/heatmap.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 
 using namespace facekeys;
 
 namespace {
-
-ModelCard imm_card() {
-  ModelCard c;
-  c.name = "t-imm";
-  c.arch = "Baseline_7x7";
-  c.schema = "imm58";
-  c.num_points = 58;
-  c.input.width = 240;
-  c.input.height = 180;
-  c.crop.source = "whole-image";
-  c.crop.aspect = 240.0 / 180.0;
-  return c;
-}
 
 ModelCard ibug_card(const std::string& kind = "coords") {
   ModelCard c;
@@ -52,7 +40,7 @@ ModelCard ibug_card(const std::string& kind = "coords") {
 }  // namespace
 
 TEST_CASE("keypoint_pipeline: whole-image cards see the whole image", "[keypoint_pipeline]") {
-  const ModelCard card = imm_card();
+  const ModelCard card = testing::imm_card();
   const Box b = keypoint_crop_box(card, 640, 480, nullptr);
   CHECK(b.x == -0.5f);
   CHECK(b.y == -0.5f);
@@ -172,7 +160,7 @@ TEST_CASE("keypoint_pipeline: heatmap outputs decode through the core's decoder"
 }
 
 TEST_CASE("keypoint_pipeline: input tensor checks the crop size", "[keypoint_pipeline]") {
-  const ModelCard card = imm_card();
+  const ModelCard card = testing::imm_card();
   ImageU8 wrong(100, 100, 1, 128);
   CHECK_THROWS_AS(keypoint_input_from_crop(wrong.view(), card), std::invalid_argument);
   ImageU8 ok(240, 180, 1, 255);

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <string>
 
+#include "support/test_helpers.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/model_card.hpp"
@@ -17,15 +18,7 @@ std::string temp_path(const std::string& name) {
 }
 
 ModelCard imm_card() {
-  ModelCard c;
-  c.name = "baseline7-imm";
-  c.arch = "Baseline_7x7";
-  c.schema = "imm58";
-  c.num_points = 58;
-  c.input.width = 240;
-  c.input.height = 180;
-  c.crop.source = "whole-image";
-  c.crop.aspect = 240.0 / 180.0;
+  ModelCard c = testing::imm_card("baseline7-imm");
   c.training["epochs"] = 25;
   c.training["device"] = "cuda:0";
   c.onnx.opset = 17;

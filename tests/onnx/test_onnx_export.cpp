@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/test_helpers.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/safetensors.hpp"
@@ -36,17 +37,7 @@ std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
-TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng, float scale) {
-  TensorRecord r;
-  r.name = name;
-  r.shape = std::move(shape);
-  std::vector<float> v(static_cast<std::size_t>(r.numel()));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  for (auto& x : v) x = u(rng);
-  r.bytes.resize(v.size() * sizeof(float));
-  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
-  return r;
-}
+using facekeys::testing::random_tensor;
 
 std::vector<float> floats(const TensorRecord& r) {
   std::vector<float> v(static_cast<std::size_t>(r.numel()));

@@ -29,6 +29,7 @@
 #include <jpeglib.h>
 #endif
 
+#include "support/test_helpers.hpp"
 #include "facekeys/asf.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
@@ -104,17 +105,7 @@ std::vector<Json> json_lines(const std::string& text) {
 
 // ---- test models -------------------------------------------------------------
 
-TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng, float scale) {
-  TensorRecord r;
-  r.name = name;
-  r.shape = std::move(shape);
-  std::vector<float> v(static_cast<std::size_t>(r.numel()));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  for (auto& x : v) x = u(rng);
-  r.bytes.resize(v.size() * sizeof(float));
-  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
-  return r;
-}
+using facekeys::testing::random_tensor;
 
 // A SimpleModel-shaped checkpoint (conv 1->12->24->32, 3x3, pool x3; fc 128; fc2 2K) for
 // `schema`, with random weights: real plumbing, meaningless points.

@@ -1,0 +1,43 @@
+// Small builders shared by several test suites (header-only: each suite is its
+// own executable).
+#pragma once
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "facekeys/model_card.hpp"
+#include "facekeys/safetensors.hpp"
+
+namespace facekeys::testing {
+
+// An F32 tensor of the given shape, uniform in [-scale, scale].
+inline TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng,
+                                  float scale) {
+  TensorRecord r;
+  r.name = name;
+  r.shape = std::move(shape);
+  std::vector<float> v(static_cast<std::size_t>(r.numel()));
+  std::uniform_real_distribution<float> u(-scale, scale);
+  for (auto& x : v) x = u(rng);
+  r.bytes.resize(v.size() * sizeof(float));
+  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
+  return r;
+}
+
+// The card of an IMM 58-point model on whole 240x180 frames.
+inline ModelCard imm_card(const std::string& name = "t-imm") {
+  ModelCard c;
+  c.name = name;
+  c.arch = "Baseline_7x7";
+  c.schema = "imm58";
+  c.num_points = 58;
+  c.input.width = 240;
+  c.input.height = 180;
+  c.crop.source = "whole-image";
+  c.crop.aspect = 240.0 / 180.0;
+  return c;
+}
+
+}  // namespace facekeys::testing
