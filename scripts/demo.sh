@@ -25,7 +25,7 @@ FK=build/native/native/facekeys
 
 mkdir -p "$OUT"
 $FK pack imm "$DATA_DIR/imm_face_db" -o "$OUT/imm.pack"
-$FK train --pack "$OUT/imm.pack" --model Baseline_7x7 --epochs "$EPOCHS" --schedule cosine -o "$OUT/Baseline_7x7"
+$FK train --pack "$OUT/imm.pack" --model Baseline_7x7 --epochs "$EPOCHS" --batch 4 --schedule cosine -o "$OUT/Baseline_7x7"
 $FK eval "$OUT/Baseline_7x7/best.safetensors" --pack "$OUT/imm.pack" --split val \
   --predictions "$OUT/Baseline_7x7/predictions_val.json" | tee "$OUT/Baseline_7x7/eval_val.json"
 $FK report "$OUT/Baseline_7x7" --pack "$OUT/imm.pack" --predictions "$OUT/Baseline_7x7/predictions_val.json" \
