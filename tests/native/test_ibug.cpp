@@ -18,6 +18,7 @@
 #include <limits>
 #include <sstream>
 
+#include "support/test_helpers.hpp"
 #include "facekeys/dlib_xml.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/geometry.hpp"
@@ -34,12 +35,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("facekeys_ibug_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d.string();
-}
+std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_ibug_" + name); }
 
 std::string data_300w() { return std::string(FACEKEYS_DATA_DIR) + "/300w"; }
 

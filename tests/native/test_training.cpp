@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "support/test_helpers.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 
@@ -44,12 +45,7 @@ Pack subset(const Pack& full, std::size_t n_train, std::size_t n_val) {
   return p;
 }
 
-std::string temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("facekeys_test_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d.string();
-}
+std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_test_" + name); }
 
 std::vector<Json> read_jsonl(const std::string& path) {
   std::vector<Json> rows;

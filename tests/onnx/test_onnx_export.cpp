@@ -30,12 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("facekeys_onnx_test_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_onnx_test_" + name); }
 
 using facekeys::testing::random_tensor;
 

@@ -51,12 +51,7 @@ const std::string kData = FACEKEYS_DATA_DIR;
 const std::string kImm = kData + "/imm_face_db";
 const std::string kLfpw = kData + "/300w/lfpw/testset";
 
-std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("facekeys_predict_test_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_predict_test_" + name); }
 
 std::string detector_path() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/detectors/ultraface/version-RFB-320.onnx"; }
 

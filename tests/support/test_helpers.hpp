@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,14 @@
 #include "facekeys/safetensors.hpp"
 
 namespace facekeys::testing {
+
+// An empty folder <tmp>/<name>, removing what an earlier run left there.
+inline std::string fresh_temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
 
 // An F32 tensor of the given shape, uniform in [-scale, scale].
 inline TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng,
