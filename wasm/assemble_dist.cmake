@@ -58,11 +58,18 @@ if(NOT ids)
   message(WARNING "assemble_dist: no models in '${MODELS_DIR}' (one folder per model with model.onnx + "
                   "model.json): the page will say so. Set -DFACEKEYS_WEB_MODELS_DIR=...")
 endif()
+# The default: FACEKEYS_WEB_DEFAULT_MODEL, else MODELS_DIR/DEFAULT (a one-line file naming a
+# folder; `facekeys predict` reads the same file), else the first model in name order.
 set(default "")
+if(NOT DEFAULT_MODEL AND EXISTS "${MODELS_DIR}/DEFAULT")
+  file(STRINGS "${MODELS_DIR}/DEFAULT" DEFAULT_MODEL LIMIT_COUNT 1)
+  string(STRIP "${DEFAULT_MODEL}" DEFAULT_MODEL)
+endif()
 if(DEFAULT_MODEL)
   list(FIND ids "${DEFAULT_MODEL}" di)
   if(di LESS 0)
-    message(FATAL_ERROR "assemble_dist: FACEKEYS_WEB_DEFAULT_MODEL=${DEFAULT_MODEL} is not among the models: ${ids}")
+    message(FATAL_ERROR "assemble_dist: default model '${DEFAULT_MODEL}' (FACEKEYS_WEB_DEFAULT_MODEL or "
+                        "${MODELS_DIR}/DEFAULT) is not among the models: ${ids}")
   endif()
   set(default "${DEFAULT_MODEL}")
 elseif(ids)

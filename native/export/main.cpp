@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
   app.add_option("--opset", opt.opset, "ONNX opset")
       ->check(CLI::Range(facekeys::kOnnxMinOpset, facekeys::kOnnxMaxOpset))
       ->capture_default_str();
+  std::string weights = "float32";
+  app.add_option("--weights", weights,
+                 "How conv/linear weights are stored: float32, or int8 (per output channel, "
+                 "4x smaller; docs/EXPORT.md)")
+      ->check(CLI::IsMember({"float32", "int8"}))
+      ->capture_default_str();
   auto* verify = app.add_option("--verify", verify_dir,
                                 "Check an exported directory instead (card valid, ONNX checker and shape inference, "
                                 "shapes and SHA-256 match the card)");
@@ -43,10 +49,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (checkpoint.empty()) throw CLI::RequiredError("checkpoint and -o (or --verify DIR)");
+    opt.weights = facekeys::parse_weight_storage(weights);
     const auto r = facekeys::export_checkpoint(checkpoint, out_dir, opt);
-    std::printf("wrote %s (%s, opset %d, %s -> %s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
-                r.card.onnx.opset, r.card.onnx.input_name.c_str(), r.card.onnx.output_name.c_str(),
-                r.card_path.c_str());
+    std::printf("wrote %s (%s, opset %d, %s weights, %s -> %s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
+                r.card.onnx.opset, r.card.onnx.weights.c_str(), r.card.onnx.input_name.c_str(),
+                r.card.onnx.output_name.c_str(), r.card_path.c_str());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

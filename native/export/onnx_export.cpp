@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <cstring>
 #include <functional>
 #include <set>
 #include <stdexcept>
@@ -48,35 +49,77 @@ int meta_int(const SafeTensorsFile& st, const std::string& key, const std::strin
 // not use (another architecture's weights under this arch's name).
 class GraphBuilder {
  public:
-  GraphBuilder(onnx::GraphProto& g, const SafeTensorsFile& st, std::string path, std::string arch)
-      : g_(g), st_(st), path_(std::move(path)), arch_(std::move(arch)) {}
+  GraphBuilder(onnx::GraphProto& g, const SafeTensorsFile& st, std::string path, std::string arch,
+               WeightStorage storage)
+      : g_(g), st_(st), path_(std::move(path)), arch_(std::move(arch)), storage_(storage) {}
 
   const std::string& path() const { return path_; }
   const std::string& arch() const { return arch_; }
 
   const TensorRecord* find(const std::string& name) const { return st_.find(name); }
 
-  // The checkpoint tensor `name` as an initializer; returns its name.
-  std::string weight(const std::string& name, const std::vector<std::int64_t>& expect) {
-    const TensorRecord* r = st_.find(name);
-    if (!r) fail(path_, "checkpoint of " + arch_ + " lacks tensor '" + name + "'");
-    if (r->dtype != DType::F32)
-      fail(path_, "tensor '" + name + "' is " + dtype_name(r->dtype) + ", the exporter needs F32");
-    bool ok = r->shape.size() == expect.size();
-    for (std::size_t i = 0; ok && i < expect.size(); ++i) ok = expect[i] < 0 || expect[i] == r->shape[i];
-    if (!ok)
-      fail(path_, "tensor '" + name + "' has shape " + shape_str(r->shape) + ", " + arch_ + " expects " +
-                      shape_str(expect));
-    if (used_.insert(name).second) {
-      onnx::TensorProto* t = g_.add_initializer();
-      t->set_name(name);
-      t->set_data_type(onnx::TensorProto::FLOAT);
-      for (auto d : r->shape) t->add_dims(d);
-      // safetensors and ONNX raw_data are both row-major little-endian.
-      t->set_raw_data(r->bytes.data(), r->bytes.size());
-    }
+  // The checkpoint tensor `name` as a float32 initializer of that name (or,
+  // with `dims`, of that shape: same values); returns its name.
+  std::string weight(const std::string& name, const std::vector<std::int64_t>& expect,
+                     const std::vector<std::int64_t>& dims = {}) {
+    const TensorRecord* r = checked(name, expect);
+    if (used_.insert(name).second)
+      initializer(name, onnx::TensorProto::FLOAT, dims.empty() ? r->shape : dims, r->bytes.data(), r->bytes.size());
     return name;
   }
+
+  // A conv / linear weight stored as the builder's WeightStorage says. Float32:
+  // as weight(), scale empty. Int8 (symmetric, one scale per slice along
+  // `channel_axis`, which must be the layer's output-channel axis): the int8
+  // values, widened by Cast, are the layer's weight, and `scale` names the
+  // float scales (shaped to broadcast over the output: [1, C, 1, 1] or [C])
+  // that the caller multiplies into the layer's *output*
+  // (conv(x, q) * s == conv(x, q * s)). Scaling the output rather than the
+  // weight keeps every op one that OpenCV 4.6 imports (its Mul folds constants
+  // only of equal shapes); ONNX Runtime fuses the Mul back into the Conv/Gemm.
+  struct StoredWeight {
+    std::string value, scale;
+  };
+  StoredWeight layer_weight(const std::string& name, const std::vector<std::int64_t>& expect, std::size_t channel_axis) {
+    if (storage_ == WeightStorage::Float32) return {weight(name, expect), ""};
+    const TensorRecord* r = checked(name, expect);
+    const std::string scale_name = name + ".scale";
+    if (!used_.insert(name).second) return {name, scale_name};
+    std::vector<float> values(r->bytes.size() / sizeof(float));
+    std::memcpy(values.data(), r->bytes.data(), values.size() * sizeof(float));  // row-major little-endian
+    const std::int64_t channels = r->shape[channel_axis];
+    std::size_t inner = 1;  // elements per step of the channel index
+    for (std::size_t d = channel_axis + 1; d < r->shape.size(); ++d) inner *= static_cast<std::size_t>(r->shape[d]);
+    auto channel_of = [&](std::size_t i) { return (i / inner) % static_cast<std::size_t>(channels); };
+    std::vector<float> scales(static_cast<std::size_t>(channels), 0.0f);
+    for (std::size_t i = 0; i < values.size(); ++i) scales[channel_of(i)] = std::max(scales[channel_of(i)], std::fabs(values[i]));
+    for (float& sc : scales) sc = sc > 0.0f ? sc / 127.0f : 1.0f;
+    std::vector<std::int8_t> q(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+      q[i] = static_cast<std::int8_t>(std::clamp(std::nearbyint(values[i] / scales[channel_of(i)]), -127.0f, 127.0f));
+    initializer(name + ".int8", onnx::TensorProto::INT8, r->shape, q.data(), q.size());
+    initializer(scale_name, onnx::TensorProto::FLOAT, channel_dims(channels, r->shape.size()), scales.data(),
+                scales.size() * sizeof(float));
+    onnx::NodeProto* n = g_.add_node();
+    n->set_op_type("Cast");
+    n->set_name(name + ".cast");
+    n->add_input(name + ".int8");
+    n->add_output(name);
+    integer(*n, "to", onnx::TensorProto::FLOAT);
+    return {name, scale_name};
+  }
+
+  // Output scaling and bias of an int8 layer: y * scale (+ bias), channels on axis 1.
+  std::string scale_and_bias(std::string y, const StoredWeight& w, const std::string& bias) {
+    y = node("Mul", {y, w.scale});
+    return bias.empty() ? y : node("Add", {y, bias});
+  }
+  // Per-channel values as a layer output of `rank` dims broadcasts them: [1, C, 1, 1] or [C].
+  static std::vector<std::int64_t> channel_dims(std::int64_t channels, std::size_t rank) {
+    if (rank == 2) return {channels};
+    return {1, channels, 1, 1};
+  }
+
   // Shape of a checkpoint tensor (for deriving widths), checking its rank.
   const std::vector<std::int64_t>& shape_of(const std::string& name, std::size_t rank) const {
     const TensorRecord* r = st_.find(name);
@@ -127,27 +170,34 @@ class GraphBuilder {
                                             bool bias, std::int64_t out = -1) {
     const auto& ws = shape_of(prefix + ".weight", 4);
     if (out < 0) out = ws[0];
-    std::vector<std::string> inputs = {x, weight(prefix + ".weight", {out, in, k, k})};
-    if (bias) inputs.push_back(weight(prefix + ".bias", {out}));
+    const StoredWeight wt = layer_weight(prefix + ".weight", {out, in, k, k}, 0);
+    std::string b;  // an int8 layer adds its bias after the scaling, broadcast as [1, C, 1, 1]
+    if (bias) b = weight(prefix + ".bias", {out}, wt.scale.empty() ? std::vector<std::int64_t>{} : channel_dims(out, 4));
     else if (find(prefix + ".bias")) fail(path_, "tensor '" + prefix + ".bias' is unexpected: " + arch_ + "'s " + prefix + " has no bias");
+    std::vector<std::string> inputs = {x, wt.value};
+    if (bias && wt.scale.empty()) inputs.push_back(b);
     const std::string y = node("Conv", inputs, [&](onnx::NodeProto& n) {
       ints(n, "kernel_shape", {k, k});
       ints(n, "strides", {stride, stride});
       ints(n, "pads", {pad, pad, pad, pad});
     });
-    return {y, out};
+    if (wt.scale.empty()) return {y, out};
+    return {scale_and_bias(y, wt, b), out};
   }
   // ConvTranspose from "<prefix>.weight" [in, out, k, k] and "<prefix>.bias".
   std::pair<std::string, std::int64_t> conv_transpose(const std::string& x, const std::string& prefix, std::int64_t in,
                                                       std::int64_t k, std::int64_t stride) {
     const std::int64_t out = shape_of(prefix + ".weight", 4)[1];
-    const std::string y = node("ConvTranspose",
-                               {x, weight(prefix + ".weight", {in, out, k, k}), weight(prefix + ".bias", {out})},
-                               [&](onnx::NodeProto& n) {
-                                 ints(n, "kernel_shape", {k, k});
-                                 ints(n, "strides", {stride, stride});
-                               });
-    return {y, out};
+    const StoredWeight wt = layer_weight(prefix + ".weight", {in, out, k, k}, 1);  // [in, out, k, k]: out is axis 1
+    const std::string b = weight(prefix + ".bias", {out}, wt.scale.empty() ? std::vector<std::int64_t>{} : channel_dims(out, 4));
+    std::vector<std::string> inputs = {x, wt.value};
+    if (wt.scale.empty()) inputs.push_back(b);
+    const std::string y = node("ConvTranspose", inputs, [&](onnx::NodeProto& n) {
+      ints(n, "kernel_shape", {k, k});
+      ints(n, "strides", {stride, stride});
+    });
+    if (wt.scale.empty()) return {y, out};
+    return {scale_and_bias(y, wt, b), out};
   }
   // Inference-mode BatchNormalization from "<prefix>.{weight,bias,running_mean,running_var}".
   std::string batch_norm(const std::string& x, const std::string& prefix, std::int64_t c) {
@@ -177,9 +227,13 @@ class GraphBuilder {
   std::pair<std::string, std::int64_t> linear(const std::string& x, const std::string& prefix, std::int64_t in,
                                               std::int64_t out = -1) {
     if (out < 0) out = shape_of(prefix + ".weight", 2)[0];
-    const std::string y = node("Gemm", {x, weight(prefix + ".weight", {out, in}), weight(prefix + ".bias", {out})},
-                               [](onnx::NodeProto& n) { integer(n, "transB", 1); });
-    return {y, out};
+    const StoredWeight wt = layer_weight(prefix + ".weight", {out, in}, 0);
+    const std::string b = weight(prefix + ".bias", {out});
+    std::vector<std::string> inputs = {x, wt.value};
+    if (wt.scale.empty()) inputs.push_back(b);
+    const std::string y = node("Gemm", inputs, [](onnx::NodeProto& n) { integer(n, "transB", 1); });
+    if (wt.scale.empty()) return {y, out};
+    return {scale_and_bias(y, wt, b), out};
   }
 
   // Renames the last node's output to the graph output `name` and rejects unused checkpoint tensors.
@@ -200,9 +254,32 @@ class GraphBuilder {
   }
 
  private:
+  void initializer(const std::string& name, onnx::TensorProto::DataType type, const std::vector<std::int64_t>& dims,
+                   const void* data, std::size_t bytes) {
+    onnx::TensorProto* t = g_.add_initializer();
+    t->set_name(name);
+    t->set_data_type(type);
+    for (auto d : dims) t->add_dims(d);
+    t->set_raw_data(data, bytes);
+  }
+  // The checkpoint tensor `name`, checked for presence, dtype F32 and shape (-1 = any).
+  const TensorRecord* checked(const std::string& name, const std::vector<std::int64_t>& expect) const {
+    const TensorRecord* r = st_.find(name);
+    if (!r) fail(path_, "checkpoint of " + arch_ + " lacks tensor '" + name + "'");
+    if (r->dtype != DType::F32)
+      fail(path_, "tensor '" + name + "' is " + dtype_name(r->dtype) + ", the exporter needs F32");
+    bool ok = r->shape.size() == expect.size();
+    for (std::size_t i = 0; ok && i < expect.size(); ++i) ok = expect[i] < 0 || expect[i] == r->shape[i];
+    if (!ok)
+      fail(path_, "tensor '" + name + "' has shape " + shape_str(r->shape) + ", " + arch_ + " expects " +
+                      shape_str(expect));
+    return r;
+  }
+
   onnx::GraphProto& g_;
   const SafeTensorsFile& st_;
   std::string path_, arch_;
+  WeightStorage storage_;
   std::set<std::string> used_;
   int counter_ = 0;
 };
@@ -342,6 +419,14 @@ std::vector<std::int64_t> shape_of_value(const onnx::ValueInfoProto& v) {
 
 // ---- Public API -------------------------------------------------------------------
 
+const char* weight_storage_name(WeightStorage w) { return w == WeightStorage::Int8 ? "int8" : "float32"; }
+
+WeightStorage parse_weight_storage(const std::string& s) {
+  if (s == "float32") return WeightStorage::Float32;
+  if (s == "int8") return WeightStorage::Int8;
+  throw std::runtime_error("unknown weight storage '" + s + "' (use float32 or int8)");
+}
+
 CheckpointSpec checkpoint_spec(const SafeTensorsFile& st, const std::string& path) {
   auto fmt = st.metadata.find("format");
   if (fmt == st.metadata.end() || fmt->second != kCheckpointFormat)
@@ -368,7 +453,8 @@ std::vector<std::string> exportable_archs() {
   return out;
 }
 
-onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& path, int opset) {
+onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& path, int opset,
+                                  WeightStorage weights) {
   if (opset < kOnnxMinOpset || opset > kOnnxMaxOpset)
     fail(path, "ONNX opset " + std::to_string(opset) + " is not supported (use " + std::to_string(kOnnxMinOpset) +
                    ".." + std::to_string(kOnnxMaxOpset) + ")");
@@ -401,7 +487,7 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
   g.set_name(s.arch);
   set_shape(*g.add_input(), "input", {-1, s.channels, s.input_h, s.input_w});
 
-  GraphBuilder b(g, st, path, s.arch);
+  GraphBuilder b(g, st, path, s.arch, weights);
   std::string last;
   std::vector<std::int64_t> out_shape;
   const std::string out_name = heatmaps ? "heatmaps" : "points";
@@ -561,6 +647,7 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
   c.onnx.ir_version = kOnnxIrVersion;
   c.onnx.input_name = "input";
   c.onnx.output_name = s.output == "heatmaps" ? "heatmaps" : "points";
+  c.onnx.weights = weight_storage_name(opt.weights);
   validate_model_card(c, path);
   return c;
 }
@@ -592,7 +679,7 @@ ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& 
   const SafeTensorsFile st = read_safetensors(ckpt_path);
   // The card first: it validates the metadata and reads --metrics before any output is written.
   ModelCard card = make_model_card(st, ckpt_path, opt);
-  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset);
+  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset, opt.weights);
   check_onnx_model(model, ckpt_path + " -> ONNX");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) fail(ckpt_path, "cannot serialise the ONNX model (over 2 GB?)");

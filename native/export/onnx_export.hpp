@@ -31,11 +31,23 @@ constexpr int kOnnxMinOpset = 13;
 constexpr int kOnnxMaxOpset = 17;   // what libonnx 1.12's checker knows
 constexpr int kOnnxIrVersion = 8;
 
+// How conv / linear weights are stored in model.onnx (biases and BatchNorm
+// parameters always stay float32). The graph takes and returns float32 either way.
+//   float32  4 bytes a weight, exact
+//   int8     1 byte a weight; symmetric per output channel: scale_c = max|w_c| / 127,
+//            q = round-half-even(w / scale_c) in [-127, 127]. The graph computes
+//            layer(x, Cast(q)) * scale_c (+ bias): the same as layer(x, q * scale_c).
+// (No float16: OpenCV 4.6 DNN cannot read FLOAT16 initializers, and `predict` runs there.)
+enum class WeightStorage { Float32, Int8 };
+const char* weight_storage_name(WeightStorage w);      // "float32", "int8" (the card's onnx.weights)
+WeightStorage parse_weight_storage(const std::string& s);  // throws on anything else
+
 struct ExportOptions {
   std::string name;          // model card name; empty: "<arch>-<schema>"
   std::string metrics_path;  // eval JSON to copy into the card's "metrics"; empty: none
   double crop_margin = 0.0;  // face-box models: override the crop margin (0: from the checkpoint or 1.3)
   int opset = kOnnxDefaultOpset;
+  WeightStorage weights = WeightStorage::Float32;
 };
 
 // The model description stored in a checkpoint's metadata.
@@ -53,7 +65,7 @@ std::vector<std::string> exportable_archs();
 // Builds the graph for a checkpoint. Throws std::runtime_error naming
 // ckpt_path on an unknown architecture or a missing / mis-shaped / non-F32 tensor.
 onnx::ModelProto build_onnx_model(const SafeTensorsFile& ckpt, const std::string& ckpt_path,
-                                  int opset = kOnnxDefaultOpset);
+                                  int opset = kOnnxDefaultOpset, WeightStorage weights = WeightStorage::Float32);
 
 // onnx::checker::check_model, then strict shape inference (on a copy), then
 // checks that the inferred output shape equals the declared one. Throws

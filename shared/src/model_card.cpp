@@ -114,6 +114,7 @@ Json model_card_to_json(const ModelCard& c) {
   onnx["input_name"] = c.onnx.input_name;
   onnx["output_name"] = c.onnx.output_name;
   if (!c.onnx.sha256.empty()) onnx["sha256"] = c.onnx.sha256;
+  onnx["weights"] = c.onnx.weights;
   j["onnx"] = onnx;
   return j;
 }
@@ -173,6 +174,7 @@ ModelCard model_card_from_json(const Json& j, const std::string& name) {
   if (onnx.contains("input_name")) c.onnx.input_name = get_string(onnx, "input_name", "onnx", name);
   if (onnx.contains("output_name")) c.onnx.output_name = get_string(onnx, "output_name", "onnx", name);
   if (onnx.contains("sha256")) c.onnx.sha256 = get_string(onnx, "sha256", "onnx", name);
+  if (onnx.contains("weights")) c.onnx.weights = get_string(onnx, "weights", "onnx", name);
 
   validate_model_card(c, name);
   return c;
@@ -212,6 +214,8 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
   }
   if (c.onnx.file.empty()) fail(name, "model card onnx.file is empty");
   if (c.onnx.opset <= 0) fail(name, "model card onnx.opset must be positive");
+  if (c.onnx.weights != "float32" && c.onnx.weights != "int8")
+    fail(name, "model card onnx.weights is '" + c.onnx.weights + "' (expected float32 or int8)");
 }
 
 ModelCard read_model_card(const std::string& path) {

@@ -64,6 +64,7 @@ TEST_CASE("model card round trip through a file", "[model_card]") {
   CHECK(r.onnx.input_name == "input");
   CHECK(r.onnx.output_name == "points");
   CHECK(r.onnx.sha256 == c.onnx.sha256);
+  CHECK(r.onnx.weights == "float32");
   // Writing what was read gives the same bytes (stable key order).
   CHECK(model_card_to_json(r).dump(2) == model_card_to_json(c).dump(2));
 
@@ -141,6 +142,12 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
   Json crop = good.at("crop");
   crop["source"] = "face-box";  // then a margin is required
   CHECK_THROWS_WITH(read_text(with("crop", crop), "card_crop.json"), Catch::Contains("crop.margin"));
+
+  Json onnx = good.at("onnx");
+  onnx["weights"] = "int8";
+  CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_int8.json").onnx.weights == "int8");
+  onnx["weights"] = "int4";
+  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_int4.json"), Catch::Contains("onnx.weights is 'int4'"));
 
   Json j = good;
   Json::Object fields;

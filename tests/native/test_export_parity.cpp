@@ -4,6 +4,12 @@
 // and "expected", export/model.{onnx,json}) for tests/onnx/ort_parity.mjs,
 // which repeats the comparison in ONNX Runtime.
 //
+// The same holds for the int8 export (--weights int8): its graph must compute
+// what LibTorch computes with the weights rounded as the exporter's rule says
+// (per-output-channel symmetric int8, written again here with torch ops), so the
+// in-graph widening and scaling are exact. That case is export_int8/ with
+// "expected_int8".
+//
 // Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
 // (tests/CMakeLists.txt) rather than through test discovery, so the Node test
 // can require its output. Run by hand: native_tests "[parity]".
@@ -59,6 +65,46 @@ void randomise_statistics(KeypointNet& model) {
     if (p.value().dim() == 1) p.value().add_(torch::empty_like(p.value()).uniform_(-0.1, 0.1));
 }
 
+// The model with every conv / linear weight (rank >= 2) replaced by what the
+// int8 export stores for it: one scale per output channel (axis 0, except
+// ConvTranspose's [in, out, k, k] weights: axis 1).
+torch::Tensor forward_with_int8_weights(KeypointNet& model, const torch::Tensor& input) {
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> saved;
+  for (auto& p : model.named_parameters()) {
+    torch::Tensor w = p.value();
+    if (w.dim() < 2) continue;
+    saved.emplace_back(w, w.clone());
+    const bool transposed = p.key().size() > 8 && p.key().compare(p.key().size() - 8, 8, "t.weight") == 0 &&
+                            p.key().rfind("up", 0) == 0;  // HeatmapUNet's up<N>t ConvTranspose layers
+    const torch::Tensor by_channel = transposed ? w.transpose(0, 1) : w;
+    const torch::Tensor flat = by_channel.reshape({by_channel.size(0), -1});
+    torch::Tensor scale = flat.abs().amax(1, /*keepdim=*/true) / 127.0;
+    scale = torch::where(scale > 0, scale, torch::ones_like(scale));
+    const torch::Tensor rounded = ((flat / scale).round().clamp(-127, 127) * scale).reshape(by_channel.sizes());
+    w.copy_(transposed ? rounded.transpose(0, 1) : rounded);
+  }
+  torch::Tensor out = model.forward(input).contiguous().clone();
+  for (auto& s : saved) s.first.copy_(s.second);
+  return out;
+}
+
+double max_abs_diff_opencv(const std::string& onnx_path, const ModelCard& card, const torch::Tensor& input,
+                           const torch::Tensor& expected) {
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_path);
+  std::vector<int> dims(input.sizes().begin(), input.sizes().end());
+  cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, input.data_ptr<float>());
+  net.setInput(blob, card.onnx.input_name);
+  cv::Mat got = net.forward(card.onnx.output_name);
+  REQUIRE(got.total() == static_cast<std::size_t>(expected.numel()));
+  const torch::Tensor got_t = torch::from_blob(got.ptr<float>(), expected.sizes(), torch::kFloat32);
+  return (got_t - expected).abs().max().item<double>();
+#else
+  (void)onnx_path, (void)card, (void)input, (void)expected;
+  return -1.0;
+#endif
+}
+
 }  // namespace
 
 TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "[.parity]") {
@@ -93,34 +139,34 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
     parity.metadata["arch"] = spec.arch;
     parity.tensors.push_back(record("input", input));
     parity.tensors.push_back(record("expected", expected));
+
+    // "float32" is the plain export (export/), "int8" its compressed twin.
+    for (const std::string storage : {"float32", "int8"}) {
+      INFO("weights " << storage);
+      const bool plain = storage == "float32";
+      const torch::Tensor want_out = plain ? expected : forward_with_int8_weights(*model, input);
+      if (!plain) parity.tensors.push_back(record("expected_" + storage, want_out));
+      const std::string out = (dir / (plain ? std::string("export") : "export_" + storage)).string();
+      const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out +
+                              "\" --weights " + storage + " > \"" + out + ".log\" 2>&1";
+      REQUIRE(std::system(cmd.c_str()) == 0);
+
+      const ModelCard card = read_model_card(out + "/model.json");
+      CHECK(card.arch == spec.arch);
+      CHECK(card.onnx.weights == storage);
+      std::vector<std::int64_t> want = card_output_shape(card);
+      want[0] = expected.size(0);
+      CHECK(std::vector<std::int64_t>(expected.sizes().begin(), expected.sizes().end()) == want);
+
+      const double diff = max_abs_diff_opencv(out + "/" + card.onnx.file, card, input, want_out);
+      if (diff < 0) {
+        WARN("built without OpenCV DNN: " << spec.arch << " exported, not run (ONNX Runtime parity still checks it)");
+      } else {
+        INFO("OpenCV DNN max abs diff " << diff << " (outputs up to " << want_out.abs().max().item<double>() << ")");
+        CHECK(diff <= 1e-4);
+      }
+    }
     write_safetensors((dir / "parity.safetensors").string(), parity);
-
-    const std::string out = (dir / "export").string();
-    const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out + "\" > \"" +
-                            (dir / "export.log").string() + "\" 2>&1";
-    REQUIRE(std::system(cmd.c_str()) == 0);
-
-    const ModelCard card = read_model_card(out + "/model.json");
-    CHECK(card.arch == spec.arch);
-    std::vector<std::int64_t> want = card_output_shape(card);
-    want[0] = expected.size(0);
-    CHECK(std::vector<std::int64_t>(expected.sizes().begin(), expected.sizes().end()) == want);
-
-#ifdef FACEKEYS_WITH_OPENCV_DNN
-    cv::dnn::Net net = cv::dnn::readNetFromONNX(out + "/" + card.onnx.file);
-    std::vector<int> dims(input.sizes().begin(), input.sizes().end());
-    cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, input.data_ptr<float>());
-    net.setInput(blob, card.onnx.input_name);
-    cv::Mat got = net.forward(card.onnx.output_name);
-    REQUIRE(got.total() == static_cast<std::size_t>(expected.numel()));
-    const torch::Tensor got_t = torch::from_blob(got.ptr<float>(), expected.sizes(), torch::kFloat32);
-    const double diff = (got_t - expected).abs().max().item<double>();
-    const double scale = expected.abs().max().item<double>();
-    INFO("OpenCV DNN max abs diff " << diff << " (outputs up to " << scale << ")");
-    CHECK(diff <= 1e-4);
-#else
-    WARN("built without OpenCV DNN: " << spec.arch << " exported, not run (ONNX Runtime parity still checks it)");
-#endif
   }
 }
 

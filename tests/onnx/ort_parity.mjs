@@ -1,7 +1,8 @@
 // ONNX Runtime parity of exported models (run by ctest as export_parity_onnxruntime):
 //   node tests/onnx/ort_parity.mjs build/native/tests/export_parity
 // Each <dir>/<arch>/ holds parity.safetensors ("input", "expected": LibTorch's
-// output) and export/model.{onnx,json}, written by native_tests "[parity]".
+// output, "expected_int8": the same with int8-rounded weights), export/ and
+// export_int8/ (model.{onnx,json}), written by native_tests "[parity]".
 // Fails unless every case's max abs diff is <= 1e-4. Needs
 // `ONNXRUNTIME_NODE_INSTALL=skip npm ci` at the repository root.
 import * as fs from 'node:fs';
@@ -40,33 +41,47 @@ if (cases.length === 0) {
   process.exit(1);
 }
 
+// Each case has the plain export and its int8 twin (--weights int8), each
+// compared with LibTorch's output for the weights it stores.
+const VARIANTS = [
+  { dir: 'export', expected: 'expected' },
+  { dir: 'export_int8', expected: 'expected_int8' },
+];
+
 let failures = 0;
+let checked = 0;
 for (const arch of cases) {
   const dir = path.join(root, arch);
-  try {
-    const { input, expected } = readSafetensors(path.join(dir, 'parity.safetensors'));
-    const card = JSON.parse(fs.readFileSync(path.join(dir, 'export', 'model.json'), 'utf8'));
-    if (card.format !== 'facekeys-model-card') throw new Error('model.json is not a facekeys model card');
-    const session = await ort.InferenceSession.create(path.join(dir, 'export', card.onnx.file));
-    const feeds = { [card.onnx.input_name]: new ort.Tensor('float32', input.data, input.shape) };
-    const out = (await session.run(feeds))[card.onnx.output_name];
-    if (JSON.stringify(Array.from(out.dims)) !== JSON.stringify(expected.shape))
-      throw new Error(`output shape [${out.dims}] != LibTorch's [${expected.shape}]`);
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < expected.data.length; ++i) {
-      diff = Math.max(diff, Math.abs(out.data[i] - expected.data[i]));
-      scale = Math.max(scale, Math.abs(expected.data[i]));
+  for (const variant of VARIANTS) {
+    const name = `${arch}/${variant.dir}`;
+    checked++;
+    try {
+      const tensors = readSafetensors(path.join(dir, 'parity.safetensors'));
+      const input = tensors.input, expected = tensors[variant.expected];
+      if (!expected) throw new Error(`parity.safetensors has no '${variant.expected}'`);
+      const card = JSON.parse(fs.readFileSync(path.join(dir, variant.dir, 'model.json'), 'utf8'));
+      if (card.format !== 'facekeys-model-card') throw new Error('model.json is not a facekeys model card');
+      const session = await ort.InferenceSession.create(path.join(dir, variant.dir, card.onnx.file));
+      const feeds = { [card.onnx.input_name]: new ort.Tensor('float32', input.data, input.shape) };
+      const out = (await session.run(feeds))[card.onnx.output_name];
+      if (JSON.stringify(Array.from(out.dims)) !== JSON.stringify(expected.shape))
+        throw new Error(`output shape [${out.dims}] != LibTorch's [${expected.shape}]`);
+      let diff = 0;
+      let scale = 0;
+      for (let i = 0; i < expected.data.length; ++i) {
+        diff = Math.max(diff, Math.abs(out.data[i] - expected.data[i]));
+        scale = Math.max(scale, Math.abs(expected.data[i]));
+      }
+      const ok = diff <= TOLERANCE;
+      if (!ok) failures++;
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} (${card.onnx.weights || 'float32'} weights): ONNX Runtime vs LibTorch ` +
+                  `max abs diff ${diff.toExponential(2)} (outputs up to ${scale.toFixed(3)}, output [${out.dims}])`);
+      await session.release?.();
+    } catch (e) {
+      failures++;
+      console.log(`FAIL ${name}: ${e.message}`);
     }
-    const ok = diff <= TOLERANCE;
-    if (!ok) failures++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${arch}: ONNX Runtime vs LibTorch max abs diff ${diff.toExponential(2)} ` +
-                `(outputs up to ${scale.toFixed(3)}, output [${out.dims}])`);
-    await session.release?.();
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${arch}: ${e.message}`);
   }
 }
-console.log(`${cases.length - failures}/${cases.length} models match LibTorch within ${TOLERANCE}`);
+console.log(`${checked - failures}/${checked} exports match LibTorch within ${TOLERANCE}`);
 process.exit(failures ? 1 : 0);

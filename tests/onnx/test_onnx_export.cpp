@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -210,6 +211,53 @@ TEST_CASE("the exported graph computes what the network computes", "[onnx]") {
 #endif
 }
 
+TEST_CASE("int8 weight storage: a quarter of the bytes, same graph interface, close outputs", "[onnx]") {
+  const std::string dir = temp_dir("weights");
+  const SafeTensorsFile st = simple_model_checkpoint(7);
+  const std::string ck = write_checkpoint(st, dir, "m.safetensors");
+  ExportOptions opt8;
+  opt8.weights = parse_weight_storage("int8");
+  const ExportResult r32 = export_checkpoint(ck, dir + "/float32");
+  const ExportResult r8 = export_checkpoint(ck, dir + "/int8", opt8);
+  CHECK(read_model_card(r32.card_path).onnx.weights == "float32");
+  CHECK(read_model_card(r8.card_path).onnx.weights == "int8");
+  verify_export(dir + "/int8");
+  // 290k weights in conv/fc, a few hundred biases and scales.
+  CHECK(fs::file_size(r8.onnx_path) < fs::file_size(r32.onnx_path) * 0.27);
+
+  // Only conv / linear weights are int8; biases stay float32.
+  const onnx::ModelProto m8 = read_onnx_model(r8.onnx_path);
+  std::map<std::string, int> types;
+  for (const auto& t : m8.graph().initializer()) types[t.name()] = t.data_type();
+  CHECK(types["conv1.weight.int8"] == onnx::TensorProto::INT8);
+  CHECK(types["conv1.weight.scale"] == onnx::TensorProto::FLOAT);
+  CHECK(types["fc.weight.int8"] == onnx::TensorProto::INT8);
+  CHECK(types["fc.bias"] == onnx::TensorProto::FLOAT);
+  CHECK(types.count("fc.weight") == 0);
+
+  CHECK(parse_weight_storage("float32") == WeightStorage::Float32);
+  CHECK_THROWS_WITH(parse_weight_storage("int4"), Catch::Contains("'int4'"));
+
+#ifdef FACEKEYS_WITH_OPENCV_DNN
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> input(60 * 80);
+  for (auto& v : input) v = u(rng);
+  const auto ref = reference_forward(st, input, 60, 80);
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(r8.onnx_path);
+  const int dims[4] = {1, 1, 60, 80};
+  net.setInput(cv::Mat(4, dims, CV_32F, input.data()), "input");
+  cv::Mat out = net.forward();
+  REQUIRE(out.total() == 2);
+  // About 7 significant bits per weight; these outputs are O(0.1..1). Exactness
+  // against the rounding rule is the LibTorch parity test's job ("[parity]").
+  INFO("int8: " << out.ptr<float>()[0] << ", " << out.ptr<float>()[1] << " vs float32 " << ref[0] << ", " << ref[1]);
+  CHECK(std::abs(out.ptr<float>()[0] - ref[0]) <= 2e-2f);
+  CHECK(std::abs(out.ptr<float>()[1] - ref[1]) <= 2e-2f);
+  CHECK((out.ptr<float>()[0] != ref[0] || out.ptr<float>()[1] != ref[1]));  // really rounded
+#endif
+}
+
 TEST_CASE("export names the checkpoint and the problem on bad input", "[onnx]") {
   const std::string dir = temp_dir("errors");
   auto export_of = [&](const SafeTensorsFile& st, const std::string& file) {
@@ -359,6 +407,10 @@ TEST_CASE("facekeys-export command line", "[onnx][cli]") {
   CHECK(std::system(("\"" + exe + "\" \"" + ck + "\" -o \"" + dir + "/out\" --name nose > /dev/null").c_str()) == 0);
   CHECK(read_model_card(dir + "/out/model.json").name == "nose");
   CHECK(std::system(("\"" + exe + "\" --verify \"" + dir + "/out\" > /dev/null").c_str()) == 0);
+  CHECK(std::system(("\"" + exe + "\" \"" + ck + "\" -o \"" + dir + "/out8\" --weights int8 > /dev/null").c_str()) == 0);
+  CHECK(read_model_card(dir + "/out8/model.json").onnx.weights == "int8");
+  CHECK(std::system(("\"" + exe + "\" \"" + ck + "\" -o \"" + dir + "/outx\" --weights int4 2> /dev/null").c_str()) != 0);
+  CHECK_FALSE(fs::exists(dir + "/outx"));
   SafeTensorsFile bad = simple_model_checkpoint();
   bad.metadata["arch"] = "Mystery";
   const std::string bad_ck = write_checkpoint(bad, dir, "bad.safetensors");

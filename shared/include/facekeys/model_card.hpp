@@ -16,7 +16,8 @@
 //     "training": {...free-form, from the checkpoint metadata...},
 //     "metrics": {...free-form, copied from an eval JSON, or null...},
 //     "onnx": {"file": "model.onnx", "opset": 17, "ir_version": 8,
-//              "input_name": "input", "output_name": "points", "sha256": "..."}
+//              "input_name": "input", "output_name": "points", "sha256": "...",
+//              "weights": "float32" | "int8"}
 //   }
 //
 // Input: the image in the crop (see crop), converted to gray with BT.601 luma,
@@ -78,6 +79,11 @@ struct ModelCard {
     std::string input_name = "input";
     std::string output_name = "points";
     std::string sha256;  // lower-case hex of model.onnx, empty when not recorded
+    // How conv / linear weights are stored in model.onnx: "float32", or "int8"
+    // (symmetric per output channel, widened and scaled in the graph; see
+    // native/export/onnx_export.hpp). Informational: the graph is float in,
+    // float out either way, so consumers need not read it.
+    std::string weights = "float32";
   } onnx;
 };
 
