@@ -13,10 +13,11 @@
 (() => {
   'use strict';
 
-  // Photos above this many pixels are downscaled (keeping the aspect ratio)
-  // before they enter the module: detection runs at 320x240 anyway, and a
-  // 50-megapixel RGBA copy would cost 200 MB of wasm memory. Points are still
-  // reported in original-image pixels.
+  // Photos above this many pixels that are not decoded at a reduced scale
+  // (below) are downscaled, keeping the aspect ratio, before they enter the
+  // module: detection runs at 320x240 anyway, and a 50-megapixel RGBA copy
+  // would cost 200 MB of wasm memory. Points are still reported in
+  // original-image pixels.
   const MAX_WORK_PIXELS = 4096 * 4096;
   const MAX_FACES = 100;
   const DETECTOR_URL = 'detectors/ultraface/version-RFB-320.onnx';
@@ -112,12 +113,59 @@
     }
     return true;
   }
+  // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
+  // (ImageDecoder with a desired size; the divisor comes from the shared core,
+  // photo_scale.hpp): several times faster than a full decode, and far fewer
+  // pixels to read back and convert. Needs VideoFrame.rotation, through which
+  // ImageDecoder reports the EXIF orientation (drawImage applies it).
+  const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
+    'rotation' in VideoFrame.prototype;
+  async function jpegPlan(blob) {
+    const m = st.mod;
+    const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+    const p = m._malloc(head.length + 12);
+    try {
+      m.HEAPU8.set(head, p + 12);
+      if (m._fk_jpeg_plan(p + 12, head.length, p) < 0) return null;
+      const [width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 3);
+      return { width, height, divisor };
+    } finally { m._free(p); }
+  }
+  async function decodeJpegScaled(blob, plan) {
+    const dec = new ImageDecoder({
+      data: blob.stream(), type: 'image/jpeg', colorSpaceConversion: 'none', preferAnimation: false,
+      desiredWidth: Math.ceil(plan.width / plan.divisor), desiredHeight: Math.ceil(plan.height / plan.divisor),
+    });
+    try {
+      const { image } = await dec.decode();
+      try {
+        const ww = image.displayWidth, wh = image.displayHeight;
+        const turned = image.rotation === 90 || image.rotation === 270;
+        const c = new OffscreenCanvas(ww, wh);
+        const ctx = c.getContext('2d', { willReadFrequently: true });
+        ctx.drawImage(image, 0, 0);
+        const pixels = ctx.getImageData(0, 0, ww, wh).data;
+        return { pixels, ww, wh, ow: turned ? plan.height : plan.width, oh: turned ? plan.width : plan.height };
+      } finally { image.close(); }
+    } finally { dec.close(); }
+  }
+
   async function decodeImage(blob, name) {
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
     const head = new Uint8Array(await blob.slice(0, 16).arrayBuffer());
     const kind = sniff(head);
     if (!kind) throw new Error(`${name}: not a JPEG, PNG or WebP image`);
     if (!(await checkComplete(blob, kind))) throw new Error(`${name}: the ${kind.toUpperCase()} file is truncated (incomplete download?)`);
+    if (kind === 'jpeg' && scaledJpegDecoding) {
+      const plan = await jpegPlan(blob);
+      if (plan && plan.divisor > 1) {
+        try {
+          return await decodeJpegScaled(blob, plan);
+        } catch (e) {
+          console.warn(`facekeys: ${name}: scaled JPEG decoding failed (${e && e.message}); decoding in full`);
+        }
+      }
+    }
     let bmp;
     try {
       // EXIF orientation applied; no colour management (as OpenCV's imread),

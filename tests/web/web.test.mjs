@@ -148,6 +148,67 @@ test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mea
   }
 });
 
+// 01-1m.jpg with an APP1 Exif segment "orientation 6" (rotate 90 degrees clockwise to display),
+// as tests/predict/test_predict.cpp builds it for the native tool.
+function exifRotatedJpeg(jpg) {
+  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+  const app1 = [0xff, 0xe1, 0, 0, 0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+  app1[2] = (app1.length - 2) >> 8;
+  app1[3] = (app1.length - 2) & 0xff;
+  return Buffer.concat([jpg.subarray(0, 2), Buffer.from(app1), jpg.subarray(2)]);
+}
+
+test('EXIF orientation is applied: a JPEG tagged "rotate 90" matches `facekeys predict`', async () => {
+  const def = (await shippedModels()).find((m) => m.default);
+  const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-exif-'));
+  try {
+    const file = path.join(dir, 'rotated.jpg');
+    writeFileSync(file, exifRotatedJpeg(readFileSync(requireFile(path.join(IMM, '01-1m.jpg'), 'IMM image'))));
+    const [nat] = nativePredict(path.join(DIST, 'models', def.id), [file]);
+    const r = await predictBytes(readFileSync(file), 'rotated.jpg', { model: def.id });
+    assert.ok(r.result, r.error);
+    assert.deepEqual([r.result.width, r.result.height], [480, 640]);
+    assert.deepEqual([nat.width, nat.height], [480, 640]);
+    const { mean, n } = comparePoints(r.result, nat, 'rotated.jpg');
+    assert.ok(mean <= 0.5, `rotated.jpg: mean point difference ${mean.toFixed(3)} px over ${n} points`);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys predict` (full decode)', async () => {
+  const def = (await shippedModels()).find((m) => m.default);
+  const imm = Array.from(readFileSync(requireFile(path.join(IMM, '33-1m.jpg'), 'IMM image')));
+  // an IMM photo upscaled to 4000x3000 in the page, as tests/web/bench.mjs does
+  const bytes = await page().evaluate(async (imm) => {
+    const bm = await createImageBitmap(new Blob([new Uint8Array(imm)]));
+    const c = new OffscreenCanvas(4000, 3000);
+    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
+    const jpg = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+    return Array.from(new Uint8Array(await jpg.arrayBuffer()));
+  }, imm);
+  const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
+  try {
+    const file = path.join(dir, 'big.jpg');
+    writeFileSync(file, Buffer.from(bytes));
+    const [nat] = nativePredict(path.join(DIST, 'models', def.id), [file]);
+    const logsBefore = b.logs.length;
+    const r = await predictBytes(Buffer.from(bytes), 'big.jpg', { model: def.id });
+    assert.ok(r.result, r.error);
+    assert.ok(!b.logs.slice(logsBefore).some((l) => l.includes('scaled JPEG decoding failed')), 'fell back to a full decode');
+    assert.deepEqual([r.result.width, r.result.height], [4000, 3000]);
+    assert.equal(r.result.faces.length, 1);
+    assert.equal(nat.faces.length, 1);
+    // The page sees the photo at 2000x1500 (DCT-scaled), the native tool at 4000x3000: boxes agree
+    // to a small fraction of the ~1200 px face; points (measured: 0.11 px apart) to 4 px.
+    const wf = r.result.faces[0], nf = nat.faces[0];
+    for (let k = 0; k < 4; ++k) assert.ok(Math.abs(wf.box[k] - nf.box[k]) < 20, `box ${wf.box} vs native ${nf.box}`);
+    let sum = 0;
+    for (let k = 0; k < wf.points.length; ++k) sum += Math.hypot(wf.points[k][0] - nf.points[k][0], wf.points[k][1] - nf.points[k][1]);
+    const mean = sum / wf.points.length;
+    console.log(`12 MP JPEG: mean point difference page vs native ${mean.toFixed(2)} px (of 4000x3000)`);
+    assert.ok(mean <= 4, `mean point difference ${mean.toFixed(2)} px`);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('the overlay renders: pixels at the points differ from the bare photo; screenshot saved', async () => {
   const def = (await shippedModels()).find((m) => m.default);
   const r0 = await predictBytes(readFileSync(requireFile(path.join(IMM, IMM_FILES[0]), 'IMM image')), IMM_FILES[0], { model: def.id });

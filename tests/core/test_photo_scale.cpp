@@ -1,0 +1,92 @@
+// JPEG frame size from the header, and the DCT decode divisor (photo_scale.hpp).
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "facekeys/photo_scale.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace facekeys;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes segment(std::uint8_t marker, const Bytes& body) {
+  const std::size_t len = body.size() + 2;
+  Bytes s(len + 2);
+  s[0] = 0xFF;
+  s[1] = marker;
+  s[2] = static_cast<std::uint8_t>(len >> 8);
+  s[3] = static_cast<std::uint8_t>(len & 0xFF);
+  std::copy(body.begin(), body.end(), s.begin() + 4);
+  return s;
+}
+Bytes sof(std::uint8_t marker, int w, int h) {
+  return segment(marker, {8, static_cast<std::uint8_t>(h >> 8), static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(w >> 8),
+                          static_cast<std::uint8_t>(w), 1, 1, 0x11, 0});
+}
+Bytes jpeg(std::initializer_list<Bytes> parts) {
+  Bytes out = {0xFF, 0xD8};
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+std::optional<JpegSize> size_of(const Bytes& b) { return jpeg_size(b.data(), b.size()); }
+
+}  // namespace
+
+TEST_CASE("jpeg_size reads the SOF after other segments", "[photo_scale]") {
+  const Bytes exif = segment(0xE1, Bytes(300, 7));  // APP1, e.g. EXIF
+  const Bytes dqt = segment(0xDB, Bytes(65, 1));
+  const Bytes dht = segment(0xC4, Bytes(30, 2));    // DHT: 0xC4 is not a SOF
+  auto s = size_of(jpeg({exif, dqt, dht, sof(0xC0, 4000, 3000), segment(0xDA, Bytes(10, 0))}));
+  REQUIRE(s);
+  CHECK(s->width == 4000);
+  CHECK(s->height == 3000);
+  s = size_of(jpeg({sof(0xC2, 641, 479)}));  // progressive
+  REQUIRE(s);
+  CHECK(s->width == 641);
+  CHECK(s->height == 479);
+  Bytes filled = jpeg({exif});
+  filled.push_back(0xFF);  // a fill byte before the next marker
+  const Bytes f = sof(0xC1, 10, 20);
+  filled.insert(filled.end(), f.begin(), f.end());
+  s = size_of(filled);
+  REQUIRE(s);
+  CHECK(s->width == 10);
+}
+
+TEST_CASE("jpeg_size refuses what is not a complete JPEG header", "[photo_scale]") {
+  CHECK_FALSE(size_of({}));
+  CHECK_FALSE(size_of({0x89, 'P', 'N', 'G', 13, 10, 26, 10}));
+  CHECK_FALSE(jpeg_size(nullptr, 100));
+  Bytes cut = jpeg({segment(0xE1, Bytes(300, 7)), sof(0xC0, 4000, 3000)});
+  cut.resize(cut.size() - 6);  // SOF cut before its width
+  CHECK_FALSE(size_of(cut));
+  CHECK_FALSE(size_of(jpeg({segment(0xDA, Bytes(4, 0)), sof(0xC0, 8, 8)})));  // scan before the SOF
+  CHECK_FALSE(size_of(jpeg({sof(0xC0, 0, 3000)})));
+  Bytes garbage = {0xFF, 0xD8};
+  garbage.insert(garbage.end(), {0x12, 0x34, 0x56, 0x78});  // not a marker
+  CHECK_FALSE(size_of(garbage));
+  Bytes zero_len = {0xFF, 0xD8};
+  zero_len.insert(zero_len.end(), {0xFF, 0xE0, 0, 0, 0, 0});
+  CHECK_FALSE(size_of(zero_len));
+}
+
+TEST_CASE("jpeg_decode_divisor keeps at least kMinWorkPixels", "[photo_scale]") {
+  CHECK(jpeg_decode_divisor(640, 480) == 1);      // IMM
+  CHECK(jpeg_decode_divisor(2000, 3000) == 1);    // 6 MP: half would be 1.5 MP
+  CHECK(jpeg_decode_divisor(2828, 2828) == 1);    // 8.0 MP: half is just under 2 MP
+  CHECK(jpeg_decode_divisor(2830, 2830) == 2);
+  CHECK(jpeg_decode_divisor(4000, 3000) == 2);    // 12 MP -> 2000x1500
+  CHECK(jpeg_decode_divisor(8660, 5774) == 4);    // 50 MP -> 2165x1444
+  CHECK(jpeg_decode_divisor(20000, 15000) == 8);
+  CHECK(jpeg_decode_divisor(0, 100) == 1);
+  for (int w : {3000, 4000, 6000, 9000, 30000})
+    for (int h : {2000, 3000, 4500}) {
+      const int s = jpeg_decode_divisor(w, h);
+      const long long ww = (w + s - 1) / s, hh = (h + s - 1) / s;
+      CHECK((ww * hh >= kMinWorkPixels || s == 1));
+    }
+}
