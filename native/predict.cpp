@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "facekeys/file_io.hpp"
+#include "facekeys/image_header.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/schema.hpp"
 #include "image_io.hpp"
@@ -219,46 +220,13 @@ bool sniff_image_size(const std::string& path, int& width, int& height) {
   width = height = 0;
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
-  unsigned char h[32] = {};
-  f.read(reinterpret_cast<char*>(h), sizeof h);
-  const std::streamsize got = f.gcount();
-  auto be32 = [](const unsigned char* p) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-  };
-  static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (got >= 24 && std::memcmp(h, png_sig, 8) == 0 && std::memcmp(h + 12, "IHDR", 4) == 0) {
-    const std::uint32_t w = be32(h + 16), hh = be32(h + 20);
-    width = static_cast<int>(std::min<std::uint32_t>(w, 0x7fffffff));
-    height = static_cast<int>(std::min<std::uint32_t>(hh, 0x7fffffff));
-    return true;
-  }
-  if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
-    f.clear();
-    f.seekg(2);
-    for (int guard = 0; guard < 10000; ++guard) {
-      int c = f.get();
-      while (c != EOF && c != 0xFF) c = f.get();  // resync on the next marker
-      while (c == 0xFF) c = f.get();              // fill bytes
-      if (c == EOF) return false;
-      const int marker = c;
-      if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) continue;  // no length
-      if (marker == 0xD9 || marker == 0xDA) return false;  // end / scan before any frame header
-      unsigned char len[2];
-      if (!f.read(reinterpret_cast<char*>(len), 2)) return false;
-      const int seg = (len[0] << 8) | len[1];
-      if (seg < 2) return false;
-      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-      if (sof) {
-        unsigned char s[5];
-        if (!f.read(reinterpret_cast<char*>(s), 5)) return false;
-        height = (s[1] << 8) | s[2];
-        width = (s[3] << 8) | s[4];
-        return true;
-      }
-      f.seekg(seg - 2, std::ios::cur);
-    }
-  }
-  return false;
+  std::vector<std::uint8_t> head(kImageHeaderBytes);
+  f.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  const auto size = image_size(head.data(), static_cast<std::size_t>(f.gcount()));
+  if (!size) return false;
+  width = static_cast<int>(std::min<long long>(size->width, 0x7fffffff));
+  height = static_cast<int>(std::min<long long>(size->height, 0x7fffffff));
+  return true;
 }
 
 // ---- predict -----------------------------------------------------------------

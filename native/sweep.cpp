@@ -87,6 +87,8 @@ std::string run_sweep(const SweepConfig& a) {
     cfg.out_dir = (fs::path(a.out) / m).string();
     cfg.epochs = model_spec(m).num_points == 1 ? a.epochs_part1 : a.epochs_part2;
     cfg.batch = a.batch;
+    cfg.schedule = a.schedule;
+    cfg.warmup_epochs = a.warmup_epochs;
     cfg.seed = a.seed;
     cfg.device = a.device;
     TrainResult r;
@@ -143,6 +145,9 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--epochs-part1", a->epochs_part1, "Epochs for the nose-tip models")->capture_default_str();
   cmd->add_option("--epochs-part2", a->epochs_part2, "Epochs for the 58-point models")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str();
+  cmd->add_option("--schedule", a->schedule, "LR schedule")->capture_default_str()->check(
+      CLI::IsMember({"constant", "cosine", "step"}));
+  cmd->add_option("--warmup", a->warmup_epochs, "Linear warm-up epochs")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
   cmd->add_flag("--reuse", a->reuse, "Keep runs in the results folder that already have the requested epochs");

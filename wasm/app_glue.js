@@ -115,14 +115,14 @@
   }
   // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
   // (ImageDecoder with a desired size; the divisor comes from the shared core,
-  // photo_scale.hpp): several times faster than a full decode, and far fewer
+  // image_header.hpp): several times faster than a full decode, and far fewer
   // pixels to read back and convert. Needs VideoFrame.rotation, through which
   // ImageDecoder reports the EXIF orientation (drawImage applies it).
   const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
     'rotation' in VideoFrame.prototype;
   async function jpegPlan(blob) {
     const m = st.mod;
-    const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+    const head = new Uint8Array(await blob.slice(0, 1 << 20).arrayBuffer());  // kImageHeaderBytes
     const p = m._malloc(head.length + 12);
     try {
       m.HEAPU8.set(head, p + 12);

@@ -35,7 +35,7 @@
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/model_card.hpp"
-#include "facekeys/photo_scale.hpp"
+#include "facekeys/image_header.hpp"
 #include "facekeys/schema.hpp"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -429,15 +429,15 @@ EMSCRIPTEN_KEEPALIVE const char* fk_model_schema_json(int i) {
   return g.json.c_str();
 }
 
-// How to decode a JPEG (photo_scale.hpp), from its first bytes: writes the
+// How to decode a JPEG (image_header.hpp), from its first bytes: writes the
 // coded width, height and the DCT decode divisor (1, 2, 4, 8) to out[0..2].
 // Returns -1 when the header holds no frame size (JS then decodes in full).
 EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int* out) {
   if (!header || n <= 0 || !out) return -1;
   const auto size = jpeg_size(header, static_cast<std::size_t>(n));
-  if (!size) return -1;
-  out[0] = size->width;
-  out[1] = size->height;
+  if (!size || size->width <= 0 || size->height <= 0) return -1;
+  out[0] = static_cast<int>(size->width);
+  out[1] = static_cast<int>(size->height);
   out[2] = jpeg_decode_divisor(size->width, size->height);
   return 0;
 }

@@ -1,9 +1,9 @@
-// JPEG frame size from the header, and the DCT decode divisor (photo_scale.hpp).
+// Image sizes from file headers, and the JPEG DCT decode divisor (image_header.hpp).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
-#include "facekeys/photo_scale.hpp"
+#include "facekeys/image_header.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,11 +32,11 @@ Bytes jpeg(std::initializer_list<Bytes> parts) {
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
-std::optional<JpegSize> size_of(const Bytes& b) { return jpeg_size(b.data(), b.size()); }
+std::optional<ImageSize> size_of(const Bytes& b) { return jpeg_size(b.data(), b.size()); }
 
 }  // namespace
 
-TEST_CASE("jpeg_size reads the SOF after other segments", "[photo_scale]") {
+TEST_CASE("jpeg_size reads the SOF after other segments", "[image_header]") {
   const Bytes exif = segment(0xE1, Bytes(300, 7));  // APP1, e.g. EXIF
   const Bytes dqt = segment(0xDB, Bytes(65, 1));
   const Bytes dht = segment(0xC4, Bytes(30, 2));    // DHT: 0xC4 is not a SOF
@@ -57,7 +57,7 @@ TEST_CASE("jpeg_size reads the SOF after other segments", "[photo_scale]") {
   CHECK(s->width == 10);
 }
 
-TEST_CASE("jpeg_size refuses what is not a complete JPEG header", "[photo_scale]") {
+TEST_CASE("jpeg_size refuses what is not a complete JPEG header", "[image_header]") {
   CHECK_FALSE(size_of({}));
   CHECK_FALSE(size_of({0x89, 'P', 'N', 'G', 13, 10, 26, 10}));
   CHECK_FALSE(jpeg_size(nullptr, 100));
@@ -65,7 +65,9 @@ TEST_CASE("jpeg_size refuses what is not a complete JPEG header", "[photo_scale]
   cut.resize(cut.size() - 6);  // SOF cut before its width
   CHECK_FALSE(size_of(cut));
   CHECK_FALSE(size_of(jpeg({segment(0xDA, Bytes(4, 0)), sof(0xC0, 8, 8)})));  // scan before the SOF
-  CHECK_FALSE(size_of(jpeg({sof(0xC0, 0, 3000)})));
+  const auto zero = size_of(jpeg({sof(0xC0, 0, 3000)}));  // read as stored: callers refuse 0
+  REQUIRE(zero);
+  CHECK(zero->width == 0);
   Bytes garbage = {0xFF, 0xD8};
   garbage.insert(garbage.end(), {0x12, 0x34, 0x56, 0x78});  // not a marker
   CHECK_FALSE(size_of(garbage));
@@ -74,7 +76,25 @@ TEST_CASE("jpeg_size refuses what is not a complete JPEG header", "[photo_scale]
   CHECK_FALSE(size_of(zero_len));
 }
 
-TEST_CASE("jpeg_decode_divisor keeps at least kMinWorkPixels", "[photo_scale]") {
+TEST_CASE("png_size reads IHDR; image_size takes either", "[image_header]") {
+  Bytes png = {0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x0F, 0xA0, 0x80, 0, 0, 1, 8, 2};
+  auto s = png_size(png.data(), png.size());
+  REQUIRE(s);
+  CHECK(s->width == 4000);
+  CHECK(s->height == 0x80000001LL);  // unsigned 32-bit: a corrupt height is not negative
+  s = image_size(png.data(), png.size());
+  REQUIRE(s);
+  CHECK(s->width == 4000);
+  CHECK_FALSE(png_size(png.data(), 20));
+  png[12] = 'X';
+  CHECK_FALSE(png_size(png.data(), png.size()));
+  const Bytes j = jpeg({sof(0xC0, 33, 44)});
+  s = image_size(j.data(), j.size());
+  REQUIRE(s);
+  CHECK(s->height == 44);
+}
+
+TEST_CASE("jpeg_decode_divisor keeps at least kMinWorkPixels", "[image_header]") {
   CHECK(jpeg_decode_divisor(640, 480) == 1);      // IMM
   CHECK(jpeg_decode_divisor(2000, 3000) == 1);    // 6 MP: half would be 1.5 MP
   CHECK(jpeg_decode_divisor(2828, 2828) == 1);    // 8.0 MP: half is just under 2 MP

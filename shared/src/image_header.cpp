@@ -1,8 +1,10 @@
-#include "facekeys/photo_scale.hpp"
+#include "facekeys/image_header.hpp"
+
+#include <cstring>
 
 namespace facekeys {
 
-std::optional<JpegSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
+std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
   if (!d || n < 4 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;
   std::size_t i = 2;
   while (i + 4 <= n) {
@@ -23,10 +25,9 @@ std::optional<JpegSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
     const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       if (len < 7 || i + 9 > n) return std::nullopt;
-      JpegSize s;
-      s.height = (d[i + 5] << 8) | d[i + 6];
+      ImageSize s;
+      s.height = (d[i + 5] << 8) | d[i + 6];  // 0 would mean "see the DNL marker": callers refuse it
       s.width = (d[i + 7] << 8) | d[i + 8];
-      if (s.width == 0 || s.height == 0) return std::nullopt;  // (height 0: DNL marker; not worth supporting)
       return s;
     }
     i += 2 + len;
@@ -34,7 +35,21 @@ std::optional<JpegSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
   return std::nullopt;
 }
 
-int jpeg_decode_divisor(int width, int height) {
+std::optional<ImageSize> png_size(const std::uint8_t* d, std::size_t n) {
+  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (!d || n < 24 || std::memcmp(d, kSignature, 8) != 0 || std::memcmp(d + 12, "IHDR", 4) != 0) return std::nullopt;
+  auto be32 = [](const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  };
+  return ImageSize{be32(d + 16), be32(d + 20)};
+}
+
+std::optional<ImageSize> image_size(const std::uint8_t* d, std::size_t n) {
+  if (auto s = png_size(d, n)) return s;
+  return jpeg_size(d, n);
+}
+
+int jpeg_decode_divisor(long long width, long long height) {
   if (width <= 0 || height <= 0) return 1;
   int best = 1;
   for (int s = 2; s <= 8; s *= 2) {

@@ -1,0 +1,45 @@
+// What a photo's first bytes say: its size (PNG, JPEG), and the scale to
+// decode a JPEG at before detection and keypoints.
+//
+// Sizes let tools refuse a 0x0 or gigantic image before decoding it. A JPEG can be decoded at 1/2, 1/4 or 1/8 of its size directly in the DCT
+// domain (libjpeg's scaled IDCT; in the browser, ImageDecoder with
+// desiredWidth/desiredHeight), several times faster than a full decode and
+// with far fewer pixels to read back, convert and resize afterwards. Nothing
+// downstream needs many pixels: detection runs at 320x240 and keypoint crops
+// are at most 240 px wide, so a photo keeps at least kMinWorkPixels (a face a
+// fifth of the photo's width still gets a crop sampled at about 1:1).
+// Photos under 4 * kMinWorkPixels (8 MP) are decoded at full size, so every
+// dataset image is processed exactly as `facekeys predict` does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace facekeys {
+
+constexpr long long kMinWorkPixels = 2'000'000;
+
+// How many of a file's first bytes image_size needs: the JPEG frame header
+// comes after any EXIF, ICC and XMP segments (each at most 64 KB).
+constexpr std::size_t kImageHeaderBytes = 1 << 20;
+
+struct ImageSize {
+  long long width = 0, height = 0;  // as stored, before any EXIF orientation (PNG: up to 2^31 - 1)
+};
+
+// The frame size from a JPEG's SOFn marker, scanning the marker segments of
+// `data` (the file's first bytes). nullopt when `data` is not a JPEG or the
+// header is cut before the SOF or malformed. A size of 0 is returned as read.
+std::optional<ImageSize> jpeg_size(const std::uint8_t* data, std::size_t size);
+// The size in a PNG's IHDR chunk; nullopt when `data` is not a PNG header.
+std::optional<ImageSize> png_size(const std::uint8_t* data, std::size_t size);
+// Either of the two.
+std::optional<ImageSize> image_size(const std::uint8_t* data, std::size_t size);
+
+// The DCT scale divisor (1, 2, 4 or 8) to decode a width x height JPEG at: the
+// largest that leaves at least kMinWorkPixels. The decoded image is
+// ceil(width / s) x ceil(height / s).
+int jpeg_decode_divisor(long long width, long long height);
+
+}  // namespace facekeys
