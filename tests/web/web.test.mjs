@@ -187,25 +187,31 @@ test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys 
   }, imm);
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
   try {
-    const file = path.join(dir, 'big.jpg');
-    writeFileSync(file, Buffer.from(bytes));
-    const [nat] = nativePredict(path.join(DIST, 'models', def.id), [file]);
-    const logsBefore = b.logs.length;
-    const r = await predictBytes(Buffer.from(bytes), 'big.jpg', { model: def.id });
-    assert.ok(r.result, r.error);
-    assert.ok(!b.logs.slice(logsBefore).some((l) => l.includes('scaled JPEG decoding failed')), 'fell back to a full decode');
-    assert.deepEqual([r.result.width, r.result.height], [4000, 3000]);
-    assert.equal(r.result.faces.length, 1);
-    assert.equal(nat.faces.length, 1);
-    // The page sees the photo at 2000x1500 (DCT-scaled), the native tool at 4000x3000: boxes agree
-    // to a small fraction of the ~1200 px face; points (measured: 0.11 px apart) to 4 px.
-    const wf = r.result.faces[0], nf = nat.faces[0];
-    for (let k = 0; k < 4; ++k) assert.ok(Math.abs(wf.box[k] - nf.box[k]) < 20, `box ${wf.box} vs native ${nf.box}`);
-    let sum = 0;
-    for (let k = 0; k < wf.points.length; ++k) sum += Math.hypot(wf.points[k][0] - nf.points[k][0], wf.points[k][1] - nf.points[k][1]);
-    const mean = sum / wf.points.length;
-    console.log(`12 MP JPEG: mean point difference page vs native ${mean.toFixed(2)} px (of 4000x3000)`);
-    assert.ok(mean <= 4, `mean point difference ${mean.toFixed(2)} px`);
+    // upright, and tagged "rotate 90" (the scaled decoder reports the EXIF orientation separately)
+    const cases = [{ name: 'big.jpg', buf: Buffer.from(bytes), size: [4000, 3000] },
+                   { name: 'big_rotated.jpg', buf: exifRotatedJpeg(Buffer.from(bytes)), size: [3000, 4000] }];
+    for (const c of cases) writeFileSync(path.join(dir, c.name), c.buf);
+    const nat = nativePredict(path.join(DIST, 'models', def.id), cases.map((c) => path.join(dir, c.name)));
+    for (let i = 0; i < cases.length; ++i) {
+      const c = cases[i];
+      const logsBefore = b.logs.length;
+      const r = await predictBytes(c.buf, c.name, { model: def.id });
+      assert.ok(r.result, r.error);
+      assert.ok(!b.logs.slice(logsBefore).some((l) => l.includes('scaled JPEG decoding failed')), `${c.name}: fell back to a full decode`);
+      assert.deepEqual([r.result.width, r.result.height], c.size, c.name);
+      assert.deepEqual([nat[i].width, nat[i].height], c.size, c.name);
+      assert.equal(r.result.faces.length, 1, c.name);
+      assert.equal(nat[i].faces.length, 1, c.name);
+      // The page sees the photo at a quarter of the pixels (DCT-scaled), the native tool in full:
+      // boxes agree to a small fraction of the ~1200 px face; points (measured: 0.11 px apart) to 4 px.
+      const wf = r.result.faces[0], nf = nat[i].faces[0];
+      for (let k = 0; k < 4; ++k) assert.ok(Math.abs(wf.box[k] - nf.box[k]) < 20, `${c.name}: box ${wf.box} vs native ${nf.box}`);
+      let sum = 0;
+      for (let k = 0; k < wf.points.length; ++k) sum += Math.hypot(wf.points[k][0] - nf.points[k][0], wf.points[k][1] - nf.points[k][1]);
+      const mean = sum / wf.points.length;
+      console.log(`${c.name}: mean point difference page vs native ${mean.toFixed(2)} px`);
+      assert.ok(mean <= 4, `${c.name}: mean point difference ${mean.toFixed(2)} px`);
+    }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
