@@ -95,9 +95,9 @@
   }
   // Browsers draw a truncated JPEG or PNG with the missing part grey, without
   // an error; we refuse it instead of predicting on half a photo.
-  async function checkComplete(blob, kind) {
-    const size = blob.size;
-    const tail = new Uint8Array(await blob.slice(Math.max(0, size - 4096)).arrayBuffer());
+  function isComplete(bytes, kind) {
+    const size = bytes.length;
+    const tail = bytes.subarray(Math.max(0, size - 4096));
     if (kind === 'jpeg') {
       for (let i = tail.length - 2; i >= 0; --i) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
       return false;
@@ -107,12 +107,10 @@
         if (tail[i] === 0x49 && tail[i + 1] === 0x45 && tail[i + 2] === 0x4e && tail[i + 3] === 0x44) return true;
       return false;
     }
-    if (kind === 'webp') {
-      const head = new DataView(await blob.slice(0, 8).arrayBuffer());
-      return head.getUint32(4, true) + 8 <= size;
-    }
+    if (kind === 'webp') return size >= 8 && new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true) + 8 <= size;
     return true;
   }
+
   // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
   // (ImageDecoder with a desired size; the divisor comes from the shared core,
   // image_header.hpp): several times faster than a full decode, and far fewer
@@ -120,9 +118,9 @@
   // ImageDecoder reports the EXIF orientation (drawImage applies it).
   const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
     'rotation' in VideoFrame.prototype;
-  async function jpegPlan(blob) {
+  function jpegPlan(bytes) {
     const m = st.mod;
-    const head = new Uint8Array(await blob.slice(0, 1 << 20).arrayBuffer());  // kImageHeaderBytes
+    const head = bytes.subarray(0, 1 << 20);  // kImageHeaderBytes
     const p = m._malloc(head.length + 12);
     try {
       m.HEAPU8.set(head, p + 12);
@@ -131,9 +129,9 @@
       return { width, height, divisor };
     } finally { m._free(p); }
   }
-  async function decodeJpegScaled(blob, plan) {
+  async function decodeJpegScaled(bytes, plan) {
     const dec = new ImageDecoder({
-      data: blob.stream(), type: 'image/jpeg', colorSpaceConversion: 'none', preferAnimation: false,
+      data: bytes, type: 'image/jpeg', colorSpaceConversion: 'none', preferAnimation: false,
       desiredWidth: Math.ceil(plan.width / plan.divisor), desiredHeight: Math.ceil(plan.height / plan.divisor),
     });
     try {
@@ -152,15 +150,16 @@
 
   async function decodeImage(blob, name) {
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
-    const head = new Uint8Array(await blob.slice(0, 16).arrayBuffer());
-    const kind = sniff(head);
+    // One read of the file (each read of a Blob is a trip to the browser process).
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const kind = sniff(bytes);
     if (!kind) throw new Error(`${name}: not a JPEG, PNG or WebP image`);
-    if (!(await checkComplete(blob, kind))) throw new Error(`${name}: the ${kind.toUpperCase()} file is truncated (incomplete download?)`);
+    if (!isComplete(bytes, kind)) throw new Error(`${name}: the ${kind.toUpperCase()} file is truncated (incomplete download?)`);
     if (kind === 'jpeg' && scaledJpegDecoding) {
-      const plan = await jpegPlan(blob);
+      const plan = jpegPlan(bytes);
       if (plan && plan.divisor > 1) {
         try {
-          return await decodeJpegScaled(blob, plan);
+          return await decodeJpegScaled(bytes, plan);
         } catch (e) {
           console.warn(`facekeys: ${name}: scaled JPEG decoding failed (${e && e.message}); decoding in full`);
         }
