@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <stdexcept>
@@ -76,7 +76,8 @@ class GraphBuilder {
   // that the caller multiplies into the layer's *output*
   // (conv(x, q) * s == conv(x, q * s)). Scaling the output rather than the
   // weight keeps every op one that OpenCV 4.6 imports (its Mul folds constants
-  // only of equal shapes); ONNX Runtime fuses the Mul back into the Conv/Gemm.
+  // only of equal shapes); ONNX Runtime folds the Cast at load time and fuses
+  // a Conv's Mul and Add back into it (a Gemm's stay: a cheap elementwise op).
   struct StoredWeight {
     std::string value, scale;
   };
@@ -109,10 +110,20 @@ class GraphBuilder {
     return {name, scale_name};
   }
 
-  // Output scaling and bias of an int8 layer: y * scale (+ bias), channels on axis 1.
-  std::string scale_and_bias(std::string y, const StoredWeight& w, const std::string& bias) {
-    y = node("Mul", {y, w.scale});
-    return bias.empty() ? y : node("Add", {y, bias});
+  // The layer's bias "<prefix>.bias" [C]: an input of a float32 layer, added
+  // after the scaling of an int8 one, shaped to broadcast over its output.
+  std::string layer_bias(const std::string& prefix, std::int64_t channels, const StoredWeight& w, std::size_t rank) {
+    return weight(prefix + ".bias", {channels}, w.scale.empty() ? std::vector<std::int64_t>{} : channel_dims(channels, rank));
+  }
+  // op(x, weight[, bias]) for a float32 layer; op(x, Cast(q)) * scale (+ bias) for an int8 one.
+  std::string weighted_layer(const std::string& op, const std::string& x, const StoredWeight& w,
+                             const std::string& bias, const std::function<void(onnx::NodeProto&)>& attrs) {
+    std::vector<std::string> inputs = {x, w.value};
+    if (w.scale.empty() && !bias.empty()) inputs.push_back(bias);
+    const std::string y = node(op, inputs, attrs);
+    if (w.scale.empty()) return y;
+    const std::string scaled = node("Mul", {y, w.scale});
+    return bias.empty() ? scaled : node("Add", {scaled, bias});
   }
   // Per-channel values as a layer output of `rank` dims broadcasts them: [1, C, 1, 1] or [C].
   static std::vector<std::int64_t> channel_dims(std::int64_t channels, std::size_t rank) {
@@ -171,33 +182,26 @@ class GraphBuilder {
     const auto& ws = shape_of(prefix + ".weight", 4);
     if (out < 0) out = ws[0];
     const StoredWeight wt = layer_weight(prefix + ".weight", {out, in, k, k}, 0);
-    std::string b;  // an int8 layer adds its bias after the scaling, broadcast as [1, C, 1, 1]
-    if (bias) b = weight(prefix + ".bias", {out}, wt.scale.empty() ? std::vector<std::int64_t>{} : channel_dims(out, 4));
+    std::string b;
+    if (bias) b = layer_bias(prefix, out, wt, 4);
     else if (find(prefix + ".bias")) fail(path_, "tensor '" + prefix + ".bias' is unexpected: " + arch_ + "'s " + prefix + " has no bias");
-    std::vector<std::string> inputs = {x, wt.value};
-    if (bias && wt.scale.empty()) inputs.push_back(b);
-    const std::string y = node("Conv", inputs, [&](onnx::NodeProto& n) {
+    const std::string y = weighted_layer("Conv", x, wt, b, [&](onnx::NodeProto& n) {
       ints(n, "kernel_shape", {k, k});
       ints(n, "strides", {stride, stride});
       ints(n, "pads", {pad, pad, pad, pad});
     });
-    if (wt.scale.empty()) return {y, out};
-    return {scale_and_bias(y, wt, b), out};
+    return {y, out};
   }
   // ConvTranspose from "<prefix>.weight" [in, out, k, k] and "<prefix>.bias".
   std::pair<std::string, std::int64_t> conv_transpose(const std::string& x, const std::string& prefix, std::int64_t in,
                                                       std::int64_t k, std::int64_t stride) {
     const std::int64_t out = shape_of(prefix + ".weight", 4)[1];
     const StoredWeight wt = layer_weight(prefix + ".weight", {in, out, k, k}, 1);  // [in, out, k, k]: out is axis 1
-    const std::string b = weight(prefix + ".bias", {out}, wt.scale.empty() ? std::vector<std::int64_t>{} : channel_dims(out, 4));
-    std::vector<std::string> inputs = {x, wt.value};
-    if (wt.scale.empty()) inputs.push_back(b);
-    const std::string y = node("ConvTranspose", inputs, [&](onnx::NodeProto& n) {
+    const std::string y = weighted_layer("ConvTranspose", x, wt, layer_bias(prefix, out, wt, 4), [&](onnx::NodeProto& n) {
       ints(n, "kernel_shape", {k, k});
       ints(n, "strides", {stride, stride});
     });
-    if (wt.scale.empty()) return {y, out};
-    return {scale_and_bias(y, wt, b), out};
+    return {y, out};
   }
   // Inference-mode BatchNormalization from "<prefix>.{weight,bias,running_mean,running_var}".
   std::string batch_norm(const std::string& x, const std::string& prefix, std::int64_t c) {
@@ -228,12 +232,9 @@ class GraphBuilder {
                                               std::int64_t out = -1) {
     if (out < 0) out = shape_of(prefix + ".weight", 2)[0];
     const StoredWeight wt = layer_weight(prefix + ".weight", {out, in}, 0);
-    const std::string b = weight(prefix + ".bias", {out});
-    std::vector<std::string> inputs = {x, wt.value};
-    if (wt.scale.empty()) inputs.push_back(b);
-    const std::string y = node("Gemm", inputs, [](onnx::NodeProto& n) { integer(n, "transB", 1); });
-    if (wt.scale.empty()) return {y, out};
-    return {scale_and_bias(y, wt, b), out};
+    const std::string y = weighted_layer("Gemm", x, wt, layer_bias(prefix, out, wt, 2),
+                                         [](onnx::NodeProto& n) { integer(n, "transB", 1); });
+    return {y, out};
   }
 
   // Renames the last node's output to the graph output `name` and rejects unused checkpoint tensors.
