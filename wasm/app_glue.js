@@ -35,6 +35,7 @@
     photos: [],          // {blob, name, result}
     current: -1,         // photo shown
     committed: -1,       // photo whose pixels the module holds
+    committedKeeps: Infinity,  // how many pixels it holds when decoded at reduced scale
     queue: Promise.resolve(),
     lastError: '',
     lastMessage: '',
@@ -118,15 +119,17 @@
   // ImageDecoder reports the EXIF orientation (drawImage applies it).
   const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
     'rotation' in VideoFrame.prototype;
-  function jpegPlan(bytes) {
+  // The decode plan for the model that will run (its card says how many
+  // pixels it needs: keypoint_min_work_pixels in keypoint_pipeline.hpp).
+  function jpegPlan(bytes, moduleModel) {
     const m = st.mod;
     const head = bytes.subarray(0, 1 << 20);  // kImageHeaderBytes
-    const p = m._malloc(head.length + 12);
+    const p = m._malloc(head.length + 16);
     try {
-      m.HEAPU8.set(head, p + 12);
-      if (m._fk_jpeg_plan(p + 12, head.length, p) < 0) return null;
-      const [width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 3);
-      return { width, height, divisor };
+      m.HEAPU8.set(head, p + 16);
+      if (m._fk_jpeg_plan(p + 16, head.length, moduleModel, p) < 0) return null;
+      const [width, height, divisor, keeps] = m.HEAP32.subarray(p / 4, p / 4 + 4);
+      return { width, height, divisor, keeps };
     } finally { m._free(p); }
   }
   async function decodeJpegScaled(bytes, plan) {
@@ -148,7 +151,8 @@
     } finally { dec.close(); }
   }
 
-  async function decodeImage(blob, name) {
+  // -> {pixels (RGBA), ww, wh (those pixels), ow, oh (the photo), scaled (decoded at reduced scale)}
+  async function decodeImage(blob, name, moduleModel) {
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
     // One read of the file (each read of a Blob is a trip to the browser process).
     const bytes = new Uint8Array(await blob.arrayBuffer());
@@ -156,10 +160,10 @@
     if (!kind) throw new Error(`${name}: not a JPEG, PNG or WebP image`);
     if (!isComplete(bytes, kind)) throw new Error(`${name}: the ${kind.toUpperCase()} file is truncated (incomplete download?)`);
     if (kind === 'jpeg' && scaledJpegDecoding) {
-      const plan = jpegPlan(bytes);
+      const plan = jpegPlan(bytes, moduleModel);
       if (plan && plan.divisor > 1) {
         try {
-          return await decodeJpegScaled(bytes, plan);
+          return { ...(await decodeJpegScaled(bytes, plan)), scaled: true };
         } catch (e) {
           console.warn(`facekeys: ${name}: scaled JPEG decoding failed (${e && e.message}); decoding in full`);
         }
@@ -189,7 +193,7 @@
     ctx.drawImage(bmp, 0, 0);
     bmp.close();
     const pixels = ctx.getImageData(0, 0, ww, wh).data;
-    return { pixels, ww, wh, ow, oh };
+    return { pixels, ww, wh, ow, oh, scaled: false };
   }
 
   // ---- the pipeline (one at a time: the module holds one photo) --------------
@@ -199,11 +203,15 @@
     return p;
   }
 
-  async function commitPhoto(index, timing) {
+  // Decodes photo `index` into the module, with as many pixels as model
+  // `moduleModel` needs (a photo decoded at reduced scale is decoded again
+  // when a model that needs more is picked: needsRedecode).
+  async function commitPhoto(index, moduleModel, timing) {
     const m = st.mod, photo = st.photos[index];
     const t0 = now();
     st.committed = -1;
-    const d = await decodeImage(photo.blob, photo.name);
+    const d = await decodeImage(photo.blob, photo.name, moduleModel);
+    st.committedKeeps = d.scaled ? d.ww * d.wh : Infinity;
     const ptr = m._fk_photo_alloc(d.ww, d.wh);
     if (!ptr) throw moduleError('out of memory for the photo');
     m.HEAPU8.set(d.pixels, ptr);
@@ -301,7 +309,11 @@
       const timing = {};
       const tStart = now();
       try {
-        if (st.committed !== index) { await commitPhoto(index, timing); redetect = true; }
+        const moduleModel = st.models[modelIndex] ? st.models[modelIndex].index : -1;
+        if (st.committed !== index || st.committedKeeps < m._fk_model_work_pixels(moduleModel)) {
+          await commitPhoto(index, moduleModel, timing);
+          redetect = !manualBox;
+        }
         if (manualBox) {
           if (m._fk_set_manual_face(...manualBox) < 0) throw moduleError('face box');
         } else if (redetect) {

@@ -429,17 +429,27 @@ EMSCRIPTEN_KEEPALIVE const char* fk_model_schema_json(int i) {
   return g.json.c_str();
 }
 
-// How to decode a JPEG (image_header.hpp), from its first bytes: writes the
-// coded width, height and the DCT decode divisor (1, 2, 4, 8) to out[0..2].
+// How to decode a JPEG for model `model` (-1: detection only), from its first
+// bytes (image_header.hpp): writes the coded width, height, the DCT decode
+// divisor (1, 2, 4, 8) and the pixels it keeps at least to out[0..3].
 // Returns -1 when the header holds no frame size (JS then decodes in full).
-EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int* out) {
+EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int model, int* out) {
   if (!header || n <= 0 || !out) return -1;
   const auto size = jpeg_size(header, static_cast<std::size_t>(n));
   if (!size || size->width <= 0 || size->height <= 0) return -1;
   out[0] = static_cast<int>(size->width);
   out[1] = static_cast<int>(size->height);
-  out[2] = jpeg_decode_divisor(size->width, size->height);
+  const Model* m = model_at(model);
+  const long long need = keypoint_min_work_pixels(m ? &m->card : nullptr);
+  out[2] = jpeg_decode_divisor(size->width, size->height, need);
+  out[3] = static_cast<int>(std::min<long long>(need, 0x7fffffff));
   return 0;
+}
+
+// The pixels a photo must keep for model `model` (-1: detection only).
+EMSCRIPTEN_KEEPALIVE double fk_model_work_pixels(int model) {
+  const Model* m = model_at(model);
+  return static_cast<double>(keypoint_min_work_pixels(m ? &m->card : nullptr));
 }
 
 // A buffer for the photo's RGBA pixels (w x h, possibly a downscaled copy of

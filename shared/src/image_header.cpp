@@ -49,12 +49,12 @@ std::optional<ImageSize> image_size(const std::uint8_t* d, std::size_t n) {
   return jpeg_size(d, n);
 }
 
-int jpeg_decode_divisor(long long width, long long height) {
-  if (width <= 0 || height <= 0) return 1;
+int jpeg_decode_divisor(long long width, long long height, long long min_work_pixels) {
+  if (width <= 0 || height <= 0 || width * height < kScaledDecodeMinPixels) return 1;
   int best = 1;
   for (int s = 2; s <= 8; s *= 2) {
     const long long w = (width + s - 1) / s, h = (height + s - 1) / s;
-    if (w * h >= kMinWorkPixels) best = s;
+    if (w * h >= min_work_pixels) best = s;
   }
   return best;
 }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "facekeys/face_detect.hpp"
 #include "facekeys/heatmap.hpp"
 
 namespace facekeys {
@@ -19,6 +20,14 @@ CropPolicy card_crop_policy(const ModelCard& card) {
 }
 
 bool card_is_whole_image(const ModelCard& card) { return card.crop.source == "whole-image"; }
+
+long long keypoint_min_work_pixels(const ModelCard* card) {
+  const UltraFaceConfig detector;
+  long long need = static_cast<long long>(detector.input_width) * detector.input_height;
+  if (card && !card_is_whole_image(*card)) return kFaceBoxWorkPixels;
+  if (card) need = std::max(need, static_cast<long long>(card->input.width) * card->input.height);
+  return 4 * need;
+}
 
 Box keypoint_crop_box(const ModelCard& card, int image_width, int image_height, const Box* face_box) {
   if (image_width <= 0 || image_height <= 0)

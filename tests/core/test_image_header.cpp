@@ -94,19 +94,28 @@ TEST_CASE("png_size reads IHDR; image_size takes either", "[image_header]") {
   CHECK(s->height == 44);
 }
 
-TEST_CASE("jpeg_decode_divisor keeps at least kMinWorkPixels", "[image_header]") {
-  CHECK(jpeg_decode_divisor(640, 480) == 1);      // IMM
-  CHECK(jpeg_decode_divisor(2000, 3000) == 1);    // 6 MP: half would be 1.5 MP
-  CHECK(jpeg_decode_divisor(2828, 2828) == 1);    // 8.0 MP: half is just under 2 MP
-  CHECK(jpeg_decode_divisor(2830, 2830) == 2);
-  CHECK(jpeg_decode_divisor(4000, 3000) == 2);    // 12 MP -> 2000x1500
-  CHECK(jpeg_decode_divisor(8660, 5774) == 4);    // 50 MP -> 2165x1444
-  CHECK(jpeg_decode_divisor(20000, 15000) == 8);
-  CHECK(jpeg_decode_divisor(0, 100) == 1);
+TEST_CASE("jpeg_decode_divisor: full size under 8 MP, else the smallest decode that keeps enough pixels", "[image_header]") {
+  const long long two_mp = 2'000'000;
+  CHECK(jpeg_decode_divisor(640, 480, two_mp) == 1);      // IMM
+  CHECK(jpeg_decode_divisor(2000, 3000, 1000) == 1);      // 6 MP: under kScaledDecodeMinPixels
+  CHECK(jpeg_decode_divisor(2828, 2828, 1000) == 1);      // 7.997 MP
+  CHECK(jpeg_decode_divisor(2829, 2829, two_mp) == 2);    // 8.003 MP -> 1415x1415
+  CHECK(jpeg_decode_divisor(4000, 3000, two_mp) == 2);    // 12 MP -> 2000x1500
+  CHECK(jpeg_decode_divisor(4000, 3000, 307'200) == 4);   // -> 1000x750 (whole-image models)
+  CHECK(jpeg_decode_divisor(4000, 3000, 100) == 8);
+  CHECK(jpeg_decode_divisor(4000, 3000, 13'000'000) == 1);  // nothing smaller is enough
+  CHECK(jpeg_decode_divisor(8660, 5774, two_mp) == 4);    // 50 MP -> 2165x1444
+  CHECK(jpeg_decode_divisor(20000, 15000, two_mp) == 8);
+  CHECK(jpeg_decode_divisor(0, 100, two_mp) == 1);
   for (int w : {3000, 4000, 6000, 9000, 30000})
-    for (int h : {2000, 3000, 4500}) {
-      const int s = jpeg_decode_divisor(w, h);
-      const long long ww = (w + s - 1) / s, hh = (h + s - 1) / s;
-      CHECK((ww * hh >= kMinWorkPixels || s == 1));
-    }
+    for (int h : {2000, 3000, 4500})
+      for (long long need : {300'000LL, two_mp}) {
+        const int s = jpeg_decode_divisor(w, h, need);
+        const long long ww = (w + s - 1) / s, hh = (h + s - 1) / s;
+        CHECK((ww * hh >= need || s == 1));
+        if (s < 8 && static_cast<long long>(w) * h >= kScaledDecodeMinPixels) {  // and it is the smallest such
+          const long long w2 = (w + 2 * s - 1) / (2 * s), h2 = (h + 2 * s - 1) / (2 * s);
+          CHECK(w2 * h2 < need);
+        }
+      }
 }

@@ -167,3 +167,15 @@ TEST_CASE("keypoint_pipeline: input tensor checks the crop size", "[keypoint_pip
   const auto in = keypoint_input_from_crop(ok.view(), card);
   CHECK(in.front() == Approx(1.f));
 }
+
+TEST_CASE("keypoint_pipeline: pixels a photo must keep for detection and each kind of model", "[keypoint_pipeline]") {
+  CHECK(keypoint_min_work_pixels(nullptr) == 4LL * 320 * 240);       // detection alone
+  const ModelCard imm = testing::imm_card();                           // whole image, 240x180 input
+  CHECK(keypoint_min_work_pixels(&imm) == 4LL * 320 * 240);
+  ModelCard big = imm;
+  big.input.width = 640;
+  big.input.height = 480;
+  CHECK(keypoint_min_work_pixels(&big) == 4LL * 640 * 480);
+  const ModelCard ibug = ibug_card();                                  // face box
+  CHECK(keypoint_min_work_pixels(&ibug) == kFaceBoxWorkPixels);
+}

@@ -34,6 +34,17 @@ CropPolicy card_crop_policy(const ModelCard& card);
 // True for cards whose model sees the whole image ("whole-image" crop source).
 bool card_is_whole_image(const ModelCard& card);
 
+// How many pixels a photo must keep for face detection plus this model (card
+// null: detection alone), when it may be decoded at reduced scale
+// (image_header.hpp: jpeg_decode_divisor):
+//   whole-image models and detection: 4x the larger of the detector's 320x240
+//     input and the model's input, so their area resizes still average at
+//     least 2x2 photo pixels per input pixel;
+//   face-box models: kFaceBoxWorkPixels (2 MP), so a face a fifth of the
+//     photo's width still gets a crop sampled at about 1:1.
+constexpr long long kFaceBoxWorkPixels = 2'000'000;
+long long keypoint_min_work_pixels(const ModelCard* card);
+
 // The crop box in original-image pixels. face_box is ignored (may be null) for
 // whole-image cards and required for face-box cards. Throws
 // std::invalid_argument on a non-positive image size, a missing or degenerate
