@@ -124,12 +124,12 @@
   function jpegPlan(bytes, moduleModel) {
     const m = st.mod;
     const head = bytes.subarray(0, 1 << 20);  // kImageHeaderBytes
-    const p = m._malloc(head.length + 16);
+    const p = m._malloc(head.length + 12);
     try {
-      m.HEAPU8.set(head, p + 16);
-      if (m._fk_jpeg_plan(p + 16, head.length, moduleModel, p) < 0) return null;
-      const [width, height, divisor, keeps] = m.HEAP32.subarray(p / 4, p / 4 + 4);
-      return { width, height, divisor, keeps };
+      m.HEAPU8.set(head, p + 12);
+      if (m._fk_jpeg_plan(p + 12, head.length, moduleModel, p) < 0) return null;
+      const [width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 3);
+      return { width, height, divisor };
     } finally { m._free(p); }
   }
   async function decodeJpegScaled(bytes, plan) {
@@ -204,8 +204,8 @@
   }
 
   // Decodes photo `index` into the module, with as many pixels as model
-  // `moduleModel` needs (a photo decoded at reduced scale is decoded again
-  // when a model that needs more is picked: needsRedecode).
+  // `moduleModel` needs (process() decodes a photo held at reduced scale
+  // again when a model that needs more pixels is picked).
   async function commitPhoto(index, moduleModel, timing) {
     const m = st.mod, photo = st.photos[index];
     const t0 = now();

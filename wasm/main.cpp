@@ -430,8 +430,8 @@ EMSCRIPTEN_KEEPALIVE const char* fk_model_schema_json(int i) {
 }
 
 // How to decode a JPEG for model `model` (-1: detection only), from its first
-// bytes (image_header.hpp): writes the coded width, height, the DCT decode
-// divisor (1, 2, 4, 8) and the pixels it keeps at least to out[0..3].
+// bytes (image_header.hpp): writes the coded width, height and the DCT decode
+// divisor (1, 2, 4, 8) to out[0..2].
 // Returns -1 when the header holds no frame size (JS then decodes in full).
 EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int model, int* out) {
   if (!header || n <= 0 || !out) return -1;
@@ -440,9 +440,7 @@ EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int mod
   out[0] = static_cast<int>(size->width);
   out[1] = static_cast<int>(size->height);
   const Model* m = model_at(model);
-  const long long need = keypoint_min_work_pixels(m ? &m->card : nullptr);
-  out[2] = jpeg_decode_divisor(size->width, size->height, need);
-  out[3] = static_cast<int>(std::min<long long>(need, 0x7fffffff));
+  out[2] = jpeg_decode_divisor(size->width, size->height, keypoint_min_work_pixels(m ? &m->card : nullptr));
   return 0;
 }
 

@@ -148,6 +148,17 @@ test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mea
   }
 });
 
+// An IMM photo upscaled to 4000x3000 in the page (JPEG quality 0.92), as tests/web/bench.mjs does.
+async function twelveMegapixelJpeg(immFile) {
+  const imm = Array.from(readFileSync(requireFile(path.join(IMM, immFile), 'IMM image')));
+  return Buffer.from(await page().evaluate(async (imm) => {
+    const bm = await createImageBitmap(new Blob([new Uint8Array(imm)]));
+    const c = new OffscreenCanvas(4000, 3000);
+    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
+    return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })).arrayBuffer()));
+  }, imm));
+}
+
 // 01-1m.jpg with an APP1 Exif segment "orientation 6" (rotate 90 degrees clockwise to display),
 // as tests/predict/test_predict.cpp builds it for the native tool.
 function exifRotatedJpeg(jpg) {
@@ -176,20 +187,12 @@ test('EXIF orientation is applied: a JPEG tagged "rotate 90" matches `facekeys p
 
 test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys predict` (full decode)', async () => {
   const def = (await shippedModels()).find((m) => m.default);
-  const imm = Array.from(readFileSync(requireFile(path.join(IMM, '33-1m.jpg'), 'IMM image')));
-  // an IMM photo upscaled to 4000x3000 in the page, as tests/web/bench.mjs does
-  const bytes = await page().evaluate(async (imm) => {
-    const bm = await createImageBitmap(new Blob([new Uint8Array(imm)]));
-    const c = new OffscreenCanvas(4000, 3000);
-    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
-    const jpg = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
-    return Array.from(new Uint8Array(await jpg.arrayBuffer()));
-  }, imm);
+  const bytes = await twelveMegapixelJpeg('33-1m.jpg');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
   try {
     // upright, and tagged "rotate 90" (the scaled decoder reports the EXIF orientation separately)
-    const cases = [{ name: 'big.jpg', buf: Buffer.from(bytes), size: [4000, 3000] },
-                   { name: 'big_rotated.jpg', buf: exifRotatedJpeg(Buffer.from(bytes)), size: [3000, 4000] }];
+    const cases = [{ name: 'big.jpg', buf: bytes, size: [4000, 3000] },
+                   { name: 'big_rotated.jpg', buf: exifRotatedJpeg(bytes), size: [3000, 4000] }];
     for (const c of cases) writeFileSync(path.join(dir, c.name), c.buf);
     const nat = nativePredict(path.join(DIST, 'models', def.id), cases.map((c) => path.join(dir, c.name)));
     for (let i = 0; i < cases.length; ++i) {
@@ -215,6 +218,44 @@ test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys 
       assert.ok(mean <= 4, `${c.name}: mean point difference ${mean.toFixed(2)} px`);
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('picking a model that needs more pixels decodes a large photo again', async () => {
+  const models = await shippedModels();
+  const def = models.find((m) => m.default);
+  const faceBox = models.find((m) => m.crop.source === 'face-box');
+  assert.ok(faceBox, `no face-box (300-W) model among the shipped models: ${models.map((m) => m.id).join(', ')}`);
+  assert.equal(def.crop.source, 'whole-image', 'the default model is expected to be a whole-image (IMM) model');
+  const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-redecode-'));
+  try {
+    const bytes = await twelveMegapixelJpeg('36-2m.jpg');
+    const file = path.join(dir, 'big_redecode.jpg');
+    writeFileSync(file, bytes);
+    await page().evaluate((id) => window.facekeysApp.selectModel(window.facekeys.models().findIndex((m) => m.id === id)), def.id);
+    const first = await upload(file);  // decoded at 1/4 scale for the whole-image default
+    assert.ok(first.result, first.status.message);
+    const k = await page().evaluate(() => window.facekeys.photos().length - 1);
+    const index = models.findIndex((m) => m.id === faceBox.id);  // the module's model index: cards load in this order
+    await page().evaluate((i) => { window.__before = window.facekeys.photos().at(-1).result; window.facekeysApp.selectModel(i); }, index);
+    await page().waitForFunction((k) => {
+      const p = window.facekeys.photos()[k];
+      return p.result && p.result !== window.__before;
+    }, k, { timeout: 120000 });
+    const second = await page().evaluate((k) => window.facekeys.photos()[k].result, k);
+    assert.equal(second.model, faceBox.name);
+    assert.ok(second.timing_ms.decode > 0, 'the photo was not decoded again for the face-box model');
+    const [nat] = nativePredict(path.join(DIST, 'models', faceBox.id), [file]);
+    assert.equal(second.faces.length, nat.faces.length);
+    let sum = 0;
+    const wp = second.faces[0].points, np = nat.faces[0].points;
+    for (let i = 0; i < wp.length; ++i) sum += Math.hypot(wp[i][0] - np[i][0], wp[i][1] - np[i][1]);
+    const mean = sum / wp.length;
+    console.log(`re-decoded 12 MP photo, ${faceBox.id}: mean point difference page vs native ${mean.toFixed(2)} px`);
+    assert.ok(mean <= 8, `mean point difference ${mean.toFixed(2)} px`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page().evaluate((id) => window.facekeysApp.selectModel(window.facekeys.models().findIndex((m) => m.id === id)), def.id);
+  }
 });
 
 test('the overlay renders: pixels at the points differ from the bare photo; screenshot saved', async () => {
