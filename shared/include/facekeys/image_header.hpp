@@ -25,7 +25,7 @@ constexpr long long kScaledDecodeMinPixels = 8'000'000;
 constexpr std::size_t kImageHeaderBytes = 1 << 20;
 
 struct ImageSize {
-  long long width = 0, height = 0;  // as stored, before any EXIF orientation (PNG: up to 2^31 - 1)
+  long long width = 0, height = 0;  // as stored (before any EXIF orientation; PNG: the raw 32-bit fields)
 };
 
 // The frame size from a JPEG's SOFn marker, scanning the marker segments of
