@@ -22,9 +22,9 @@ CropPolicy card_crop_policy(const ModelCard& card) {
 bool card_is_whole_image(const ModelCard& card) { return card.crop.source == "whole-image"; }
 
 long long keypoint_min_work_pixels(const ModelCard* card) {
+  if (card && !card_is_whole_image(*card)) return kFaceBoxWorkPixels;
   const UltraFaceConfig detector;
   long long need = static_cast<long long>(detector.input_width) * detector.input_height;
-  if (card && !card_is_whole_image(*card)) return kFaceBoxWorkPixels;
   if (card) need = std::max(need, static_cast<long long>(card->input.width) * card->input.height);
   return 4 * need;
 }

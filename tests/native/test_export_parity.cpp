@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "facekeys/model_card.hpp"
@@ -69,19 +70,21 @@ void randomise_statistics(KeypointNet& model) {
 // int8 export stores for it: one scale per output channel (axis 0, except
 // ConvTranspose's [in, out, k, k] weights: axis 1).
 torch::Tensor forward_with_int8_weights(KeypointNet& model, const torch::Tensor& input) {
+  std::set<const void*> transposed;  // ConvTranspose2d weights: output channels are axis 1
+  for (const auto& m : model.modules(/*include_self=*/false))
+    if (const auto* ct = m->as<torch::nn::ConvTranspose2dImpl>()) transposed.insert(ct->weight.unsafeGetTensorImpl());
   std::vector<std::pair<torch::Tensor, torch::Tensor>> saved;
   for (auto& p : model.named_parameters()) {
     torch::Tensor w = p.value();
     if (w.dim() < 2) continue;
     saved.emplace_back(w, w.clone());
-    const bool transposed = p.key().size() > 8 && p.key().compare(p.key().size() - 8, 8, "t.weight") == 0 &&
-                            p.key().rfind("up", 0) == 0;  // HeatmapUNet's up<N>t ConvTranspose layers
-    const torch::Tensor by_channel = transposed ? w.transpose(0, 1) : w;
+    const bool out_on_axis1 = transposed.count(w.unsafeGetTensorImpl()) > 0;
+    const torch::Tensor by_channel = out_on_axis1 ? w.transpose(0, 1) : w;
     const torch::Tensor flat = by_channel.reshape({by_channel.size(0), -1});
     torch::Tensor scale = flat.abs().amax(1, /*keepdim=*/true) / 127.0;
     scale = torch::where(scale > 0, scale, torch::ones_like(scale));
     const torch::Tensor rounded = ((flat / scale).round().clamp(-127, 127) * scale).reshape(by_channel.sizes());
-    w.copy_(transposed ? rounded.transpose(0, 1) : rounded);
+    w.copy_(out_on_axis1 ? rounded.transpose(0, 1) : rounded);
   }
   torch::Tensor out = model.forward(input).contiguous().clone();
   for (auto& s : saved) s.first.copy_(s.second);

@@ -52,11 +52,13 @@ let failures = 0;
 let checked = 0;
 for (const arch of cases) {
   const dir = path.join(root, arch);
+  let tensors = null, readError = null;
+  try { tensors = readSafetensors(path.join(dir, 'parity.safetensors')); } catch (e) { readError = e; }
   for (const variant of VARIANTS) {
     const name = `${arch}/${variant.dir}`;
     checked++;
     try {
-      const tensors = readSafetensors(path.join(dir, 'parity.safetensors'));
+      if (readError) throw readError;
       const input = tensors.input, expected = tensors[variant.expected];
       if (!expected) throw new Error(`parity.safetensors has no '${variant.expected}'`);
       const card = JSON.parse(fs.readFileSync(path.join(dir, variant.dir, 'model.json'), 'utf8'));

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import os from 'node:os';
-import { serve, openPage, DIST, DATA } from './harness.mjs';
+import { serve, openPage, twelveMegapixelJpeg, DIST, DATA } from './harness.mjs';
 
 const RUNS = Number(process.argv[2] || 5);
 const srv = await serve();
@@ -27,12 +27,9 @@ try {
     raw += data.length; gz += z;
     perFile[f] = { bytes: data.length, gzip: z };
   }
-  const imm = Array.from(readFileSync(path.join(DATA, 'imm_face_db/01-1m.jpg')));
-  const timings = await b.page.evaluate(async ({ imm, runs }) => {
-    const bm = await createImageBitmap(new Blob([new Uint8Array(imm)]));
-    const c = new OffscreenCanvas(4000, 3000);
-    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
-    const jpg = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+  const big = await twelveMegapixelJpeg(b.page, readFileSync(path.join(DATA, 'imm_face_db/01-1m.jpg')));
+  const timings = await b.page.evaluate(async ({ big, runs }) => {
+    const jpg = new Blob([new Uint8Array(big)], { type: 'image/jpeg' });
     const out = [];
     for (let i = 0; i < runs + 1; ++i) {
       const r = await window.facekeys.predict(new File([jpg], 'bench12mp.jpg'));
@@ -40,7 +37,7 @@ try {
     }
     return { runs: out, jpeg_bytes: jpg.size, faces: (await window.facekeys.predict(new File([jpg], 'x.jpg'))).faces.length,
              isolated: self.crossOriginIsolated, threads: navigator.hardwareConcurrency };
-  }, { imm, runs: RUNS });
+  }, { big: Array.from(big), runs: RUNS });
   const median = {};
   for (const k of Object.keys(timings.runs[0])) {
     const v = timings.runs.map((r) => r[k]).sort((a, c) => a - c);

@@ -64,3 +64,14 @@ export async function openPage({ origin }) {
     close: async () => { await context.close(); rmSync(userDir, { recursive: true, force: true }); },
   };
 }
+
+// An image upscaled to 4000x3000 in the page and encoded as a JPEG (quality 0.92): the 12-megapixel
+// photo of the benchmark and the large-photo tests. imageBytes: a smaller JPEG/PNG file's bytes.
+export async function twelveMegapixelJpeg(page, imageBytes) {
+  return Buffer.from(await page.evaluate(async (bytes) => {
+    const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    const c = new OffscreenCanvas(4000, 3000);
+    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
+    return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })).arrayBuffer()));
+  }, Array.from(imageBytes)));
+}

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, mkdtempSync, symlinkSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, openPage, ROOT, DIST, DATA } from './harness.mjs';
+import { serve, openPage, twelveMegapixelJpeg, ROOT, DIST, DATA } from './harness.mjs';
 
 const FACEKEYS = process.env.FACEKEYS_BIN || path.join(ROOT, 'build/native/native/facekeys');
 const ARTIFACTS = process.env.FACEKEYS_WEB_ARTIFACTS || path.join(ROOT, 'build/web-artifacts');
@@ -148,16 +148,8 @@ test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mea
   }
 });
 
-// An IMM photo upscaled to 4000x3000 in the page (JPEG quality 0.92), as tests/web/bench.mjs does.
-async function twelveMegapixelJpeg(immFile) {
-  const imm = Array.from(readFileSync(requireFile(path.join(IMM, immFile), 'IMM image')));
-  return Buffer.from(await page().evaluate(async (imm) => {
-    const bm = await createImageBitmap(new Blob([new Uint8Array(imm)]));
-    const c = new OffscreenCanvas(4000, 3000);
-    c.getContext('2d').drawImage(bm, 0, 0, 4000, 3000);
-    return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })).arrayBuffer()));
-  }, imm));
-}
+// An IMM photo upscaled to 4000x3000 in the page, as tests/web/bench.mjs measures.
+const twelveMegapixelImm = (immFile) => twelveMegapixelJpeg(page(), readFileSync(requireFile(path.join(IMM, immFile), 'IMM image')));
 
 // 01-1m.jpg with an APP1 Exif segment "orientation 6" (rotate 90 degrees clockwise to display),
 // as tests/predict/test_predict.cpp builds it for the native tool.
@@ -187,7 +179,7 @@ test('EXIF orientation is applied: a JPEG tagged "rotate 90" matches `facekeys p
 
 test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys predict` (full decode)', async () => {
   const def = (await shippedModels()).find((m) => m.default);
-  const bytes = await twelveMegapixelJpeg('33-1m.jpg');
+  const bytes = await twelveMegapixelImm('33-1m.jpg');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
   try {
     // upright, and tagged "rotate 90" (the scaled decoder reports the EXIF orientation separately)
@@ -228,7 +220,7 @@ test('picking a model that needs more pixels decodes a large photo again', async
   assert.equal(def.crop.source, 'whole-image', 'the default model is expected to be a whole-image (IMM) model');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-redecode-'));
   try {
-    const bytes = await twelveMegapixelJpeg('36-2m.jpg');
+    const bytes = await twelveMegapixelImm('36-2m.jpg');
     const file = path.join(dir, 'big_redecode.jpg');
     writeFileSync(file, bytes);
     await page().evaluate((id) => window.facekeysApp.selectModel(window.facekeys.models().findIndex((m) => m.id === id)), def.id);
