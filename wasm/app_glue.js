@@ -115,8 +115,10 @@
   // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
   // (ImageDecoder with a desired size; the divisor comes from the shared core,
   // image_header.hpp): several times faster than a full decode, and far fewer
-  // pixels to read back and convert. Needs VideoFrame.rotation, through which
-  // ImageDecoder reports the EXIF orientation (drawImage applies it).
+  // pixels to read back and convert. The pixels are copied out as stored
+  // (VideoFrame.copyTo, no canvas); ImageDecoder reports the EXIF orientation
+  // as VideoFrame.rotation and .flip, which the module applies
+  // (rotate_and_mirror in image.hpp).
   const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
     'rotation' in VideoFrame.prototype;
   // The decode plan for the model that will run (its card says how many
@@ -140,18 +142,19 @@
     try {
       const { image } = await dec.decode();
       try {
-        const ww = image.displayWidth, wh = image.displayHeight;
-        const turned = image.rotation === 90 || image.rotation === 270;
-        const c = new OffscreenCanvas(ww, wh);
-        const ctx = c.getContext('2d', { willReadFrequently: true });
-        ctx.drawImage(image, 0, 0);
-        const pixels = ctx.getImageData(0, 0, ww, wh).data;
-        return { pixels, ww, wh, ow: turned ? plan.height : plan.width, oh: turned ? plan.width : plan.height };
+        const { width: ww, height: wh } = image.visibleRect;
+        const pixels = new Uint8Array(image.allocationSize({ format: 'RGBA' }));
+        const [plane] = await image.copyTo(pixels, { format: 'RGBA' });
+        if (pixels.length !== ww * wh * 4 || plane.stride !== ww * 4) throw new Error('unexpected pixel layout');
+        const turns = Math.round((image.rotation || 0) / 90) % 4;
+        return { pixels, ww, wh, ow: plan.width, oh: plan.height, turns, mirror: !!image.flip };
       } finally { image.close(); }
     } finally { dec.close(); }
   }
 
-  // -> {pixels (RGBA), ww, wh (those pixels), ow, oh (the photo), scaled (decoded at reduced scale)}
+  // -> {pixels (RGBA), ww, wh (those pixels), ow, oh (the photo), turns, mirror
+  //     (the EXIF orientation still to apply to both, as rotate_and_mirror),
+  //     scaled (decoded at reduced scale)}
   async function decodeImage(blob, name, moduleModel) {
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
     // One read of the file (each read of a Blob is a trip to the browser process).
@@ -193,7 +196,7 @@
     ctx.drawImage(bmp, 0, 0);
     bmp.close();
     const pixels = ctx.getImageData(0, 0, ww, wh).data;
-    return { pixels, ww, wh, ow, oh, scaled: false };
+    return { pixels, ww, wh, ow, oh, turns: 0, mirror: false, scaled: false };
   }
 
   // ---- the pipeline (one at a time: the module holds one photo) --------------
@@ -215,7 +218,7 @@
     const ptr = m._fk_photo_alloc(d.ww, d.wh);
     if (!ptr) throw moduleError('out of memory for the photo');
     m.HEAPU8.set(d.pixels, ptr);
-    const ok = withString(photo.name, (p) => m._fk_photo_commit(d.ow, d.oh, p));
+    const ok = withString(photo.name, (p) => m._fk_photo_commit(d.ow, d.oh, d.turns, d.mirror ? 1 : 0, p));
     if (ok < 0) throw moduleError('photo');
     st.committed = index;
     timing.decode = now() - t0;

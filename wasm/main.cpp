@@ -11,7 +11,7 @@
 //   model cards                       facekeys/model_card.hpp
 //
 // Pipeline for one photo (JS drives it, each step is one call here):
-//   fk_photo_alloc(w, h) -> JS writes RGBA -> fk_photo_commit(orig_w, orig_h, name)
+//   fk_photo_alloc(w, h) -> JS writes RGBA -> fk_photo_commit(orig_w, orig_h, turns, mirror, name)
 //   fk_detect_input() -> JS runs UltraFace -> fk_detect_decode(n, threshold)
 //   per face: fk_keypoint_input(model, i) -> JS runs the model -> fk_keypoint_output(model, i, n)
 //   fk_result_json(model) -> the JSON of `facekeys predict`.
@@ -89,10 +89,25 @@ struct App {
   double t_decode = 0, t_detect = 0, t_pre = 0, t_infer = 0, t_total = 0;
   int photo_index = -1, photo_count = 0;
   bool busy = false;
+  // render on demand (platform_web.hpp)
+  int frames_to_draw = 0;    // after a change of state
+  double draw_until_ms = 0;  // after user input
+  double busy_since_ms = 0;
   bool fit_pending = false;
   ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
 };
 App g;
+
+// Render on demand (platform_web.hpp). A change of state draws one frame (the
+// panel has a fixed width and ImGui draws the state of the frame it is in);
+// input keeps drawing for half a second, long enough for ImGui's hover,
+// tooltips and double clicks to settle. While the pipeline runs nothing is
+// drawn for its first kBusyQuietMs: a short run shows just its result (no
+// "working..." flash) and does not share the CPU with frames it would hide.
+constexpr int kFramesPerChange = 1;
+constexpr double kDrawAfterInputMs = 500;
+constexpr double kBusyQuietMs = 200;
+void redraw() { g.frames_to_draw = std::max(g.frames_to_draw, kFramesPerChange); }
 
 float sx() { return g.rgba.empty() ? 1.f : static_cast<float>(g.orig_w) / g.rgba.width(); }
 float sy() { return g.rgba.empty() ? 1.f : static_cast<float>(g.orig_h) / g.rgba.height(); }
@@ -337,7 +352,15 @@ void frame(void*) {
   const int want_h = static_cast<int>(facekeys_web::web_canvas_css_height() * dpr);
   int cur_w = 0, cur_h = 0;
   glfwGetWindowSize(g.window, &cur_w, &cur_h);
-  if (want_w > 0 && want_h > 0 && (want_w != cur_w || want_h != cur_h)) glfwSetWindowSize(g.window, want_w, want_h);
+  if (want_w > 0 && want_h > 0 && (want_w != cur_w || want_h != cur_h)) {
+    glfwSetWindowSize(g.window, want_w, want_h);
+    redraw();
+  }
+  const double now = emscripten_get_now();
+  if (facekeys_web::web_take_input()) g.draw_until_ms = now + kDrawAfterInputMs;
+  if (g.busy && now - g.busy_since_ms < kBusyQuietMs) return;   // input waits in ImGui's queue
+  if (g.frames_to_draw == 0 && now > g.draw_until_ms) return;  // nothing changed: the canvas keeps its frame
+  if (g.frames_to_draw > 0) --g.frames_to_draw;
   if (g.fit_pending) {
     fit_view();
     g.fit_pending = false;
@@ -387,11 +410,13 @@ EMSCRIPTEN_KEEPALIVE int fk_add_model(const char* id, const char* card_json) {
     m.card = model_card_from_json(Json::parse(card_json, std::string(id) + "/model.json"), std::string(id));
     g.models.push_back(std::move(m));
     if (g.model < 0) g.model = 0;
+    redraw();
     return static_cast<int>(g.models.size()) - 1;
   });
 }
 EMSCRIPTEN_KEEPALIVE void fk_select_model(int i) {
   if (model_at(i)) g.model = i;
+  redraw();
 }
 EMSCRIPTEN_KEEPALIVE int fk_selected_model() { return g.model; }
 EMSCRIPTEN_KEEPALIVE int fk_model_input_width(int i) { return model_at(i) ? model_at(i)->card.input.width : 0; }
@@ -461,16 +486,22 @@ EMSCRIPTEN_KEEPALIVE std::uint8_t* fk_photo_alloc(int w, int h) {
     g.gray = ImageU8();
     g.rgba = ImageU8(w, h, 4);
     p = g.rgba.data();
+    redraw();
     return 0;
   });
   return p;
 }
 
-EMSCRIPTEN_KEEPALIVE int fk_photo_commit(int orig_w, int orig_h, const char* name) {
+// The pixels written after fk_photo_alloc are of a photo stored orig_w x
+// orig_h; they are shown after `quarter_turns_cw` turns and an optional mirror
+// (its EXIF orientation, when the decoder did not apply it: rotate_and_mirror).
+EMSCRIPTEN_KEEPALIVE int fk_photo_commit(int orig_w, int orig_h, int quarter_turns_cw, int mirror, const char* name) {
   return guarded("photo", [&] {
     if (g.rgba.empty()) throw std::invalid_argument("no pixels");
-    g.orig_w = orig_w;
-    g.orig_h = orig_h;
+    if (quarter_turns_cw % 4 != 0 || mirror) g.rgba = rotate_and_mirror(g.rgba.view(), quarter_turns_cw, mirror != 0);
+    const bool swap = quarter_turns_cw % 2 != 0;
+    g.orig_w = swap ? orig_h : orig_w;
+    g.orig_h = swap ? orig_w : orig_h;
     g.name = name;
     g.faces_model = -1;
     if (g.tex) glDeleteTextures(1, &g.tex);
@@ -492,6 +523,7 @@ EMSCRIPTEN_KEEPALIVE int fk_photo_commit(int orig_w, int orig_h, const char* nam
       g.tex_h = th;
     }
     g.fit_pending = true;
+    redraw();
     return 0;
   });
 }
@@ -534,6 +566,7 @@ EMSCRIPTEN_KEEPALIVE int fk_detect_decode(int n, float threshold, int max_faces)
       g.faces.push_back(f);
     }
     g.faces_model = -1;
+    redraw();
     return static_cast<int>(g.faces.size());
   });
 }
@@ -550,6 +583,7 @@ EMSCRIPTEN_KEEPALIVE int fk_set_manual_face(float x, float y, float w, float h) 
     f.score = 1.f;
     g.faces.push_back(f);
     g.faces_model = -1;
+    redraw();
     return 1;
   });
 }
@@ -618,6 +652,7 @@ EMSCRIPTEN_KEEPALIVE int fk_keypoint_output(int model, int face, int n) {
       f.heat_tex = upload_rgba(rgba.data(), w, h, true);
     }
     g.faces_model = model;
+    redraw();
     return static_cast<int>(f.points.size());
   });
 }
@@ -664,30 +699,53 @@ EMSCRIPTEN_KEEPALIVE const char* fk_result_json(int model) {
 EMSCRIPTEN_KEEPALIVE void fk_set_status(const char* msg, int is_error) {
   g.status = msg;
   g.status_error = is_error != 0;
+  redraw();
 }
-EMSCRIPTEN_KEEPALIVE void fk_set_busy(int busy) { g.busy = busy != 0; }
+EMSCRIPTEN_KEEPALIVE void fk_set_busy(int busy) {
+  if (busy && !g.busy) g.busy_since_ms = emscripten_get_now();
+  g.busy = busy != 0;
+  redraw();
+}
 EMSCRIPTEN_KEEPALIVE void fk_set_timings(double decode, double detect, double pre, double infer, double total) {
   g.t_decode = decode;
   g.t_detect = detect;
   g.t_pre = pre;
   g.t_infer = infer;
   g.t_total = total;
+  redraw();
 }
 EMSCRIPTEN_KEEPALIVE void fk_set_photo_list(int index, int count) {
   g.photo_index = index;
   g.photo_count = count;
+  redraw();
 }
 EMSCRIPTEN_KEEPALIVE float fk_threshold() { return g.threshold; }
-EMSCRIPTEN_KEEPALIVE void fk_set_threshold(float t) { g.threshold = t; }
-EMSCRIPTEN_KEEPALIVE void fk_set_overlay(int on) { g.overlay = on != 0; }
-EMSCRIPTEN_KEEPALIVE void fk_set_heatmap(int on) { g.heatmap = on != 0; }
-EMSCRIPTEN_KEEPALIVE void fk_set_point_size(float s) { g.point_size = s; }
-EMSCRIPTEN_KEEPALIVE void fk_set_lines(int on) { g.lines = on != 0; }
+EMSCRIPTEN_KEEPALIVE void fk_set_threshold(float t) {
+  g.threshold = t;
+  redraw();
+}
+EMSCRIPTEN_KEEPALIVE void fk_set_overlay(int on) {
+  g.overlay = on != 0;
+  redraw();
+}
+EMSCRIPTEN_KEEPALIVE void fk_set_heatmap(int on) {
+  g.heatmap = on != 0;
+  redraw();
+}
+EMSCRIPTEN_KEEPALIVE void fk_set_point_size(float s) {
+  g.point_size = s;
+  redraw();
+}
+EMSCRIPTEN_KEEPALIVE void fk_set_lines(int on) {
+  g.lines = on != 0;
+  redraw();
+}
 // Clears the photo (after a failed decode the previous one stays otherwise).
 EMSCRIPTEN_KEEPALIVE void fk_clear_faces() {
   free_face_textures();
   g.faces.clear();
   g.faces_model = -1;
+  redraw();
 }
 
 // The current view, for tests: screen (canvas pixel) = (x + 0.5) * scale + (ox, oy).
@@ -705,7 +763,10 @@ EMSCRIPTEN_KEEPALIVE const char* fk_view_json() {
   g.json = j.dump();
   return g.json.c_str();
 }
-EMSCRIPTEN_KEEPALIVE void fk_fit_view() { fit_view(); }
+EMSCRIPTEN_KEEPALIVE void fk_fit_view() {
+  fit_view();
+  redraw();
+}
 
 }  // extern "C"
 

@@ -14,6 +14,12 @@
 // - Inference runs in JavaScript (ONNX Runtime Web is asynchronous); C++ asks
 //   JavaScript to (re)run the pipeline through functions on window.facekeysApp
 //   (wasm/app_glue.js) and never blocks on them.
+// - Render on demand: the browser calls frame() on every animation frame, and
+//   drawing the whole UI each time keeps the main thread busy (tens of ms a
+//   frame in software WebGL), which delays every await of the JS pipeline and
+//   drains batteries. frame() draws only for a while after user input (seen by
+//   web_take_input(), below) or after the app's state changed (redraw() in
+//   main.cpp); otherwise the canvas keeps showing the last frame.
 // - The page does not need cross-origin isolation for this module (it is built
 //   without threads); only ONNX Runtime's threads need it.
 #pragma once
@@ -27,6 +33,22 @@ namespace facekeys_web {
 EM_JS(double, web_canvas_css_width, (), { return Module.canvas ? Module.canvas.clientWidth : 800; });
 EM_JS(double, web_canvas_css_height, (), { return Module.canvas ? Module.canvas.clientHeight : 600; });
 EM_JS(double, web_device_pixel_ratio, (), { return window.devicePixelRatio || 1; });
+
+// Input seen since the last call (pointer, wheel, keys, focus, resize, paste,
+// drop anywhere in the page). The listeners are installed on first use and only
+// set a flag: GLFW's own handlers still deliver the events to ImGui.
+EM_JS(int, web_take_input, (), {
+  if (!Module.fkInput) {
+    Module.fkInput = { seen: true };
+    const mark = () => { Module.fkInput.seen = true; };
+    for (const t of ['pointerdown', 'pointermove', 'pointerup', 'wheel', 'keydown', 'keyup', 'touchstart', 'touchmove',
+                     'touchend', 'focus', 'blur', 'resize', 'paste', 'drop', 'dragover'])
+      window.addEventListener(t, mark, { capture: true, passive: true });
+  }
+  const seen = Module.fkInput.seen;
+  Module.fkInput.seen = false;
+  return seen ? 1 : 0;
+});
 
 // Calls window.facekeysApp[name](arg...) if the glue is present; never throws into C++.
 EM_JS(void, web_call0, (const char* name), {

@@ -605,6 +605,30 @@ ImageU8 to_gray(ViewU8 src) {
     return rgb_to_gray(src);
 }
 
+ImageU8 rotate_and_mirror(ViewU8 src, int quarter_turns_cw, bool mirror) {
+    require_image(src, "rotate_and_mirror");
+    const int turns = ((quarter_turns_cw % 4) + 4) % 4;
+    const int W = src.width(), H = src.height(), C = src.channels();
+    const bool swap = turns % 2 == 1;
+    ImageU8 out(swap ? H : W, swap ? W : H, C);
+    const int ow = out.width(), oh = out.height();
+    // Output pixel (x, y) before the mirror, i.e. at x' = mirror ? ow-1-x : x,
+    // comes from the source pixel that the turn carries there.
+    for (int y = 0; y < oh; ++y) {
+        std::uint8_t* dst = out.view().row(y);
+        for (int x = 0; x < ow; ++x) {
+            const int u = mirror ? ow - 1 - x : x;
+            int sx = u, sy = y;
+            if (turns == 1) sx = y, sy = H - 1 - u;
+            else if (turns == 2) sx = W - 1 - u, sy = H - 1 - y;
+            else if (turns == 3) sx = W - 1 - y, sy = u;
+            const std::uint8_t* s = src.row(sy) + static_cast<std::ptrdiff_t>(sx) * C;
+            for (int c = 0; c < C; ++c) dst[x * C + c] = s[c];
+        }
+    }
+    return out;
+}
+
 float sample_bilinear(ViewU8 src, double x, double y, int channel, Border border, float border_value) {
     return sample_bilinear_impl(src, x, y, channel, border, border_value);
 }

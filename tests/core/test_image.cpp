@@ -374,3 +374,43 @@ TEST_CASE("image: to_model_input maps grey levels with (v/255 - mean)/std", "[im
     CHECK_THROWS_AS(facekeys::to_model_input(g, NAN, 0.5f), std::invalid_argument);
     CHECK_THROWS_AS(facekeys::to_model_input(ViewU8(), 0.5f, 0.5f), std::invalid_argument);
 }
+
+TEST_CASE("image: rotate_and_mirror shows each EXIF orientation upright", "[image]") {
+    // 3x2 RGBA source, every pixel distinct; out(x, y) per the EXIF definitions.
+    const int W = 3, H = 2;
+    ImageU8 src(W, H, 4);
+    for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x)
+            for (int c = 0; c < 4; ++c) src.at(x, y, c) = static_cast<std::uint8_t>(16 * (x + W * y) + c);
+    struct Case { int exif, turns; bool mirror; };
+    const Case cases[] = {{1, 0, false}, {2, 0, true}, {3, 2, false}, {4, 2, true},
+                          {5, 1, true},  {6, 1, false}, {7, 3, true}, {8, 3, false}};
+    for (const Case& k : cases) {
+        INFO("EXIF orientation " << k.exif);
+        const ImageU8 out = facekeys::rotate_and_mirror(src, k.turns, k.mirror);
+        const bool swap = k.exif >= 5;
+        REQUIRE(out.width() == (swap ? H : W));
+        REQUIRE(out.height() == (swap ? W : H));
+        for (int y = 0; y < out.height(); ++y) {
+            for (int x = 0; x < out.width(); ++x) {
+                int sx = x, sy = y;  // the stored pixel shown at (x, y)
+                switch (k.exif) {
+                    case 2: sx = W - 1 - x; break;
+                    case 3: sx = W - 1 - x, sy = H - 1 - y; break;
+                    case 4: sy = H - 1 - y; break;
+                    case 5: sx = y, sy = x; break;
+                    case 6: sx = y, sy = H - 1 - x; break;
+                    case 7: sx = W - 1 - y, sy = H - 1 - x; break;
+                    case 8: sx = W - 1 - y, sy = x; break;
+                    default: break;
+                }
+                for (int c = 0; c < 4; ++c) CHECK(out.at(x, y, c) == src.at(sx, sy, c));
+            }
+        }
+    }
+    // turns are taken modulo 4
+    const ImageU8 a = facekeys::rotate_and_mirror(src, -1, false), b = facekeys::rotate_and_mirror(src, 3, false);
+    CHECK(std::vector<std::uint8_t>(a.data(), a.data() + a.size()) == std::vector<std::uint8_t>(b.data(), b.data() + b.size()));
+    CHECK(facekeys::rotate_and_mirror(src, 5, false).width() == H);
+    CHECK_THROWS_AS(facekeys::rotate_and_mirror(ViewU8(), 1, false), std::invalid_argument);
+}

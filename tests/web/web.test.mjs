@@ -151,10 +151,10 @@ test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mea
 // An IMM photo upscaled to 4000x3000 in the page, as tests/web/bench.mjs measures.
 const twelveMegapixelImm = (immFile) => twelveMegapixelJpeg(page(), readFileSync(requireFile(path.join(IMM, immFile), 'IMM image')));
 
-// 01-1m.jpg with an APP1 Exif segment "orientation 6" (rotate 90 degrees clockwise to display),
+// A JPEG with an APP1 Exif segment "orientation N" (6: rotate 90 degrees clockwise to display),
 // as tests/predict/test_predict.cpp builds it for the native tool.
-function exifRotatedJpeg(jpg) {
-  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+function exifRotatedJpeg(jpg, orientation = 6) {
+  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
   const app1 = [0xff, 0xe1, 0, 0, 0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
   app1[2] = (app1.length - 2) >> 8;
   app1[3] = (app1.length - 2) & 0xff;
@@ -182,9 +182,13 @@ test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys 
   const bytes = await twelveMegapixelImm('33-1m.jpg');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
   try {
-    // upright, and tagged "rotate 90" (the scaled decoder reports the EXIF orientation separately)
+    // upright, and tagged with EXIF orientations (the scaled decoder reports them as a turn and a
+    // mirror, which the module applies): 6 rotate 90, 3 rotate 180, 5 and 7 mirrored and turned
     const cases = [{ name: 'big.jpg', buf: bytes, size: [4000, 3000] },
-                   { name: 'big_rotated.jpg', buf: exifRotatedJpeg(bytes), size: [3000, 4000] }];
+                   { name: 'big_rotated.jpg', buf: exifRotatedJpeg(bytes), size: [3000, 4000] },
+                   { name: 'big_exif3.jpg', buf: exifRotatedJpeg(bytes, 3), size: [4000, 3000] },
+                   { name: 'big_exif5.jpg', buf: exifRotatedJpeg(bytes, 5), size: [3000, 4000] },
+                   { name: 'big_exif7.jpg', buf: exifRotatedJpeg(bytes, 7), size: [3000, 4000] }];
     for (const c of cases) writeFileSync(path.join(dir, c.name), c.buf);
     const nat = nativePredict(path.join(DIST, 'models', def.id), cases.map((c) => path.join(dir, c.name)));
     for (let i = 0; i < cases.length; ++i) {

@@ -215,6 +215,14 @@ ImageU8 warp_affine(ViewU8 src, const Affine2D& src_to_dst, int out_width, int o
 ImageF32 warp_affine(ViewF32 src, const Affine2D& src_to_dst, int out_width, int out_height,
                      Border border = Border::Constant, float border_value = 0.f);
 
+// The image as displayed: turned `quarter_turns_cw` times 90 degrees
+// clockwise (any integer; taken modulo 4), then mirrored left-right when
+// `mirror` is set. This is how WebCodecs' VideoFrame states an EXIF
+// orientation (rotation, then flip): EXIF 2 = (0, mirror), 3 = (2), 4 = (2,
+// mirror), 5 = (1, mirror), 6 = (1), 7 = (3, mirror), 8 = (3). Lossless; a
+// quarter or three-quarter turn swaps width and height.
+ImageU8 rotate_and_mirror(ViewU8 src, int quarter_turns_cw, bool mirror);
+
 // Resizing that maps the image extent [-0.5, W-0.5] onto [-0.5, W'-0.5].
 // resize() picks the method: area averaging when neither side grows
 // (cv::INTER_AREA, including non-integer factors), bilinear otherwise
