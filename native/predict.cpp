@@ -215,17 +215,29 @@ std::string default_model_dir() {
 
 // ---- image header sniffing ---------------------------------------------------
 
-bool sniff_image_size(const std::string& path, int& width, int& height) {
-  width = height = 0;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::vector<std::uint8_t> head(kImageHeaderBytes);
-  f.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
-  const auto size = image_size(head.data(), static_cast<std::size_t>(f.gcount()));
-  if (!size) return false;
-  width = static_cast<int>(std::min<long long>(size->width, 0x7fffffff));
-  height = static_cast<int>(std::min<long long>(size->height, 0x7fffffff));
-  return true;
+ImageHeader sniff_image(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return {};
+  const auto end = f.tellg();
+  if (end <= 0) return {};
+  const auto file_size = static_cast<unsigned long long>(end);
+  auto read_at = [&](unsigned long long offset, std::size_t n) {
+    std::vector<std::uint8_t> b(static_cast<std::size_t>(std::min<unsigned long long>(n, file_size - offset)));
+    f.seekg(static_cast<std::streamoff>(offset));
+    f.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    b.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, f.gcount())));
+    f.clear();
+    return b;
+  };
+  const unsigned long long tail_at = file_size - std::min<unsigned long long>(file_size, kImageTailBytes);
+  const std::vector<std::uint8_t> tail = read_at(tail_at, kImageTailBytes);
+  std::vector<std::uint8_t> head = read_at(0, kImageHeaderFirstBytes);
+  ImageHeader h = read_image_header(head.data(), head.size(), tail.data(), tail.size(), file_size);
+  if (!h.size && h.format == ImageFormat::Jpeg && file_size > head.size()) {  // a large EXIF or ICC segment first
+    head = read_at(0, kImageHeaderBytes);
+    h = read_image_header(head.data(), head.size(), tail.data(), tail.size(), file_size);
+  }
+  return h;
 }
 
 // ---- predict -----------------------------------------------------------------
@@ -233,8 +245,9 @@ bool sniff_image_size(const std::string& path, int& width, int& height) {
 namespace {
 
 ImageU8 load_checked(const std::string& path) {
-  int w = 0, h = 0;
-  if (sniff_image_size(path, w, h)) {
+  const ImageHeader sniff = sniff_image(path);
+  if (sniff.size) {
+    const long long w = sniff.size->width, h = sniff.size->height;
     if (w <= 0 || h <= 0)
       throw std::runtime_error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", nothing to predict");
     if (static_cast<std::int64_t>(w) * h > kPredictMaxPixels)
@@ -243,6 +256,8 @@ ImageU8 load_checked(const std::string& path) {
                                " megapixels), over the limit of " + std::to_string(kPredictMaxPixels / 1000000) +
                                " megapixels: downscale it first");
   }
+  if (!sniff.complete)  // OpenCV would decode the missing part as grey, without an error
+    throw std::runtime_error(path + ": " + truncated_image_message(sniff.format));
   ImageU8 img;
   try {
     img = load_image_rgb(path);

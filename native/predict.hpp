@@ -13,6 +13,7 @@
 
 #include "facekeys/face_detect.hpp"
 #include "facekeys/image.hpp"
+#include "facekeys/image_header.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/pack.hpp"
@@ -92,9 +93,10 @@ struct PredictConfig {
 // Throws only for problems that concern every image (model, detector, options).
 int run_predict(const PredictConfig& config);
 
-// Image header sniffing (PNG, JPEG; others report 0x0 = unknown):
-// width/height from the file's header without decoding.
-bool sniff_image_size(const std::string& path, int& width, int& height);
+// What a photo file's first and last bytes say, without decoding it
+// (read_image_header in facekeys/image_header.hpp). A file that cannot be
+// opened or is empty reads as an unknown format.
+ImageHeader sniff_image(const std::string& path);
 
 // `facekeys eval MODEL_DIR`: runs the exported model on a pack split. Pack
 // images are the model's framing already (IMM: whole frames; 300-W: the face

@@ -86,30 +86,26 @@
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
 
   // ---- image decoding --------------------------------------------------------
-  function sniff(bytes) {
-    const b = bytes;
-    if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-    if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
-    if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
-        b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
-    return null;
-  }
-  // Browsers draw a truncated JPEG or PNG with the missing part grey, without
-  // an error; we refuse it instead of predicting on half a photo.
-  function isComplete(bytes, kind) {
-    const size = bytes.length;
-    const tail = bytes.subarray(Math.max(0, size - 4096));
-    if (kind === 'jpeg') {
-      for (let i = tail.length - 2; i >= 0; --i) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
-      return false;
-    }
-    if (kind === 'png') {
-      for (let i = tail.length - 4; i >= 0; --i)
-        if (tail[i] === 0x49 && tail[i + 1] === 0x45 && tail[i + 2] === 0x4e && tail[i + 3] === 0x44) return true;
-      return false;
-    }
-    if (kind === 'webp') return size >= 8 && new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true) + 8 <= size;
-    return true;
+  // The shared core checks the file first, as `facekeys predict` does
+  // (image_header.hpp): the format, that the file is whole (browsers draw a
+  // truncated JPEG or PNG with the missing part grey, without an error), the
+  // stored size, and the JPEG decode divisor for the model that will run (its
+  // card says how many pixels it needs: keypoint_min_work_pixels).
+  const IMAGE_FORMATS = ['', 'jpeg', 'png', 'webp'];  // ImageFormat
+  function checkImage(bytes, name, moduleModel) {
+    const m = st.mod;
+    const head = bytes.subarray(0, m._fk_image_header_bytes());
+    const tail = bytes.subarray(Math.max(0, bytes.length - m._fk_image_tail_bytes()));
+    const p = m._malloc(16 + head.length + tail.length);
+    try {
+      m.HEAPU8.set(head, p + 16);
+      m.HEAPU8.set(tail, p + 16 + head.length);
+      const r = withString(name, (np) => m._fk_image_check(np, p + 16, head.length, p + 16 + head.length, tail.length,
+                                                            bytes.length, moduleModel, p));
+      if (r < 0) throw moduleError(`${name}: cannot be read`);
+      const [format, width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 4);
+      return { kind: IMAGE_FORMATS[format], width, height, divisor };
+    } finally { m._free(p); }
   }
 
   // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
@@ -121,19 +117,6 @@
   // (rotate_and_mirror in image.hpp).
   const scaledJpegDecoding = typeof ImageDecoder === 'function' && typeof VideoFrame === 'function' &&
     'rotation' in VideoFrame.prototype;
-  // The decode plan for the model that will run (its card says how many
-  // pixels it needs: keypoint_min_work_pixels in keypoint_pipeline.hpp).
-  function jpegPlan(bytes, moduleModel) {
-    const m = st.mod;
-    const head = bytes.subarray(0, 1 << 20);  // kImageHeaderBytes
-    const p = m._malloc(head.length + 12);
-    try {
-      m.HEAPU8.set(head, p + 12);
-      if (m._fk_jpeg_plan(p + 12, head.length, moduleModel, p) < 0) return null;
-      const [width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 3);
-      return { width, height, divisor };
-    } finally { m._free(p); }
-  }
   async function decodeJpegScaled(bytes, plan) {
     const dec = new ImageDecoder({
       data: bytes, type: 'image/jpeg', colorSpaceConversion: 'none', preferAnimation: false,
@@ -159,17 +142,13 @@
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
     // One read of the file (each read of a Blob is a trip to the browser process).
     const bytes = new Uint8Array(await blob.arrayBuffer());
-    const kind = sniff(bytes);
-    if (!kind) throw new Error(`${name}: not a JPEG, PNG or WebP image`);
-    if (!isComplete(bytes, kind)) throw new Error(`${name}: the ${kind.toUpperCase()} file is truncated (incomplete download?)`);
-    if (kind === 'jpeg' && scaledJpegDecoding) {
-      const plan = jpegPlan(bytes, moduleModel);
-      if (plan && plan.divisor > 1) {
-        try {
-          return { ...(await decodeJpegScaled(bytes, plan)), scaled: true };
-        } catch (e) {
-          console.warn(`facekeys: ${name}: scaled JPEG decoding failed (${e && e.message}); decoding in full`);
-        }
+    const plan = checkImage(bytes, name, moduleModel);
+    const kind = plan.kind;
+    if (kind === 'jpeg' && plan.divisor > 1 && scaledJpegDecoding) {
+      try {
+        return { ...(await decodeJpegScaled(bytes, plan)), scaled: true };
+      } catch (e) {
+        console.warn(`facekeys: ${name}: scaled JPEG decoding failed (${e && e.message}); decoding in full`);
       }
     }
     let bmp;

@@ -454,20 +454,35 @@ EMSCRIPTEN_KEEPALIVE const char* fk_model_schema_json(int i) {
   return g.json.c_str();
 }
 
-// How to decode a JPEG for model `model` (-1: detection only), from its first
-// bytes (image_header.hpp): writes the coded width, height and the DCT decode
-// divisor (1, 2, 4, 8) to out[0..2].
-// Returns -1 when the header holds no frame size (JS then decodes in full).
-EMSCRIPTEN_KEEPALIVE int fk_jpeg_plan(const std::uint8_t* header, int n, int model, int* out) {
-  if (!header || n <= 0 || !out) return -1;
-  const auto size = jpeg_size(header, static_cast<std::size_t>(n));
-  if (!size || size->width <= 0 || size->height <= 0) return -1;
-  out[0] = static_cast<int>(size->width);
-  out[1] = static_cast<int>(size->height);
-  const Model* m = model_at(model);
-  out[2] = jpeg_decode_divisor(size->width, size->height, keypoint_min_work_pixels(m ? &m->card : nullptr));
-  return 0;
+// Checks a photo file before it is decoded, as `facekeys predict` does
+// (read_image_header in image_header.hpp), from its first bytes `head` (up to
+// fk_image_header_bytes()) and last bytes `tail` (up to fk_image_tail_bytes()).
+// Writes the format (ImageFormat), the stored width and height (0 when the
+// header does not say) and, for model `model` (-1: detection only), the JPEG
+// DCT decode divisor (1, 2, 4, 8) to out[0..3]. Returns -1 with the message
+// in fk_last_error() ("<name>: ...") for a file that is not a JPEG, PNG or
+// WebP, or not whole.
+EMSCRIPTEN_KEEPALIVE int fk_image_check(const char* name, const std::uint8_t* head, int n_head, const std::uint8_t* tail,
+                                        int n_tail, double file_size, int model, int* out) {
+  return guarded(name ? name : "photo", [&] {
+    if (!out || n_head < 0 || n_tail < 0 || !(file_size >= 0)) throw std::invalid_argument("bad arguments");
+    const ImageHeader h = read_image_header(head, static_cast<std::size_t>(n_head), tail,
+                                            static_cast<std::size_t>(n_tail), static_cast<unsigned long long>(file_size));
+    if (h.format == ImageFormat::Unknown) throw std::invalid_argument("not a JPEG, PNG or WebP image");
+    if (!h.complete) throw std::invalid_argument(truncated_image_message(h.format));
+    const bool sized = h.size && h.size->width > 0 && h.size->height > 0;
+    out[0] = static_cast<int>(h.format);
+    out[1] = sized ? static_cast<int>(std::min<long long>(h.size->width, 0x7fffffff)) : 0;
+    out[2] = sized ? static_cast<int>(std::min<long long>(h.size->height, 0x7fffffff)) : 0;
+    const Model* m = model_at(model);
+    out[3] = sized && h.format == ImageFormat::Jpeg
+                 ? jpeg_decode_divisor(h.size->width, h.size->height, keypoint_min_work_pixels(m ? &m->card : nullptr))
+                 : 1;
+    return 0;
+  });
 }
+EMSCRIPTEN_KEEPALIVE int fk_image_header_bytes() { return static_cast<int>(kImageHeaderBytes); }
+EMSCRIPTEN_KEEPALIVE int fk_image_tail_bytes() { return static_cast<int>(kImageTailBytes); }
 
 // The pixels a photo must keep for model `model` (-1: detection only).
 EMSCRIPTEN_KEEPALIVE double fk_model_work_pixels(int model) {

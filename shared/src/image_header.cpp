@@ -49,6 +49,57 @@ std::optional<ImageSize> image_size(const std::uint8_t* d, std::size_t n) {
   return jpeg_size(d, n);
 }
 
+ImageFormat image_format(const std::uint8_t* d, std::size_t n) {
+  if (!d) return ImageFormat::Unknown;
+  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return ImageFormat::Jpeg;
+  if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return ImageFormat::Png;
+  if (n >= 12 && std::memcmp(d, "RIFF", 4) == 0 && std::memcmp(d + 8, "WEBP", 4) == 0) return ImageFormat::Webp;
+  return ImageFormat::Unknown;
+}
+
+const char* image_format_name(ImageFormat f) {
+  switch (f) {
+    case ImageFormat::Jpeg: return "JPEG";
+    case ImageFormat::Png: return "PNG";
+    case ImageFormat::Webp: return "WebP";
+    default: return "unknown";
+  }
+}
+
+bool image_is_complete(ImageFormat f, const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
+                       std::size_t tail_size, unsigned long long file_size) {
+  if (!tail) tail_size = 0;
+  auto tail_has = [&](const char* what, std::size_t len) {
+    for (std::size_t i = tail_size; i >= len; --i)  // from the end: the marker is usually in the last bytes
+      if (std::memcmp(tail + i - len, what, len) == 0) return true;
+    return false;
+  };
+  switch (f) {
+    case ImageFormat::Jpeg: return tail_has("\xFF\xD9", 2);
+    case ImageFormat::Png: return tail_has("IEND", 4);
+    case ImageFormat::Webp: {
+      if (!head || head_size < 8) return false;
+      const unsigned long long riff = std::uint32_t{head[4]} | (std::uint32_t{head[5]} << 8) |
+                                      (std::uint32_t{head[6]} << 16) | (std::uint32_t{head[7]} << 24);
+      return riff + 8 <= file_size;
+    }
+    default: return true;
+  }
+}
+
+ImageHeader read_image_header(const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
+                              std::size_t tail_size, unsigned long long file_size) {
+  ImageHeader h;
+  h.format = image_format(head, head_size);
+  h.size = image_size(head, head_size);
+  h.complete = image_is_complete(h.format, head, head_size, tail, tail_size, file_size);
+  return h;
+}
+
+std::string truncated_image_message(ImageFormat format) {
+  return std::string("the ") + image_format_name(format) + " file is truncated (incomplete download?)";
+}
+
 int jpeg_decode_divisor(long long width, long long height, long long min_work_pixels) {
   if (width <= 0 || height <= 0 || width * height < kScaledDecodeMinPixels) return 1;
   int best = 1;

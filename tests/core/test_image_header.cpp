@@ -1,6 +1,7 @@
 // Image sizes from file headers, and the JPEG DCT decode divisor (image_header.hpp).
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "facekeys/image_header.hpp"
@@ -118,4 +119,46 @@ TEST_CASE("jpeg_decode_divisor: full size under 8 MP, else the smallest decode t
           CHECK(w2 * h2 < need);
         }
       }
+}
+
+TEST_CASE("image_format names JPEG, PNG and WebP by their signatures", "[image_header]") {
+  const Bytes j = {0xFF, 0xD8, 0xFF, 0xE0}, p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const Bytes w = {'R', 'I', 'F', 'F', 4, 0, 0, 0, 'W', 'E', 'B', 'P'}, t = {'h', 'e', 'l', 'l', 'o'};
+  CHECK(image_format(j.data(), j.size()) == ImageFormat::Jpeg);
+  CHECK(image_format(p.data(), p.size()) == ImageFormat::Png);
+  CHECK(image_format(w.data(), w.size()) == ImageFormat::Webp);
+  CHECK(image_format(t.data(), t.size()) == ImageFormat::Unknown);
+  CHECK(image_format(j.data(), 2) == ImageFormat::Unknown);
+  CHECK(image_format(nullptr, 10) == ImageFormat::Unknown);
+  CHECK(std::string(image_format_name(ImageFormat::Webp)) == "WebP");
+}
+
+TEST_CASE("image_is_complete finds the end of a JPEG or PNG and checks a WebP's size", "[image_header]") {
+  auto complete = [](ImageFormat f, const Bytes& b) {
+    const std::size_t tail = std::min(b.size(), kImageTailBytes);
+    return image_is_complete(f, b.data(), b.size(), b.data() + b.size() - tail, tail, b.size());
+  };
+  Bytes j = jpeg({segment(0xE1, Bytes(300, 7)), sof(0xC0, 64, 48), Bytes(9000, 0x55)});
+  CHECK_FALSE(complete(ImageFormat::Jpeg, j));  // cut inside the scan
+  j.push_back(0xFF);
+  j.push_back(0xD9);
+  CHECK(complete(ImageFormat::Jpeg, j));
+  j.insert(j.end(), 200, 0);  // trailing bytes after the end marker, as some cameras write
+  CHECK(complete(ImageFormat::Jpeg, j));
+  j.insert(j.end(), kImageTailBytes, 0);  // ... but not kilobytes of them
+  CHECK_FALSE(complete(ImageFormat::Jpeg, j));
+
+  Bytes p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  p.insert(p.end(), 5000, 1);
+  CHECK_FALSE(complete(ImageFormat::Png, p));
+  for (char c : std::string("\0\0\0\0IEND\xae\x42\x60\x82", 12)) p.push_back(static_cast<std::uint8_t>(c));
+  CHECK(complete(ImageFormat::Png, p));
+
+  Bytes w = {'R', 'I', 'F', 'F', 100, 0, 0, 0, 'W', 'E', 'B', 'P'};
+  w.resize(108, 0);
+  CHECK(complete(ImageFormat::Webp, w));
+  w.resize(107);
+  CHECK_FALSE(complete(ImageFormat::Webp, w));
+  CHECK(image_is_complete(ImageFormat::Unknown, nullptr, 0, nullptr, 0, 0));
+  CHECK_FALSE(image_is_complete(ImageFormat::Jpeg, j.data(), j.size(), nullptr, 0, j.size()));
 }

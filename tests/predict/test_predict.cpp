@@ -486,6 +486,14 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
     s += std::string("\x08\x02\0\0\0\0\0\0\0", 9);
     return s;
   };
+  // A JPEG and a PNG cut short, as an interrupted download leaves them.
+  const std::vector<std::uint8_t> face_bytes = read_file_bytes(face);
+  write_file_atomic(dir + "/cut.jpg", std::string(face_bytes.begin(), face_bytes.begin() + static_cast<long>(face_bytes.size() / 3)));
+  {
+    std::vector<unsigned char> png;
+    REQUIRE(cv::imencode(".png", bgr, png));
+    write_file_atomic(dir + "/cut.png", std::string(png.begin(), png.begin() + static_cast<long>(png.size() / 2)));
+  }
   write_file_atomic(dir + "/zero.png", png_header(0, 0));
   write_file_atomic(dir + "/huge.png", png_header(20000, 10000));
   // 16-bit PNG of a face.
@@ -504,7 +512,7 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   }
   std::vector<std::string> files = {face,           dir + "/notes.jpg", dir + "/empty.png", dir + "/zero.png",
                                     dir + "/huge.png", dir + "/face16.png", dir + "/wall.png", dir + "/big50mp.jpg",
-                                    dir + "/missing.jpg"};
+                                    dir + "/missing.jpg", dir + "/cut.jpg", dir + "/cut.png"};
 #ifdef FACEKEYS_WITH_LIBJPEG
   {  // CMYK JPEG (Adobe-style inverted CMYK, as Photoshop writes it) of the face.
     const std::string path = dir + "/face_cmyk.jpg";
@@ -567,7 +575,9 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   CHECK(error_of(dir + "/zero.png").find("0x0") != std::string::npos);
   CHECK(error_of(dir + "/huge.png").find("megapixels") != std::string::npos);
   CHECK(error_of(dir + "/missing.jpg").find("no such image") != std::string::npos);
-  CHECK(bad.size() == 5u);
+  CHECK(error_of(dir + "/cut.jpg").find("JPEG file is truncated") != std::string::npos);
+  CHECK(error_of(dir + "/cut.png").find("PNG file is truncated") != std::string::npos);
+  CHECK(bad.size() == 7u);
 
   auto faces_of = [&](const std::string& path) -> int {
     const Json* j = find(ok, path);
@@ -588,19 +598,34 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   CHECK(faces_of(dir + "/face_cmyk.jpg") == 1);
   if (const Json* j = find(ok, dir + "/face_cmyk.jpg")) CHECK(j->at("width").as_number() == 640);
 #endif
-  CHECK(ok.size() == files.size() - 5);
+  CHECK(ok.size() == files.size() - 7);
 }
 
 TEST_CASE("predict: image header sniffing", "[predict]") {
-  int w = 0, h = 0;
-  CHECK(sniff_image_size(kImm + "/01-1m.jpg", w, h));
-  CHECK(w == 640);
-  CHECK(h == 480);
-  CHECK(sniff_image_size(kLfpw + "/image_0001.png", w, h));
-  CHECK(w == 533);
-  CHECK(h == 800);
-  CHECK_FALSE(sniff_image_size(kImm + "/01-1m.asf", w, h));
-  CHECK_FALSE(sniff_image_size("/nonexistent/file.png", w, h));
+  const ImageHeader jpg = sniff_image(kImm + "/01-1m.jpg");
+  CHECK(jpg.format == ImageFormat::Jpeg);
+  REQUIRE(jpg.size);
+  CHECK(jpg.size->width == 640);
+  CHECK(jpg.size->height == 480);
+  CHECK(jpg.complete);
+  const ImageHeader png = sniff_image(kLfpw + "/image_0001.png");
+  CHECK(png.format == ImageFormat::Png);
+  REQUIRE(png.size);
+  CHECK(png.size->width == 533);
+  CHECK(png.size->height == 800);
+  CHECK(png.complete);
+  // Every dataset image is whole (no false "truncated").
+  for (const std::string& dir : {kImm, kLfpw, kData + "/300w/lfpw/trainset"})
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      const std::string ext = e.path().extension().string();
+      if (ext != ".jpg" && ext != ".png") continue;
+      INFO(e.path());
+      CHECK(sniff_image(e.path().string()).complete);
+    }
+  const ImageHeader text = sniff_image(kImm + "/01-1m.asf");
+  CHECK(text.format == ImageFormat::Unknown);
+  CHECK_FALSE(text.size);
+  CHECK(sniff_image("/nonexistent/file.png").format == ImageFormat::Unknown);
 }
 
 TEST_CASE("eval: an exported model directory is scored like a checkpoint", "[predict][eval]") {

@@ -341,6 +341,12 @@ test('bad input: non-image, corrupt, truncated, 0 bytes', async () => {
   await expectError(await predictBytes(Buffer.alloc(0), 'empty.jpg'), /empty file/, '0 bytes');
   const png = readFileSync(lfpwFiles()[0]);
   await expectError(await predictBytes(png.subarray(0, png.length >> 1), 'truncated.png'), /truncated/, 'truncated png');
+  const webp = Buffer.from(await page().evaluate(async () => {
+    const c = new OffscreenCanvas(96, 64);
+    c.getContext('2d').fillRect(10, 10, 40, 30);
+    return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/webp' })).arrayBuffer()));
+  }));
+  await expectError(await predictBytes(webp.subarray(0, webp.length >> 1), 'truncated.webp'), /WebP file is truncated/, 'truncated webp');
 });
 
 test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
