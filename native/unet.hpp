@@ -1,6 +1,7 @@
 // Heatmap U-Net: an encoder-decoder with skip connections that outputs one
 // map per landmark at half the input resolution (128x128 in -> 64x64 maps by
-// default; any input whose sides are multiples of 16 works).
+// default; any input whose sides are multiples of 16 works). Base width w:
+// 32 for HeatmapUNet, 16 for HeatmapUNetSmall (a quarter of the compute).
 //
 //   inc   2x(conv3x3-BN-ReLU)           1 -> w        at 1/1
 //   down1 maxpool, 2x(conv-BN-ReLU)     w -> 2w       at 1/2

@@ -393,6 +393,7 @@ const std::vector<ArchInfo>& arch_table() {
       {"ResNet18", "resnet", 0, 0, {2, 2, 2, 2}},
       {"ResNet34", "resnet", 0, 0, {3, 4, 6, 3}},
       {"HeatmapUNet", "unet", 0, 0, {}},
+      {"HeatmapUNetSmall", "unet", 0, 0, {}},  // widths come from the weights
   };
   return t;
 }
