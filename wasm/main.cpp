@@ -108,6 +108,12 @@ constexpr int kFramesPerChange = 1;
 constexpr double kDrawAfterInputMs = 500;
 constexpr double kBusyQuietMs = 200;
 void redraw() { g.frames_to_draw = std::max(g.frames_to_draw, kFramesPerChange); }
+// A UI setting changed from JS.
+template <class T, class V>
+void set_and_redraw(T& setting, V value) {
+  setting = static_cast<T>(value);
+  redraw();
+}
 
 float sx() { return g.rgba.empty() ? 1.f : static_cast<float>(g.orig_w) / g.rgba.width(); }
 float sy() { return g.rgba.empty() ? 1.f : static_cast<float>(g.orig_h) / g.rgba.height(); }
@@ -735,26 +741,11 @@ EMSCRIPTEN_KEEPALIVE void fk_set_photo_list(int index, int count) {
   redraw();
 }
 EMSCRIPTEN_KEEPALIVE float fk_threshold() { return g.threshold; }
-EMSCRIPTEN_KEEPALIVE void fk_set_threshold(float t) {
-  g.threshold = t;
-  redraw();
-}
-EMSCRIPTEN_KEEPALIVE void fk_set_overlay(int on) {
-  g.overlay = on != 0;
-  redraw();
-}
-EMSCRIPTEN_KEEPALIVE void fk_set_heatmap(int on) {
-  g.heatmap = on != 0;
-  redraw();
-}
-EMSCRIPTEN_KEEPALIVE void fk_set_point_size(float s) {
-  g.point_size = s;
-  redraw();
-}
-EMSCRIPTEN_KEEPALIVE void fk_set_lines(int on) {
-  g.lines = on != 0;
-  redraw();
-}
+EMSCRIPTEN_KEEPALIVE void fk_set_threshold(float t) { set_and_redraw(g.threshold, t); }
+EMSCRIPTEN_KEEPALIVE void fk_set_overlay(int on) { set_and_redraw(g.overlay, on != 0); }
+EMSCRIPTEN_KEEPALIVE void fk_set_heatmap(int on) { set_and_redraw(g.heatmap, on != 0); }
+EMSCRIPTEN_KEEPALIVE void fk_set_point_size(float s) { set_and_redraw(g.point_size, s); }
+EMSCRIPTEN_KEEPALIVE void fk_set_lines(int on) { set_and_redraw(g.lines, on != 0); }
 // Clears the photo (after a failed decode the previous one stays otherwise).
 EMSCRIPTEN_KEEPALIVE void fk_clear_faces() {
   free_face_textures();

@@ -602,18 +602,17 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
 }
 
 TEST_CASE("predict: image header sniffing", "[predict]") {
-  const ImageHeader jpg = sniff_image(kImm + "/01-1m.jpg");
-  CHECK(jpg.format == ImageFormat::Jpeg);
-  REQUIRE(jpg.size);
-  CHECK(jpg.size->width == 640);
-  CHECK(jpg.size->height == 480);
-  CHECK(jpg.complete);
-  const ImageHeader png = sniff_image(kLfpw + "/image_0001.png");
-  CHECK(png.format == ImageFormat::Png);
-  REQUIRE(png.size);
-  CHECK(png.size->width == 533);
-  CHECK(png.size->height == 800);
-  CHECK(png.complete);
+  auto check = [](const std::string& path, ImageFormat format, long long w, long long h) {
+    INFO(path);
+    const ImageHeader s = sniff_image(path);
+    CHECK(s.format == format);
+    REQUIRE(s.size);
+    CHECK(s.size->width == w);
+    CHECK(s.size->height == h);
+    CHECK(s.complete);
+  };
+  check(kImm + "/01-1m.jpg", ImageFormat::Jpeg, 640, 480);
+  check(kLfpw + "/image_0001.png", ImageFormat::Png, 533, 800);
   // Every dataset image is whole (no false "truncated").
   for (const std::string& dir : {kImm, kLfpw, kData + "/300w/lfpw/trainset"})
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
