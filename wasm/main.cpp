@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,7 @@ struct Face {
   bool manual = false;
   Box crop;                     // crop box used by the last keypoint run (work pixels)
   std::vector<Point2f> points;  // original-image pixels, empty until predicted
-  GLuint heat_tex = 0;          // heatmap models: max over the maps, as a texture
+  GLuint heat_tex = 0;          // heatmap models: the maps' peak-relative softmax, as a texture
 };
 
 struct App {
@@ -652,19 +653,21 @@ EMSCRIPTEN_KEEPALIVE int fk_keypoint_output(int model, int face, int n) {
     for (const Point2f& p : pts) f.points.push_back(work_to_orig(p));
     if (f.heat_tex) glDeleteTextures(1, &f.heat_tex);
     f.heat_tex = 0;
-    if (m->card.output.kind == "heatmaps") {  // the maps' maximum, each map scaled to 0..1
+    if (m->card.output.kind == "heatmaps") {
+      // What the decoder reads: each map's spatial softmax (heatmap.hpp), relative
+      // to its peak (= exp(logit - max logit)); the view shows their maximum.
       const int w = m->card.output.width, h = m->card.output.height, K = m->card.num_points;
       std::vector<float> mx(static_cast<std::size_t>(w) * h, 0.f);
       for (int k = 0; k < K; ++k) {
         const float* mp = g.scratch.data() + static_cast<std::size_t>(k) * w * h;
-        float lo = mp[0], hi = mp[0];
-        for (int i = 0; i < w * h; ++i) lo = std::min(lo, mp[i]), hi = std::max(hi, mp[i]);
-        const float r = hi > lo ? 1.f / (hi - lo) : 0.f;
-        for (int i = 0; i < w * h; ++i) mx[i] = std::max(mx[i], (mp[i] - lo) * r);
+        float hi = -std::numeric_limits<float>::infinity();
+        for (int i = 0; i < w * h; ++i) hi = std::max(hi, mp[i]);  // NaN entries are skipped
+        if (!std::isfinite(hi)) continue;
+        for (int i = 0; i < w * h; ++i) mx[i] = std::max(mx[i], std::exp(mp[i] - hi));
       }
       std::vector<std::uint8_t> rgba(mx.size() * 4);
       for (std::size_t i = 0; i < mx.size(); ++i) {
-        const float v = std::clamp(mx[i], 0.f, 1.f);
+        const float v = mx[i] >= 0.f ? std::min(mx[i], 1.f) : 0.f;
         rgba[4 * i] = static_cast<std::uint8_t>(255 * std::min(1.f, 2 * v));
         rgba[4 * i + 1] = static_cast<std::uint8_t>(255 * std::max(0.f, 2 * v - 1));
         rgba[4 * i + 2] = static_cast<std::uint8_t>(255 * (1 - v) * 0.5f);
