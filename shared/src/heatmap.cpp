@@ -122,30 +122,31 @@ float input_to_heatmap(float v_in, int in_extent, int hm_extent) {
   return static_cast<float>((static_cast<double>(v_in) + 0.5) * hm_extent / in_extent - 0.5);
 }
 
-std::vector<float> heatmap_points_to_input(const std::vector<float>& points_hm, int hm_width,
-                                           int hm_height, int in_width, int in_height) {
-  if (points_hm.size() % 2 != 0) {
-    throw std::invalid_argument("heatmap_points_to_input: odd number of coordinates");
-  }
-  std::vector<float> out(points_hm.size());
-  for (std::size_t i = 0; i < points_hm.size(); i += 2) {
-    out[i] = heatmap_to_input(points_hm[i], hm_width, in_width);
-    out[i + 1] = heatmap_to_input(points_hm[i + 1], hm_height, in_height);
+namespace {
+
+// Interleaved (x, y) coordinates mapped axis by axis with `axis` (one of the
+// two conversions above): x from `from_w` to `to_w`, y from `from_h` to `to_h`.
+std::vector<float> map_points(const std::vector<float>& points, float (*axis)(float, int, int), int from_w,
+                              int from_h, int to_w, int to_h, const char* what) {
+  if (points.size() % 2 != 0) throw std::invalid_argument(std::string(what) + ": odd number of coordinates");
+  std::vector<float> out(points.size());
+  for (std::size_t i = 0; i < points.size(); i += 2) {
+    out[i] = axis(points[i], from_w, to_w);
+    out[i + 1] = axis(points[i + 1], from_h, to_h);
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<float> heatmap_points_to_input(const std::vector<float>& points_hm, int hm_width,
+                                           int hm_height, int in_width, int in_height) {
+  return map_points(points_hm, heatmap_to_input, hm_width, hm_height, in_width, in_height, "heatmap_points_to_input");
+}
+
 std::vector<float> input_points_to_heatmap(const std::vector<float>& points_in, int in_width,
                                            int in_height, int hm_width, int hm_height) {
-  if (points_in.size() % 2 != 0) {
-    throw std::invalid_argument("input_points_to_heatmap: odd number of coordinates");
-  }
-  std::vector<float> out(points_in.size());
-  for (std::size_t i = 0; i < points_in.size(); i += 2) {
-    out[i] = input_to_heatmap(points_in[i], in_width, hm_width);
-    out[i + 1] = input_to_heatmap(points_in[i + 1], in_height, hm_height);
-  }
-  return out;
+  return map_points(points_in, input_to_heatmap, in_width, in_height, hm_width, hm_height, "input_points_to_heatmap");
 }
 
 void gaussian_heatmaps_into(const float* points_hm, std::size_t n_points, int height, int width,

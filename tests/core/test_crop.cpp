@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include "facekeys/crop.hpp"
 
 using facekeys::Affine2D;
@@ -14,18 +16,8 @@ using facekeys::Box;
 using facekeys::CropPolicy;
 using facekeys::ImageF32;
 using facekeys::ImageU8;
+using facekeys::testing::random_u8;
 using facekeys::Point2f;
-
-namespace {
-
-ImageU8 random_u8(int w, int h, int c, std::mt19937& rng) {
-    ImageU8 img(w, h, c);
-    std::uniform_int_distribution<int> v(0, 255);
-    for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<std::uint8_t>(v(rng));
-    return img;
-}
-
-}  // namespace
 
 TEST_CASE("crop: boxes are continuous rectangles on the point axes", "[crop]") {
     const Box b = facekeys::box_from_pixel_rect(10, 20, 30, 40);

@@ -8,24 +8,20 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include "facekeys/image.hpp"
 
 using facekeys::Affine2D;
 using facekeys::Border;
 using facekeys::ImageF32;
 using facekeys::ImageU8;
+using facekeys::testing::random_u8;
 using facekeys::ImageView;
 using facekeys::ViewF32;
 using facekeys::ViewU8;
 
 namespace {
-
-ImageU8 random_u8(int w, int h, int c, std::mt19937& rng) {
-    ImageU8 img(w, h, c);
-    std::uniform_int_distribution<int> v(0, 255);
-    for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<std::uint8_t>(v(rng));
-    return img;
-}
 
 ImageF32 to_float(const ImageU8& img) {
     ImageF32 out(img.width(), img.height(), img.channels());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "facekeys/image.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/safetensors.hpp"
 
@@ -19,6 +20,14 @@ inline std::string fresh_temp_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+// A w x h image with c channels of uniform random bytes.
+inline ImageU8 random_u8(int w, int h, int c, std::mt19937& rng) {
+  ImageU8 img(w, h, c);
+  std::uniform_int_distribution<int> v(0, 255);
+  for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<std::uint8_t>(v(rng));
+  return img;
 }
 
 // An F32 tensor of the given shape, uniform in [-scale, scale].

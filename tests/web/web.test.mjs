@@ -302,6 +302,50 @@ test('the overlay renders: pixels at the points differ from the bare photo; scre
   assert.deepEqual(dims, [result.width, result.height, 'image/png']);
 });
 
+test('the heatmap model: the heatmap view draws its maps over the face', async () => {
+  const hm = (await shippedModels()).find((m) => m.output === 'heatmaps');
+  assert.ok(hm, 'no heatmap model among the shipped models (assets/models/<name>/ with output.kind "heatmaps")');
+  const file = lfpwFiles()[0];
+  const r = await predictBytes(readFileSync(file), path.basename(file), { model: hm.id });
+  assert.ok(r.result && r.result.faces.length === 1 && r.result.faces[0].points.length === 68, `${hm.id}: ${r.error}`);
+  const shot = async (on, name) => {
+    await page().evaluate((v) => window.facekeys.setHeatmap(v), on);
+    await page().waitForTimeout(300);
+    return page().locator('#canvas').screenshot({ path: path.join(ARTIFACTS, name) });
+  };
+  const withMaps = await shot(true, 'heatmap.png');
+  const without = await shot(false, 'heatmap_off.png');
+  // Inside the face box (clear of the panel) most pixels change: the maps are drawn over the crop.
+  const changed = await page().evaluate(async ({ a, b, box }) => {
+    const load = async (bytes) => {
+      const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+      const c = new OffscreenCanvas(bm.width, bm.height);
+      c.getContext('2d').drawImage(bm, 0, 0);
+      return c.getContext('2d').getImageData(0, 0, bm.width, bm.height);
+    };
+    const A = await load(a), B = await load(b);
+    const v = window.facekeys.view();
+    const sx = A.width / v.canvas_width, sy = A.height / v.canvas_height;
+    const [px, py, pw, ph] = v.panel;
+    let n = 0, differ = 0;
+    for (let y = box[1] + 0.2 * box[3]; y < box[1] + 0.8 * box[3]; y += box[3] / 40) {
+      for (let x = box[0] + 0.2 * box[2]; x < box[0] + 0.8 * box[2]; x += box[2] / 40) {
+        const cx = (x + 0.5) * v.scale + v.ox, cy = (y + 0.5) * v.scale + v.oy;
+        if (cx >= px && cx <= px + pw && cy >= py && cy <= py + ph) continue;
+        const X = Math.round(cx * sx), Y = Math.round(cy * sy);
+        if (X < 0 || Y < 0 || X >= A.width || Y >= A.height) continue;
+        ++n;
+        let d = 0;
+        for (let c = 0; c < 3; ++c) d = Math.max(d, Math.abs(A.data[(Y * A.width + X) * 4 + c] - B.data[(Y * A.width + X) * 4 + c]));
+        if (d > 20) ++differ;
+      }
+    }
+    return { n, differ };
+  }, { a: Array.from(withMaps), b: Array.from(without), box: r.result.faces[0].box });
+  assert.ok(changed.n > 100, `only ${changed.n} samples of the face box are visible`);
+  assert.ok(changed.differ >= 0.5 * changed.n, `the heatmap view changed ${changed.differ} of ${changed.n} face-box samples`);
+});
+
 test('drag and drop, paste', async () => {
   const bytes = Array.from(readFileSync(requireFile(path.join(IMM, IMM_FILES[1]), 'IMM image')));
   for (const how of ['drop', 'paste']) {
