@@ -47,7 +47,8 @@ Json config_json(const TrainConfig& c) {
   a["brightness"] = c.augment.brightness;
   a["contrast"] = c.augment.contrast;
   j["augment"] = a;
-  j["loss"] = c.loss.coord_loss;
+  // Heatmap models always train with the KL loss; --loss chooses the coordinate models' loss.
+  j["loss"] = model_spec(c.model).output == "heatmaps" ? std::string("kl") : c.loss.coord_loss;
   j["sigma"] = c.loss.sigma;
   j["init"] = c.init;
   j["input_size"] = c.input_size;

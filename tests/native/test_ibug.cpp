@@ -416,6 +416,8 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     Checkpoint ck = load_checkpoint(r.last_checkpoint);
     CHECK(ck.spec.input_w == 32);
     CHECK(ck.spec.output == "heatmaps");
+    // the run's configuration names the loss heatmap models train with
+    CHECK(Json::parse(read_file_text(cfg.out_dir + "/config.json"), "config.json").at("loss").as_string() == "kl");
     Predictions p = predict_split(*ck.model, ck.spec, full, pack_path, Split::Train, "cpu");
     Json m = metrics_json(p, full);
     for (const char* key : {"seed_mae", "kaggle_mae", "nme", "fr_010", "auc_010"}) {
