@@ -26,12 +26,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include "facekeys/crop.hpp"
 #include "facekeys/face_detect.hpp"
+#include "facekeys/heatmap.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/image_header.hpp"
 #include "facekeys/json.hpp"
@@ -655,15 +655,16 @@ EMSCRIPTEN_KEEPALIVE int fk_keypoint_output(int model, int face, int n) {
     f.heat_tex = 0;
     if (m->card.output.kind == "heatmaps") {
       // What the decoder reads: each map's spatial softmax (heatmap.hpp), relative
-      // to its peak (= exp(logit - max logit)); the view shows their maximum.
+      // to its peak; the view shows their maximum.
       const int w = m->card.output.width, h = m->card.output.height, K = m->card.num_points;
-      std::vector<float> mx(static_cast<std::size_t>(w) * h, 0.f);
+      const std::size_t cells = static_cast<std::size_t>(w) * h;
+      const std::vector<float> prob = spatial_softmax(g.scratch.data(), static_cast<std::size_t>(K), h, w);
+      std::vector<float> mx(cells, 0.f);
       for (int k = 0; k < K; ++k) {
-        const float* mp = g.scratch.data() + static_cast<std::size_t>(k) * w * h;
-        float hi = -std::numeric_limits<float>::infinity();
-        for (int i = 0; i < w * h; ++i) hi = std::max(hi, mp[i]);  // NaN entries are skipped
-        if (!std::isfinite(hi)) continue;
-        for (int i = 0; i < w * h; ++i) mx[i] = std::max(mx[i], std::exp(mp[i] - hi));
+        const float* p = prob.data() + static_cast<std::size_t>(k) * cells;
+        const float peak = *std::max_element(p, p + cells);
+        if (!(peak > 0.f)) continue;  // a map with no finite value (all NaN)
+        for (std::size_t i = 0; i < cells; ++i) mx[i] = std::max(mx[i], p[i] / peak);
       }
       std::vector<std::uint8_t> rgba(mx.size() * 4);
       for (std::size_t i = 0; i < mx.size(); ++i) {

@@ -204,6 +204,29 @@ std::vector<float> gaussian_heatmaps(const std::vector<float>& points_hm, std::s
   return out;
 }
 
+std::vector<float> spatial_softmax(const float* logits, std::size_t n_points, int height, int width) {
+  check_map_dims(n_points, height, width, "spatial_softmax");
+  const std::size_t cells = map_size(height, width);
+  std::vector<float> prob(n_points * cells);
+  for (std::size_t k = 0; k < n_points; ++k) {
+    const float* m = logits + k * cells;
+    float* p = prob.data() + k * cells;
+    const std::size_t best = finite_argmax(m, cells);
+    if (best == cells) {
+      std::fill(p, p + cells, kNaN);
+      continue;
+    }
+    const float mx = m[best];  // subtracted so every exponent is <= 0
+    double sum = 0;
+    for (std::size_t i = 0; i < cells; ++i) {
+      p[i] = std::isfinite(m[i]) ? std::exp(m[i] - mx) : 0.f;
+      sum += p[i];
+    }
+    for (std::size_t i = 0; i < cells; ++i) p[i] = static_cast<float>(p[i] / sum);
+  }
+  return prob;
+}
+
 DecodedPoints decode_argmax_refined(const float* maps, std::size_t n_points, int height,
                                     int width) {
   check_map_dims(n_points, height, width, "decode_argmax_refined");

@@ -4,6 +4,10 @@
 
 namespace facekeys {
 
+namespace {
+const std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+}  // namespace
+
 std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
   if (!d || n < 4 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;
   std::size_t i = 2;
@@ -36,8 +40,7 @@ std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
 }
 
 std::optional<ImageSize> png_size(const std::uint8_t* d, std::size_t n) {
-  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (!d || n < 24 || std::memcmp(d, kSignature, 8) != 0 || std::memcmp(d + 12, "IHDR", 4) != 0) return std::nullopt;
+  if (!d || n < 24 || std::memcmp(d, kPngSignature, 8) != 0 || std::memcmp(d + 12, "IHDR", 4) != 0) return std::nullopt;
   auto be32 = [](const std::uint8_t* p) {
     return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
   };
@@ -52,7 +55,7 @@ std::optional<ImageSize> image_size(const std::uint8_t* d, std::size_t n) {
 ImageFormat image_format(const std::uint8_t* d, std::size_t n) {
   if (!d) return ImageFormat::Unknown;
   if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return ImageFormat::Jpeg;
-  if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return ImageFormat::Png;
+  if (n >= 8 && std::memcmp(d, kPngSignature, 8) == 0) return ImageFormat::Png;
   if (n >= 12 && std::memcmp(d, "RIFF", 4) == 0 && std::memcmp(d + 8, "WEBP", 4) == 0) return ImageFormat::Webp;
   return ImageFormat::Unknown;
 }

@@ -116,26 +116,8 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
   const std::size_t K = static_cast<std::size_t>(card.num_points);
   if (card.output.kind != "heatmaps") return std::vector<float>(output, output + n);
   const int w = card.output.width, h = card.output.height;
-  const std::size_t cells = static_cast<std::size_t>(w) * h;
   // Spatial softmax per map, as the trainer's evaluation does, then the core's decoder.
-  std::vector<float> prob(n);
-  for (std::size_t k = 0; k < K; ++k) {
-    const float* m = output + k * cells;
-    float* p = prob.data() + k * cells;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (std::size_t i = 0; i < cells; ++i)
-      if (std::isfinite(m[i])) mx = std::max(mx, m[i]);
-    if (!std::isfinite(mx)) {
-      std::fill(p, p + cells, std::numeric_limits<float>::quiet_NaN());
-      continue;
-    }
-    double sum = 0;
-    for (std::size_t i = 0; i < cells; ++i) {
-      p[i] = std::isfinite(m[i]) ? std::exp(m[i] - mx) : 0.f;
-      sum += p[i];
-    }
-    for (std::size_t i = 0; i < cells; ++i) p[i] = static_cast<float>(p[i] / sum);
-  }
+  const std::vector<float> prob = spatial_softmax(output, K, h, w);
   const DecodedPoints d = decode_argmax_refined(prob.data(), K, h, w);
   std::vector<float> uv(2 * K);
   for (std::size_t k = 0; k < K; ++k) {

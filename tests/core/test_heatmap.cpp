@@ -224,3 +224,22 @@ TEST_CASE("heatmap size and parameter checks throw", "[heatmap]") {
   CHECK_THROWS_AS(decode_soft_argmax(std::vector<float>(64), 2, 8, 8, 10.0f), std::invalid_argument);
   CHECK_THROWS_AS(decode_soft_argmax(std::vector<float>(64), 1, 8, 8, 0.0f), std::invalid_argument);
 }
+
+TEST_CASE("spatial_softmax: each map sums to 1, non-finite cells get 0, a map with no finite cell is NaN", "[heatmap]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  // 3 maps of 2x2: plain logits (large, to show the shift by the maximum), one NaN and one inf cell, all NaN.
+  const std::vector<float> logits = {1000.f, 1001.f, 999.f, 1000.f, 0.f, nan, inf, 0.f, nan, nan, nan, nan};
+  const std::vector<float> p = facekeys::spatial_softmax(logits.data(), 3, 2, 2);
+  REQUIRE(p.size() == 12u);
+  const double e = std::exp(1.0), z = 2 + e + 1 / e;
+  CHECK(p[0] == Approx(1 / z));
+  CHECK(p[1] == Approx(e / z));
+  CHECK(p[2] == Approx(1 / (e * z)));
+  CHECK(p[0] + p[1] + p[2] + p[3] == Approx(1.0));
+  CHECK(p[4] == Approx(0.5));
+  CHECK(p[5] == 0.f);
+  CHECK(p[6] == 0.f);
+  CHECK(p[7] == Approx(0.5));
+  for (int i = 8; i < 12; ++i) CHECK(std::isnan(p[i]));
+  CHECK_THROWS_AS(facekeys::spatial_softmax(logits.data(), 0, 2, 2), std::invalid_argument);
+}

@@ -79,6 +79,13 @@ std::vector<float> gaussian_heatmaps(const std::vector<float>& points_hm, std::s
 void gaussian_heatmaps_into(const float* points_hm, std::size_t n_points, int height, int width,
                             float sigma, HeatmapNorm norm, float* out);
 
+// Spatial softmax of each of K maps of h x w logits (K*h*w floats, map after
+// map), in double-precision sums: the probabilities a heatmap model's output
+// stands for (its training loss is the KL divergence to them). Non-finite
+// cells get probability 0; a map with no finite cell comes out all NaN, which
+// the decoders below turn into a NaN point.
+std::vector<float> spatial_softmax(const float* logits, std::size_t n_points, int height, int width);
+
 // ---- Decoders --------------------------------------------------------------
 
 // Decoded points in heatmap pixel coordinates (2*K floats, interleaved) and one
