@@ -91,6 +91,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
   m["model_dir"] = dir;
   m["name"] = o.card.name;
   m["runtime"] = "opencv-dnn";
+  m["flip_test"] = o.card.onnx.flip_test;
   if (!predictions_path.empty()) write_file_atomic(predictions_path, predictions_json(p, pack).dump() + "\n");
   std::cout << m.dump() << std::endl;
   std::fprintf(stderr, "%s (ONNX, OpenCV DNN) on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n",
@@ -105,6 +106,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
 void add_eval(CLI::App& app) {
   struct Args {
     std::string checkpoint, pack, split = "val", device = "auto", predictions, kaggle_csv, heatmaps;
+    bool flip_test = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval", "Score a checkpoint on a pack split; JSON metrics on stdout");
@@ -120,17 +122,26 @@ void add_eval(CLI::App& app) {
                   "Also write predictions as Id,Predicted (Id = <image>_<point>_<x|y>, original 0-based pixels)");
   cmd->add_option("--heatmaps", a->heatmaps,
                   "Heatmap models: write the maps of the best, median and worst image (safetensors) for `report`");
+  cmd->add_flag("--flip-test", a->flip_test,
+                 "Checkpoints: average with the prediction on the mirrored image (an exported model has it in its "
+                 "graph when exported with --flip-test)");
   cmd->callback([a] {
-    if (std::filesystem::is_directory(a->checkpoint))
+    if (std::filesystem::is_directory(a->checkpoint)) {
+      if (a->flip_test)
+        throw std::runtime_error("--flip-test: " + a->checkpoint +
+                                 " is an exported model, whose graph has the flip test or not (export --flip-test)");
       return eval_exported_model(a->checkpoint, a->pack, a->split, a->predictions);
+    }
     Checkpoint ck = load_checkpoint(a->checkpoint);
     const Pack pack = read_pack(a->pack);
-    Predictions p = predict_split(*ck.model, ck.spec, pack, a->pack, split_from_name(a->split), a->device);
+    Predictions p =
+        predict_split(*ck.model, ck.spec, pack, a->pack, split_from_name(a->split), a->device, 64, a->flip_test);
     Json m = metrics_json(p, pack);
     m["checkpoint"] = a->checkpoint;
+    m["flip_test"] = a->flip_test;
     if (!a->predictions.empty()) write_file_atomic(a->predictions, predictions_json(p, pack).dump() + "\n");
     if (!a->kaggle_csv.empty()) write_file_atomic(a->kaggle_csv, kaggle_csv(p, pack));
-    if (!a->heatmaps.empty()) write_heatmap_samples(a->heatmaps, *ck.model, p, pack, a->pack, a->device);
+    if (!a->heatmaps.empty()) write_heatmap_samples(a->heatmaps, *ck.model, p, pack, a->pack, a->device, a->flip_test);
     std::cout << m.dump() << std::endl;
     std::fprintf(stderr, "%s on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n", ck.spec.arch.c_str(),
                  a->pack.c_str(), a->split.c_str(), p.size(), m.at("mse").as_number(),

@@ -48,8 +48,22 @@ torch::Tensor decode_heatmaps_normalized(const torch::Tensor& logits) {
   return out;
 }
 
+torch::Tensor flip_test_forward(KeypointNet& model, const torch::Tensor& x, const ModelSpec& spec) {
+  const LandmarkSchema& schema = schema_by_name(spec.schema);
+  // index_select(perm) is out[i] = in[perm[i]]; the core's relabel is out[perm[i]] = in[i]:
+  // the same because a flip table is its own inverse (schema tests check it).
+  const torch::Tensor perm = torch::tensor(schema.flip_permutation, torch::kInt64).to(x.device());
+  const torch::Tensor out = model.forward(x);
+  const torch::Tensor mirrored = model.forward(x.flip({3}));
+  if (out.dim() == 4) return (out + mirrored.flip({3}).index_select(1, perm)) * 0.5;
+  const int64_t k = out.size(1) / 2;
+  torch::Tensor back = mirrored.view({-1, k, 2}).index_select(1, perm).clone();
+  back.select(2, 0).mul_(-1).add_(1);  // u -> 1 - u
+  return (out + back.view({-1, 2 * k})) * 0.5;
+}
+
 Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack& pack, const std::string& pack_path,
-                          Split split, const std::string& device_name, int batch) {
+                          Split split, const std::string& device_name, int batch, bool flip_test) {
   const torch::Device device = pick_device(device_name);
   const DeviceSplit data = load_split(pack, pack_path, split, spec, device);
   model.to(device);
@@ -58,7 +72,8 @@ Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack&
   std::vector<torch::Tensor> outs;
   for (int64_t i = 0; i < data.size(); i += batch) {
     const int64_t n = std::min<int64_t>(batch, data.size() - i);
-    auto out = model.forward(normalize_input(to_unit_float(data.images.narrow(0, i, n))));
+    const auto x = normalize_input(to_unit_float(data.images.narrow(0, i, n)));
+    auto out = flip_test ? flip_test_forward(model, x, spec) : model.forward(x);
     outs.push_back(out.dim() == 4 ? decode_heatmaps_normalized(out) : out.to(torch::kCPU, torch::kFloat32));
   }
   auto pred = torch::cat(outs, 0).contiguous();
@@ -135,7 +150,7 @@ std::string kaggle_csv(const Predictions& p, const Pack& pack) {
 }
 
 void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
-                           const std::string& pack_path, const std::string& device_name) {
+                           const std::string& pack_path, const std::string& device_name, bool flip_test) {
   if (p.spec.output != "heatmaps")
     throw std::runtime_error("--heatmaps: " + p.spec.arch + " regresses coordinates, it has no heatmaps");
   if (p.size() == 0) throw std::runtime_error("--heatmaps: no images");
@@ -159,7 +174,8 @@ void write_heatmap_samples(const std::string& path, KeypointNet& model, const Pr
   model.eval();
   torch::NoGradGuard no_grad;
   auto idx = torch::tensor(picks, torch::kInt64).to(device);
-  auto logits = model.forward(normalize_input(to_unit_float(data.images.index_select(0, idx))));
+  const auto x = normalize_input(to_unit_float(data.images.index_select(0, idx)));
+  auto logits = flip_test ? flip_test_forward(model, x, p.spec) : model.forward(x);
   auto maps = torch::softmax(logits.to(torch::kCPU, torch::kFloat32).flatten(2), 2).view(logits.sizes()).contiguous();
 
   SafeTensorsFile st;
@@ -168,6 +184,7 @@ void write_heatmap_samples(const std::string& path, KeypointNet& model, const Pr
   st.metadata["schema"] = p.spec.schema;
   st.metadata["split"] = split_name(p.split);
   st.metadata["which"] = "best,median,worst";
+  st.metadata["flip_test"] = flip_test ? "true" : "false";
   TensorRecord m;
   m.name = "heatmaps";
   m.dtype = DType::F32;

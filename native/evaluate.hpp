@@ -21,8 +21,19 @@ struct Predictions {
   int num_points() const { return spec.num_points; }
 };
 
+// The flip test of face-alignment papers: the model's output on the image
+// averaged with its output on the mirrored image, mapped back. Coordinates: u
+// -> 1 - u, then the points relabelled by the schema's flip table (the core's
+// relabel_for_flip convention). Heatmap logits: each map mirrored along its
+// width (cell j -> w - 1 - j is exactly u -> 1 - u in heatmap.hpp's cells),
+// relabelled, and the logits averaged. The result is flip-equivariant by
+// construction; `facekeys export --flip-test` builds the same average into the
+// ONNX graph (tested for parity).
+torch::Tensor flip_test_forward(KeypointNet& model, const torch::Tensor& x, const ModelSpec& spec);
+
+// Runs the model over a split. flip_test: flip_test_forward instead of forward.
 Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack& pack, const std::string& pack_path,
-                          Split split, const std::string& device, int batch = 64);
+                          Split split, const std::string& device, int batch = 64, bool flip_test = false);
 
 // {"split", "n", "model", "mse", "seed_mae", "kaggle_mae", "mean_px_error",
 //  and for schemas with eye corners "nme", "fr_010", "auc_010"}.
@@ -57,7 +68,7 @@ std::string kaggle_csv(const Predictions& p, const Pack& pack);
 // "best,median,worst". `facekeys report --heatmaps` draws them. Throws for
 // coordinate models.
 void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
-                           const std::string& pack_path, const std::string& device);
+                           const std::string& pack_path, const std::string& device, bool flip_test = false);
 
 // Pack-normalised (u, v) -> original-image pixels via the pack's stored transform.
 std::vector<float> pack_normalized_to_original(const Pack& pack, std::int64_t row, const float* uv, int num_points);

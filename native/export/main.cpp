@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
                  "4x smaller; docs/EXPORT.md)")
       ->check(CLI::IsMember({"float32", "int8"}))
       ->capture_default_str();
+  app.add_flag("--flip-test", opt.flip_test,
+               "Build the flip test into the graph: also run on the mirrored input and average the result mapped "
+               "back (twice the compute; `facekeys eval --flip-test` scores a checkpoint the same way)");
   auto* verify = app.add_option("--verify", verify_dir,
                                 "Check an exported directory instead (card valid, ONNX checker and shape inference, "
                                 "shapes and SHA-256 match the card)");

@@ -140,6 +140,22 @@ class GraphBuilder {
                       std::to_string(rank));
     return r->shape;
   }
+  // A float32 initializer the graph needs that is not a checkpoint tensor (the
+  // flip test's fixed matrices); added once per name.
+  std::string constant(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
+    if (constants_.insert(name).second)
+      initializer(name, onnx::TensorProto::FLOAT, dims, values.data(), values.size() * sizeof(float));
+    return name;
+  }
+  // x [..., w] with its last axis reversed: MatMul by the exchange matrix
+  // (exact in float: each output is one product by 1 plus zeros). ONNX has no
+  // Flip op, and a negative-step Slice is not something OpenCV 4.6 imports.
+  std::string mirror_last_axis(const std::string& x, std::int64_t w) {
+    std::vector<float> exchange(static_cast<std::size_t>(w * w), 0.0f);
+    for (std::int64_t i = 0; i < w; ++i) exchange[static_cast<std::size_t>(i * w + (w - 1 - i))] = 1.0f;
+    return node("MatMul", {x, constant("flip_test.exchange" + std::to_string(w), {w, w}, exchange)});
+  }
+
   // Marks a tensor the graph does not need (BatchNorm's num_batches_tracked) as accounted for.
   void ignore(const std::string& name) { used_.insert(name); }
 
@@ -281,7 +297,7 @@ class GraphBuilder {
   const SafeTensorsFile& st_;
   std::string path_, arch_;
   WeightStorage storage_;
-  std::set<std::string> used_;
+  std::set<std::string> used_, constants_;
   int counter_ = 0;
 };
 
@@ -293,8 +309,9 @@ class GraphBuilder {
 
 // ConvRegressor (models.hpp): conv(k, same pad) -> ReLU -> maxpool 2, repeated;
 // flatten; fc -> ReLU -> fc2. Widths come from the tensors; the count and kernel from the table.
-std::string build_conv_regressor(GraphBuilder& b, const CheckpointSpec& s, int num_convs, int kernel) {
-  std::string x = "input";
+std::string build_conv_regressor(GraphBuilder& b, const CheckpointSpec& s, const std::string& input, int num_convs,
+                                 int kernel) {
+  std::string x = input;
   std::int64_t c = s.channels, h = s.input_h, w = s.input_w;
   for (int i = 1; i <= num_convs; ++i) {
     auto y = b.conv(x, "conv" + std::to_string(i), c, kernel, 1, kernel / 2, true);
@@ -314,8 +331,9 @@ std::string build_conv_regressor(GraphBuilder& b, const CheckpointSpec& s, int n
 
 // ResNetRegressor (resnet.hpp), torchvision names: conv1 7x7/2 -> bn1 -> ReLU ->
 // maxpool 3/2 -> layer1..4 of BasicBlocks -> global average pool -> fc -> ReLU -> fc2.
-std::string build_resnet(GraphBuilder& b, const CheckpointSpec& s, const std::vector<int>& blocks) {
-  auto c1 = b.conv("input", "conv1", s.channels, 7, 2, 3, false, 64);
+std::string build_resnet(GraphBuilder& b, const CheckpointSpec& s, const std::string& input,
+                         const std::vector<int>& blocks) {
+  auto c1 = b.conv(input, "conv1", s.channels, 7, 2, 3, false, 64);
   std::string x = b.max_pool(b.relu(b.batch_norm(c1.first, "bn1", 64)), 3, 2, 1);
   std::int64_t in = 64;
   const std::int64_t widths[4] = {64, 128, 256, 512};
@@ -347,7 +365,7 @@ std::string build_resnet(GraphBuilder& b, const CheckpointSpec& s, const std::ve
 // HeatmapUNet (unet.hpp): DoubleConv = body.0 conv3x3 (no bias), body.1 BN, ReLU,
 // body.3 conv3x3, body.4 BN, ReLU. Encoder inc, down1..4 (maxpool first);
 // decoder upNt (ConvTranspose 2x2/2) -> concat with the skip -> upN; head 1x1 conv.
-std::string build_unet(GraphBuilder& b, const CheckpointSpec& s) {
+std::string build_unet(GraphBuilder& b, const CheckpointSpec& s, const std::string& input) {
   if (s.input_w % 16 != 0 || s.input_h % 16 != 0 || s.input_w < 16 || s.input_h < 16)
     fail(b.path(), s.arch + ": input " + std::to_string(s.input_w) + "x" + std::to_string(s.input_h) +
                        " must have sides that are multiples of 16");
@@ -357,7 +375,7 @@ std::string build_unet(GraphBuilder& b, const CheckpointSpec& s) {
     auto c2 = b.conv(y, p + ".body.3", c1.second, 3, 1, 1, false, c1.second);
     return std::make_pair(b.relu(b.batch_norm(c2.first, p + ".body.4", c2.second)), c2.second);
   };
-  auto x0 = double_conv("input", "inc", s.channels);
+  auto x0 = double_conv(input, "inc", s.channels);
   auto x1 = double_conv(b.max_pool(x0.first, 2, 2, 0), "down1", x0.second);
   auto x2 = double_conv(b.max_pool(x1.first, 2, 2, 0), "down2", x1.second);
   auto x3 = double_conv(b.max_pool(x2.first, 2, 2, 0), "down3", x2.second);
@@ -371,6 +389,51 @@ std::string build_unet(GraphBuilder& b, const CheckpointSpec& s) {
   y = up(y, x2, "up2");
   y = up(y, x1, "up3");
   return b.conv(y.first, "head", y.second, 1, 1, 0, true, s.num_points).first;
+}
+
+// ---- Flip test ------------------------------------------------------------------
+//
+// What flip_test_forward (native/evaluate.cpp) computes, as graph nodes: the
+// network runs on the input and on its mirror (the same weights, a second set
+// of nodes), and the mirrored run's output is mapped back and averaged in.
+// Relabelling follows the core's relabel_for_flip: out[perm[i]] = mirrored[i].
+
+// Coordinates [N, 2K]: Concat(out, mirrored) [N, 4K] -> Gemm with a fixed
+// [2K, 4K] weight (transB, as torch::nn::Linear and OpenCV's importer want):
+// out/2 + (1 - u_mirrored, v_mirrored)/2 at the relabelled index.
+std::string average_flipped_coords(GraphBuilder& b, const std::string& out, const std::string& mirrored,
+                                   const std::vector<int>& perm) {
+  const std::int64_t k = static_cast<std::int64_t>(perm.size()), n = 2 * k;
+  std::vector<float> w(static_cast<std::size_t>(2 * n * n), 0.0f), bias(static_cast<std::size_t>(n), 0.0f);
+  auto at = [&](std::int64_t to, std::int64_t from) -> float& { return w[static_cast<std::size_t>(to * 2 * n + from)]; };
+  for (std::int64_t c = 0; c < n; ++c) at(c, c) = 0.5f;
+  for (std::int64_t i = 0; i < k; ++i) {
+    const std::int64_t j = perm[static_cast<std::size_t>(i)];
+    at(2 * j, n + 2 * i) = -0.5f;  // u -> 1 - u ...
+    bias[static_cast<std::size_t>(2 * j)] = 0.5f;  // ... the 1, halved
+    at(2 * j + 1, n + 2 * i + 1) = 0.5f;
+  }
+  return b.node("Gemm",
+                {b.concat({out, mirrored}, 1), b.constant("flip_test.average", {n, 2 * n}, w),
+                 b.constant("flip_test.offset", {n}, bias)},
+                [](onnx::NodeProto& node) { GraphBuilder::integer(node, "transB", 1); });
+}
+
+// Heatmap logits [N, K, h, w]: the mirrored run's maps reversed along w, then
+// Concat(out, those) [N, 2K, h, w] -> a fixed 1x1 Conv [K, 2K] that averages
+// map i with relabelled map perm^-1(i).
+std::string average_flipped_heatmaps(GraphBuilder& b, const std::string& out, const std::string& mirrored,
+                                     const std::vector<int>& perm, std::int64_t map_w) {
+  const std::int64_t k = static_cast<std::int64_t>(perm.size());
+  std::vector<float> w(static_cast<std::size_t>(k * 2 * k), 0.0f);
+  for (std::int64_t i = 0; i < k; ++i) {
+    w[static_cast<std::size_t>(i * 2 * k + i)] = 0.5f;
+    w[static_cast<std::size_t>(perm[static_cast<std::size_t>(i)] * 2 * k + k + i)] = 0.5f;
+  }
+  const std::string both = b.concat({out, b.mirror_last_axis(mirrored, map_w)}, 1);
+  return b.node("Conv", {both, b.constant("flip_test.average", {k, 2 * k, 1, 1}, w)}, [](onnx::NodeProto& n) {
+    GraphBuilder::ints(n, "kernel_shape", {1, 1});
+  });
 }
 
 struct ArchInfo {
@@ -456,7 +519,7 @@ std::vector<std::string> exportable_archs() {
 }
 
 onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& path, int opset,
-                                  WeightStorage weights) {
+                                  WeightStorage weights, bool flip_test) {
   if (opset < kOnnxMinOpset || opset > kOnnxMaxOpset)
     fail(path, "ONNX opset " + std::to_string(opset) + " is not supported (use " + std::to_string(kOnnxMinOpset) +
                    ".." + std::to_string(kOnnxMaxOpset) + ")");
@@ -490,18 +553,24 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
   set_shape(*g.add_input(), "input", {-1, s.channels, s.input_h, s.input_w});
 
   GraphBuilder b(g, st, path, s.arch, weights);
-  std::string last;
-  std::vector<std::int64_t> out_shape;
+  auto network = [&](const std::string& input) {
+    if (family == "conv_regressor") return build_conv_regressor(b, s, input, info->convs, info->kernel);
+    if (family == "resnet") return build_resnet(b, s, input, info->blocks);
+    return build_unet(b, s, input);
+  };
+  const std::vector<std::int64_t> out_shape =
+      heatmaps ? std::vector<std::int64_t>{-1, s.num_points, s.input_h / 2, s.input_w / 2}
+               : std::vector<std::int64_t>{-1, 2 * static_cast<std::int64_t>(s.num_points)};
   const std::string out_name = heatmaps ? "heatmaps" : "points";
-  if (family == "conv_regressor") {
-    last = build_conv_regressor(b, s, info->convs, info->kernel);
-    out_shape = {-1, 2 * static_cast<std::int64_t>(s.num_points)};
-  } else if (family == "resnet") {
-    last = build_resnet(b, s, info->blocks);
-    out_shape = {-1, 2 * static_cast<std::int64_t>(s.num_points)};
-  } else {
-    last = build_unet(b, s);
-    out_shape = {-1, s.num_points, s.input_h / 2, s.input_w / 2};
+  std::string last = network("input");
+  if (flip_test) {
+    const LandmarkSchema& schema = schema_by_name(s.schema);
+    if (static_cast<int>(schema.flip_permutation.size()) != s.num_points)
+      fail(path, "--flip-test: schema " + s.schema + " has " + std::to_string(schema.flip_permutation.size()) +
+                     " points, the checkpoint " + std::to_string(s.num_points));
+    const std::string mirrored = network(b.mirror_last_axis("input", s.input_w));
+    last = heatmaps ? average_flipped_heatmaps(b, last, mirrored, schema.flip_permutation, s.input_w / 2)
+                    : average_flipped_coords(b, last, mirrored, schema.flip_permutation);
   }
   b.finish(last, out_name);
   set_shape(*g.add_output(), out_name, out_shape);
@@ -650,6 +719,7 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
   c.onnx.input_name = "input";
   c.onnx.output_name = s.output == "heatmaps" ? "heatmaps" : "points";
   c.onnx.weights = weight_storage_name(opt.weights);
+  c.onnx.flip_test = opt.flip_test;
   validate_model_card(c, path);
   return c;
 }
@@ -681,7 +751,7 @@ ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& 
   const SafeTensorsFile st = read_safetensors(ckpt_path);
   // The card first: it validates the metadata and reads --metrics before any output is written.
   ModelCard card = make_model_card(st, ckpt_path, opt);
-  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset, opt.weights);
+  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset, opt.weights, opt.flip_test);
   check_onnx_model(model, ckpt_path + " -> ONNX");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) fail(ckpt_path, "cannot serialise the ONNX model (over 2 GB?)");

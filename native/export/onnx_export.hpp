@@ -48,6 +48,10 @@ struct ExportOptions {
   double crop_margin = 0.0;  // face-box models: override the crop margin (0: from the checkpoint or 1.3)
   int opset = kOnnxDefaultOpset;
   WeightStorage weights = WeightStorage::Float32;
+  // The graph also runs the network on the mirrored input and averages the
+  // mapped-back result in (what `facekeys eval --flip-test` does in LibTorch):
+  // twice the compute, usually a little more accuracy.
+  bool flip_test = false;
 };
 
 // The model description stored in a checkpoint's metadata.
@@ -65,7 +69,8 @@ std::vector<std::string> exportable_archs();
 // Builds the graph for a checkpoint. Throws std::runtime_error naming
 // ckpt_path on an unknown architecture or a missing / mis-shaped / non-F32 tensor.
 onnx::ModelProto build_onnx_model(const SafeTensorsFile& ckpt, const std::string& ckpt_path,
-                                  int opset = kOnnxDefaultOpset, WeightStorage weights = WeightStorage::Float32);
+                                  int opset = kOnnxDefaultOpset, WeightStorage weights = WeightStorage::Float32,
+                                  bool flip_test = false);
 
 // onnx::checker::check_model, then strict shape inference (on a copy), then
 // checks that the inferred output shape equals the declared one. Throws

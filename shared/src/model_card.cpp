@@ -115,6 +115,7 @@ Json model_card_to_json(const ModelCard& c) {
   onnx["output_name"] = c.onnx.output_name;
   if (!c.onnx.sha256.empty()) onnx["sha256"] = c.onnx.sha256;
   onnx["weights"] = c.onnx.weights;
+  onnx["flip_test"] = c.onnx.flip_test;
   j["onnx"] = onnx;
   return j;
 }
@@ -175,6 +176,7 @@ ModelCard model_card_from_json(const Json& j, const std::string& name) {
   if (onnx.contains("output_name")) c.onnx.output_name = get_string(onnx, "output_name", "onnx", name);
   if (onnx.contains("sha256")) c.onnx.sha256 = get_string(onnx, "sha256", "onnx", name);
   if (onnx.contains("weights")) c.onnx.weights = get_string(onnx, "weights", "onnx", name);
+  if (const Json* f = onnx.find("flip_test")) c.onnx.flip_test = typed(name, "onnx.flip_test", [&] { return f->as_bool(); });
 
   validate_model_card(c, name);
   return c;

@@ -65,6 +65,7 @@ TEST_CASE("model card round trip through a file", "[model_card]") {
   CHECK(r.onnx.output_name == "points");
   CHECK(r.onnx.sha256 == c.onnx.sha256);
   CHECK(r.onnx.weights == "float32");
+  CHECK_FALSE(r.onnx.flip_test);
   // Writing what was read gives the same bytes (stable key order).
   CHECK(model_card_to_json(r).dump(2) == model_card_to_json(c).dump(2));
 
@@ -148,6 +149,16 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
   CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_int8.json").onnx.weights == "int8");
   onnx["weights"] = "int4";
   CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_int4.json"), Catch::Contains("onnx.weights is 'int4'"));
+  onnx["weights"] = "int8";
+  onnx["flip_test"] = true;
+  CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_flip.json").onnx.flip_test);
+  onnx["flip_test"] = "yes";
+  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_flip_str.json"), Catch::Contains("onnx.flip_test"));
+  Json old_onnx = Json::object();  // cards written before the field existed
+  for (const auto& kv : good.at("onnx").as_object())
+    if (kv.first != "flip_test") old_onnx[kv.first] = kv.second;
+  REQUIRE_FALSE(old_onnx.contains("flip_test"));
+  CHECK_FALSE(model_card_from_json(Json::parse(with("onnx", old_onnx)), "card_old.json").onnx.flip_test);
 
   Json j = good;
   Json::Object fields;

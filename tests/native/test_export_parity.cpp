@@ -8,7 +8,9 @@
 // what LibTorch computes with the weights rounded as the exporter's rule says
 // (per-output-channel symmetric int8, written again here with torch ops), so the
 // in-graph widening and scaling are exact. That case is export_int8/ with
-// "expected_int8".
+// "expected_int8". And the flip-test export (--flip-test) must compute what
+// flip_test_forward (evaluate.hpp, used by `eval --flip-test`) computes:
+// export_flip/ with "expected_flip".
 //
 // Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
 // (tests/CMakeLists.txt) rather than through test discovery, so the Node test
@@ -19,6 +21,7 @@
 //
 // LibTorch first: its glog CHECK macro must not replace Catch's.
 #include "checkpoint.hpp"
+#include "evaluate.hpp"
 #include "models.hpp"
 
 #include <cstdlib>
@@ -143,23 +146,32 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
     parity.tensors.push_back(record("input", input));
     parity.tensors.push_back(record("expected", expected));
 
-    // "float32" is the plain export (export/), "int8" its compressed twin.
-    for (const std::string storage : {"float32", "int8"}) {
-      INFO("weights " << storage);
-      const bool plain = storage == "float32";
-      const torch::Tensor want_out = plain ? expected : forward_with_int8_weights(*model, input);
-      if (!plain) parity.tensors.push_back(record("expected_" + storage, want_out));
-      const std::string out = (dir / (plain ? std::string("export") : "export_" + storage)).string();
+    // "export" is the plain export; "export_int8" and "export_flip" its compressed and flip-test twins.
+    struct Variant {
+      std::string dir, weights;
+      bool flip_test;
+    };
+    for (const Variant& v : {Variant{"export", "float32", false}, Variant{"export_int8", "int8", false},
+                             Variant{"export_flip", "float32", true}}) {
+      INFO("variant " << v.dir);
+      torch::Tensor want_out = expected;
+      if (v.weights == "int8") want_out = forward_with_int8_weights(*model, input);
+      if (v.flip_test) want_out = flip_test_forward(*model, input, spec).contiguous();
+      if (v.dir != "export") parity.tensors.push_back(record("expected" + v.dir.substr(6), want_out));
+      const std::string out = (dir / v.dir).string();
       const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out +
-                              "\" --weights " + storage + " > \"" + out + ".log\" 2>&1";
+                              "\" --weights " + v.weights + (v.flip_test ? " --flip-test" : "") + " > \"" + out +
+                              ".log\" 2>&1";
       REQUIRE(std::system(cmd.c_str()) == 0);
 
       const ModelCard card = read_model_card(out + "/model.json");
       CHECK(card.arch == spec.arch);
-      CHECK(card.onnx.weights == storage);
+      CHECK(card.onnx.weights == v.weights);
+      CHECK(card.onnx.flip_test == v.flip_test);
       std::vector<std::int64_t> want = card_output_shape(card);
       want[0] = expected.size(0);
       CHECK(std::vector<std::int64_t>(expected.sizes().begin(), expected.sizes().end()) == want);
+      if (v.flip_test) CHECK((want_out - expected).abs().max().item<double>() > 1e-3);  // the average changes it
 
       const double diff = max_abs_diff_opencv(out + "/" + card.onnx.file, card, input, want_out);
       if (diff < 0) {

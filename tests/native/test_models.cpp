@@ -1,6 +1,9 @@
 // LibTorch first: its glog CHECK macro must not replace Catch's.
 #include "checkpoint.hpp"
+#include "evaluate.hpp"
+#include "facekeys/geometry.hpp"
 #include "facekeys/safetensors.hpp"
+#include "facekeys/schema.hpp"
 #include "models.hpp"
 
 #include <cstdio>
@@ -20,6 +23,44 @@ TEST_CASE("every model maps its input to 2K coordinates (or K heatmaps)", "[mode
       CHECK(out.sizes().slice(0, 2) == torch::IntArrayRef({2, spec.num_points}));
     else
       CHECK(out.sizes() == torch::IntArrayRef({2, 2 * spec.num_points}));
+  }
+}
+
+// The flip test is flip-equivariant by construction: its output on the mirrored
+// image is its output on the image, mirrored and relabelled. The mirror here is
+// written independently: the core's relabel_for_flip for points, a loop over
+// maps for heatmaps; an un-flip with the wrong axis, sign or labels fails it.
+TEST_CASE("the flip test's output on the mirrored image is its output mirrored and relabelled", "[models][flip]") {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(7);
+  for (const char* arch : {"SimpleModel", "Baseline", "ResNet18", "HeatmapUNetSmall"}) {
+    INFO(arch);
+    ModelSpec spec = model_spec(arch);
+    if (spec.schema == "ibug68") spec.input_w = spec.input_h = 32;  // same layers, cheaper
+    auto model = make_model(spec);
+    model->eval();
+    const torch::Tensor x = torch::rand({2, 1, spec.input_h, spec.input_w}) * 2 - 1;
+    const torch::Tensor plain = flip_test_forward(*model, x, spec);
+    const torch::Tensor mirrored = flip_test_forward(*model, x.flip({3}), spec);
+    const LandmarkSchema& schema = schema_by_name(spec.schema);
+    torch::Tensor want = torch::empty_like(plain);
+    for (int64_t b = 0; b < x.size(0); ++b) {
+      if (spec.output == "heatmaps") {
+        for (int i = 0; i < spec.num_points; ++i)
+          want[b][schema.flip_permutation[static_cast<std::size_t>(i)]] = plain[b][i].flip({1});
+        continue;
+      }
+      std::vector<Point2f> pts;
+      for (int i = 0; i < spec.num_points; ++i)
+        pts.push_back({1.0f - plain[b][2 * i].item<float>(), plain[b][2 * i + 1].item<float>()});
+      const std::vector<Point2f> relabelled = relabel_for_flip(pts, schema);
+      for (int i = 0; i < spec.num_points; ++i) {
+        want[b][2 * i] = relabelled[static_cast<std::size_t>(i)].x;
+        want[b][2 * i + 1] = relabelled[static_cast<std::size_t>(i)].y;
+      }
+    }
+    CHECK((mirrored - want).abs().max().item<double>() < 1e-5);
+    CHECK((plain - model->forward(x)).abs().max().item<double>() > 1e-4);  // it is not the plain forward
   }
 }
 

@@ -1,8 +1,9 @@
 // ONNX Runtime parity of exported models (run by ctest as export_parity_onnxruntime):
 //   node tests/onnx/ort_parity.mjs build/native/tests/export_parity
 // Each <dir>/<arch>/ holds parity.safetensors ("input", "expected": LibTorch's
-// output, "expected_int8": the same with int8-rounded weights), export/ and
-// export_int8/ (model.{onnx,json}), written by native_tests "[parity]".
+// output, "expected_int8": the same with int8-rounded weights, "expected_flip":
+// LibTorch's flip test), export/, export_int8/ and export_flip/
+// (model.{onnx,json}), written by native_tests "[parity]".
 // Fails unless every case's max abs diff is <= 1e-4. Needs
 // `ONNXRUNTIME_NODE_INSTALL=skip npm ci` at the repository root.
 import * as fs from 'node:fs';
@@ -41,11 +42,12 @@ if (cases.length === 0) {
   process.exit(1);
 }
 
-// Each case has the plain export and its int8 twin (--weights int8), each
-// compared with LibTorch's output for the weights it stores.
+// Each case has the plain export, its int8 twin (--weights int8) and its
+// flip-test twin (--flip-test), each compared with what LibTorch computes for it.
 const VARIANTS = [
   { dir: 'export', expected: 'expected' },
   { dir: 'export_int8', expected: 'expected_int8' },
+  { dir: 'export_flip', expected: 'expected_flip' },
 ];
 
 let failures = 0;

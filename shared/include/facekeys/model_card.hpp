@@ -17,7 +17,7 @@
 //     "metrics": {...free-form, copied from an eval JSON, or null...},
 //     "onnx": {"file": "model.onnx", "opset": 17, "ir_version": 8,
 //              "input_name": "input", "output_name": "points", "sha256": "...",
-//              "weights": "float32" | "int8"}
+//              "weights": "float32" | "int8", "flip_test": false}
 //   }
 //
 // Input: the image in the crop (see crop), converted to gray with BT.601 luma,
@@ -84,6 +84,10 @@ struct ModelCard {
     // native/export/onnx_export.hpp). Informational: the graph is float in,
     // float out either way, so consumers need not read it.
     std::string weights = "float32";
+    // True when the graph averages the network's output on the input with its
+    // output on the mirrored input, mapped back (`facekeys-export --flip-test`).
+    // Informational too: same interface, twice the compute.
+    bool flip_test = false;
   } onnx;
 };
 
