@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "facekeys/file_io.hpp"
+#include "facekeys/image_header.hpp"
+#include "jpeg_check.hpp"
 
 namespace facekeys {
 
@@ -13,9 +15,12 @@ ImageU8 load_image_rgb(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error(path + ": no such image file");
   if (std::filesystem::file_size(path, ec) == 0) throw std::runtime_error(path + ": empty file, not an image");
-  // IMREAD_COLOR applies EXIF orientation and yields 8-bit BGR for gray,
-  // 16-bit and CMYK inputs alike.
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  // Decoded from memory, after the JPEG data check (jpeg_check.hpp): OpenCV
+  // draws damaged JPEG data with a warning only. IMREAD_COLOR applies EXIF
+  // orientation and yields 8-bit BGR for gray, 16-bit and CMYK inputs alike.
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  if (image_format(bytes.data(), bytes.size()) == ImageFormat::Jpeg) check_jpeg_data(bytes.data(), bytes.size(), path);
+  cv::Mat bgr = cv::imdecode(bytes, cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error(path + ": cannot decode (corrupt or not an image OpenCV reads)");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);

@@ -10,7 +10,7 @@ PACKAGES=(
   # build
   build-essential cmake ninja-build ccache pkg-config
   # native: LibTorch (CPU), fast BLAS for it, OpenCV, ONNX, CLI, tests
-  libtorch-dev libopenblas0-pthread libopencv-dev opencv-data libonnx-dev libcli11-dev catch2
+  libtorch-dev libopenblas0-pthread libopencv-dev libjpeg-dev opencv-data libonnx-dev libcli11-dev catch2
   # web: Emscripten (with its own clang/LLVM); Chromium for the browser tests (playwright-core drives it)
   emscripten chromium
   # (npm packages, i.e. onnxruntime-node for the export parity test, come from package-lock.json:

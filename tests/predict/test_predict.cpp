@@ -25,9 +25,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#ifdef FACEKEYS_WITH_LIBJPEG
 #include <jpeglib.h>
-#endif
 
 #include "support/test_helpers.hpp"
 #include "facekeys/asf.hpp"
@@ -38,6 +36,7 @@
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
 #include "image_io.hpp"
+#include "jpeg_check.hpp"
 #include "predict.hpp"
 
 #include <catch2/catch.hpp>
@@ -512,8 +511,14 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   }
   std::vector<std::string> files = {face,           dir + "/notes.jpg", dir + "/empty.png", dir + "/zero.png",
                                     dir + "/huge.png", dir + "/face16.png", dir + "/wall.png", dir + "/big50mp.jpg",
-                                    dir + "/missing.jpg", dir + "/cut.jpg", dir + "/cut.png"};
-#ifdef FACEKEYS_WITH_LIBJPEG
+                                    dir + "/missing.jpg", dir + "/cut.jpg", dir + "/cut.png", dir + "/damaged.jpg"};
+  {  // A JPEG whole in length, its scan data overwritten in the middle (a bad disk, a broken copy).
+    std::vector<std::uint8_t> damaged = face_bytes;
+    REQUIRE(damaged.size() > 9000);
+    std::fill(damaged.begin() + 3000, damaged.begin() + 9000, std::uint8_t{0});
+    write_file_atomic(dir + "/damaged.jpg", damaged);
+    CHECK(sniff_image(dir + "/damaged.jpg").complete);  // the end marker is intact: only decoding can tell
+  }
   {  // CMYK JPEG (Adobe-style inverted CMYK, as Photoshop writes it) of the face.
     const std::string path = dir + "/face_cmyk.jpg";
     FILE* f = std::fopen(path.c_str(), "wb");
@@ -548,7 +553,6 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
     std::fclose(f);
     files.push_back(path);
   }
-#endif
 
   const RunResult r = run_facekeys([&] {
     std::vector<std::string> a = {"predict", "--model", model, "--detector", detector_path()};
@@ -577,7 +581,8 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   CHECK(error_of(dir + "/missing.jpg").find("no such image") != std::string::npos);
   CHECK(error_of(dir + "/cut.jpg").find("JPEG file is truncated") != std::string::npos);
   CHECK(error_of(dir + "/cut.png").find("PNG file is truncated") != std::string::npos);
-  CHECK(bad.size() == 7u);
+  CHECK(error_of(dir + "/damaged.jpg").find("corrupt JPEG data") != std::string::npos);
+  CHECK(bad.size() == 8u);
 
   auto faces_of = [&](const std::string& path) -> int {
     const Json* j = find(ok, path);
@@ -594,11 +599,30 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
     // The face is ~10x the IMM one: box in the pasted region.
     CHECK(f.at("box").as_array()[0].as_number() > 1000);
   }
-#ifdef FACEKEYS_WITH_LIBJPEG
   CHECK(faces_of(dir + "/face_cmyk.jpg") == 1);
   if (const Json* j = find(ok, dir + "/face_cmyk.jpg")) CHECK(j->at("width").as_number() == 640);
-#endif
-  CHECK(ok.size() == files.size() - 7);
+  CHECK(ok.size() == files.size() - 8);
+}
+
+TEST_CASE("damaged JPEG data is refused, naming the file", "[predict][bad]") {
+  const std::vector<std::uint8_t> good = read_file_bytes(kImm + "/01-1m.jpg");
+  CHECK_NOTHROW(check_jpeg_data(good.data(), good.size(), "good.jpg"));
+  std::vector<std::uint8_t> zeroed = good;
+  std::fill(zeroed.begin() + 3000, zeroed.begin() + 9000, std::uint8_t{0});
+  CHECK_THROWS_WITH(check_jpeg_data(zeroed.data(), zeroed.size(), "zeroed.jpg"),
+                    Catch::StartsWith("zeroed.jpg: corrupt JPEG data (libjpeg: "));
+  std::vector<std::uint8_t> noisy = good;
+  std::mt19937 rng(3);
+  for (std::size_t i = 5000; i < 5400; ++i) noisy[i] = static_cast<std::uint8_t>(rng());
+  CHECK_THROWS_WITH(check_jpeg_data(noisy.data(), noisy.size(), "noisy.jpg"), Catch::Contains("corrupt JPEG data"));
+  const std::string text = "\xff\xd8\xff but then nothing a decoder can use";  // libjpeg's fatal-error path
+  CHECK_THROWS_WITH(check_jpeg_data(reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), "text.jpg"),
+                    Catch::StartsWith("text.jpg: corrupt JPEG data (libjpeg: "));
+  // load_image_rgb (pack, predict) runs the check.
+  const std::string path = temp_dir("damagedjpeg") + "/zeroed.jpg";
+  write_file_atomic(path, zeroed);
+  CHECK_THROWS_WITH(load_image_rgb(path), Catch::Contains(path + ": corrupt JPEG data"));
+  CHECK(load_image_rgb(kImm + "/01-1m.jpg").width() == 640);
 }
 
 TEST_CASE("predict: image header sniffing", "[predict]") {
@@ -613,13 +637,17 @@ TEST_CASE("predict: image header sniffing", "[predict]") {
   };
   check(kImm + "/01-1m.jpg", ImageFormat::Jpeg, 640, 480);
   check(kLfpw + "/image_0001.png", ImageFormat::Png, 533, 800);
-  // Every dataset image is whole (no false "truncated").
+  // Every dataset image is whole (no false "truncated"), and every dataset JPEG's data decodes clean.
   for (const std::string& dir : {kImm, kLfpw, kData + "/300w/lfpw/trainset"})
     for (const auto& e : std::filesystem::directory_iterator(dir)) {
       const std::string ext = e.path().extension().string();
       if (ext != ".jpg" && ext != ".png") continue;
       INFO(e.path());
       CHECK(sniff_image(e.path().string()).complete);
+      if (ext == ".jpg") {
+        const std::vector<std::uint8_t> bytes = read_file_bytes(e.path().string());
+        CHECK_NOTHROW(check_jpeg_data(bytes.data(), bytes.size(), e.path().string()));
+      }
     }
   const ImageHeader text = sniff_image(kImm + "/01-1m.asf");
   CHECK(text.format == ImageFormat::Unknown);
