@@ -11,7 +11,7 @@
 # the bench output, the logs, and the best checkpoints with their metrics as a tar split into parts
 # of at most 15 MiB (the device tool returns 8 files of at most 16 MiB):
 #   cat $OUT/results.tar.part-* | tar -x     # here: results/gpu/{ResNet18,HeatmapUNet}/...
-# Then evaluate, export (--weights int8) and ship here (docs/IBUG.md).
+# Then ship here with scripts/ship_model.sh (eval, report, export --weights int8; docs/IBUG.md).
 # Knobs: DEVICE (auto), EPOCHS_R18 (300), EPOCHS_UNET (150), BENCH_STEPS (100), FK (skip the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +68,9 @@ mkdir -p "$R"
   --sigma 1.5 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/HeatmapUNet"
 for m in ResNet18 HeatmapUNet; do
   "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split test > "$R/$m/eval_test.json"
+  "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split test --flip-test > "$R/$m/eval_test_flip.json"
   rm -f "$R/$m/last.safetensors"  # optimizer state: 3x the weights, not needed here
-  cat "$R/$m/eval_test.json"; echo
+  cat "$R/$m/eval_test.json" "$R/$m/eval_test_flip.json"; echo
 done
 (cd "$WORK" && tar -c results) | split -b 15M - "$OUT/results.tar.part-"
 ls -l "$OUT"
