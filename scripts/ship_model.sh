@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Score, report, export and ship one trained 68-point run (docs/IBUG.md, "Shipping a model").
+# Score, report, export and ship one trained 68-point run (docs/IBUG.md, docs/RESULTS.md "300-W").
 #
 #   scripts/ship_model.sh RUN_DIR NAME [--flip-test]
 #   e.g. scripts/ship_model.sh work-data/runs/UNetSmall ibug68-unet --flip-test
