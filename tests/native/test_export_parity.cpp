@@ -148,16 +148,17 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
 
     // "export" is the plain export; "export_int8" and "export_flip" its compressed and flip-test twins.
     struct Variant {
-      std::string dir, weights;
+      std::string dir, expected, weights;  // expected: its LibTorch output's name in parity.safetensors
       bool flip_test;
     };
-    for (const Variant& v : {Variant{"export", "float32", false}, Variant{"export_int8", "int8", false},
-                             Variant{"export_flip", "float32", true}}) {
+    for (const Variant& v : {Variant{"export", "expected", "float32", false},
+                             Variant{"export_int8", "expected_int8", "int8", false},
+                             Variant{"export_flip", "expected_flip", "float32", true}}) {
       INFO("variant " << v.dir);
       torch::Tensor want_out = expected;
       if (v.weights == "int8") want_out = forward_with_int8_weights(*model, input);
       if (v.flip_test) want_out = flip_test_forward(*model, input, spec).contiguous();
-      if (v.dir != "export") parity.tensors.push_back(record("expected" + v.dir.substr(6), want_out));
+      if (v.expected != "expected") parity.tensors.push_back(record(v.expected, want_out));  // "expected" is in already
       const std::string out = (dir / v.dir).string();
       const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out +
                               "\" --weights " + v.weights + (v.flip_test ? " --flip-test" : "") + " > \"" + out +
