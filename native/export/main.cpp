@@ -2,6 +2,7 @@
 //
 //   facekeys-export run/best.safetensors -o models/baseline7   [--metrics eval.json] [--name NAME]
 //   facekeys-export --verify models/baseline7
+//   facekeys-export --weights-of models/baseline7 -o weights.safetensors   (for `train --init`)
 //
 // A separate executable because it links libonnx, which must not share a
 // process with LibTorch (docs/EXPORT.md); `facekeys export ...` runs this.
@@ -11,15 +12,18 @@
 #include <exception>
 
 #include "onnx_export.hpp"
+#include "onnx_import.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"facekeys-export: write a trained checkpoint as ONNX (model.onnx) plus its model card (model.json)"};
   app.set_version_flag("--version", "facekeys-export 0.1.0");
-  std::string checkpoint, out_dir, verify_dir;
+  std::string checkpoint, out_dir, verify_dir, weights_of_dir;
   facekeys::ExportOptions opt;
   auto* ck = app.add_option("checkpoint", checkpoint, "Checkpoint (.safetensors) written by `facekeys train`")
                  ->check(CLI::ExistingFile);
-  auto* out = app.add_option("-o,--output", out_dir, "Output directory (created; model.onnx and model.json are replaced)");
+  auto* out = app.add_option("-o,--output", out_dir,
+                             "Output directory (created; model.onnx and model.json are replaced); with --weights-of, "
+                             "the safetensors file to write");
   app.add_option("--name", opt.name, "Model name for the card (default: <arch>-<schema>)");
   app.add_option("--metrics", opt.metrics_path, "Evaluation JSON (`facekeys eval` output) to copy into the card")
       ->check(CLI::ExistingFile);
@@ -41,14 +45,23 @@ int main(int argc, char** argv) {
   auto* verify = app.add_option("--verify", verify_dir,
                                 "Check an exported directory instead (card valid, ONNX checker and shape inference, "
                                 "shapes and SHA-256 match the card)");
+  auto* weights_of = app.add_option("--weights-of", weights_of_dir,
+                                    "Read an exported directory's weights back out of its ONNX (int8 dequantised) into "
+                                    "the safetensors file -o: what `facekeys train --init DIR` loads to fine-tune it")
+                        ->check(CLI::ExistingDirectory);
   ck->needs(out);
-  out->needs(ck);
-  verify->excludes(ck)->excludes(out);
+  verify->excludes(ck)->excludes(out)->excludes(weights_of);
+  weights_of->excludes(ck)->needs(out);
   try {
     app.parse(argc, argv);
     if (!verify_dir.empty()) {
       facekeys::verify_export(verify_dir);
       std::printf("%s: OK\n", verify_dir.c_str());
+      return 0;
+    }
+    if (!weights_of_dir.empty()) {
+      facekeys::write_export_weights(weights_of_dir, out_dir);
+      std::printf("wrote %s (weights of %s)\n", out_dir.c_str(), weights_of_dir.c_str());
       return 0;
     }
     if (checkpoint.empty()) throw CLI::RequiredError("checkpoint and -o (or --verify DIR)");

@@ -10,9 +10,10 @@
 // float [N, 2K] (coords) -- the model card says how to fill and read them.
 // Opset 17 by default (13..17 accepted), IR version 8.
 //
-// Families: ConvRegressor (SimpleModel*, Baseline*). Each family is one
-// function of GraphBuilder calls (see onnx_export.cpp, "Families"), so new
-// ones (ResNet's BasicBlocks, a heatmap U-Net) add a function and a table row.
+// Families: ConvRegressor (SimpleModel*, Baseline*), ResNet regression
+// (ResNet18/34) and the heatmap U-Nets. Each family is one function of
+// GraphBuilder calls (see onnx_export.cpp, "Families"), so a new one adds a
+// function and a table row. onnx_import.hpp reads the weights back.
 #pragma once
 
 #include <onnx/onnx_pb.h>

@@ -19,6 +19,7 @@
 #include "facekeys/model_card.hpp"
 #include "facekeys/safetensors.hpp"
 #include "onnx_export.hpp"
+#include "onnx_import.hpp"
 
 #ifdef FACEKEYS_WITH_OPENCV_DNN
 #include <opencv2/dnn.hpp>
@@ -258,6 +259,51 @@ TEST_CASE("int8 weight storage: a quarter of the bytes, same graph interface, cl
 #endif
 }
 
+TEST_CASE("weights read back from an export: exact for float32, within half an int8 step", "[onnx]") {
+  const std::string dir = temp_dir("weights_of");
+  const SafeTensorsFile st = simple_model_checkpoint(5);
+  const std::string ck = write_checkpoint(st, dir, "m.safetensors");
+  ExportOptions opt8;
+  opt8.weights = WeightStorage::Int8;
+  opt8.flip_test = true;  // its extra constants are not weights
+  export_checkpoint(ck, dir + "/float32");
+  export_checkpoint(ck, dir + "/int8", opt8);
+
+  write_export_weights(dir + "/float32", dir + "/w32.safetensors");
+  const SafeTensorsFile w32 = read_safetensors(dir + "/w32.safetensors");
+  CHECK(w32.metadata.at("arch") == "SimpleModel");
+  const SafeTensorsFile w8 = onnx_weights(read_onnx_model(dir + "/int8/model.onnx"), "int8/model.onnx");
+  REQUIRE(w32.tensors.size() == st.tensors.size() - 1);  // all but the optimizer state
+  REQUIRE(w8.tensors.size() == st.tensors.size() - 1);
+  for (const auto& want : st.tensors) {
+    INFO(want.name);
+    if (want.name.rfind("adam.", 0) == 0) continue;
+    const TensorRecord* a = w32.find(want.name);
+    const TensorRecord* b = w8.find(want.name);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->shape == want.shape);
+    CHECK(b->shape == want.shape);  // int8 layers' biases were stored [1, C, 1, 1]
+    CHECK(a->bytes == want.bytes);
+    const std::vector<float> w = floats(want), q = floats(*b);
+    float peak = 0.0f, worst = 0.0f;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      peak = std::max(peak, std::abs(w[i]));
+      worst = std::max(worst, std::abs(w[i] - q[i]));
+    }
+    CHECK(worst <= peak / 127.0f * 0.5f * 1.0001f);  // per channel the step is at most the tensor's peak / 127
+  }
+
+  // Not the exporter's graph: named file and initializer.
+  onnx::ModelProto m = read_onnx_model(dir + "/int8/model.onnx");
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == "conv2.weight.scale") t.set_name("conv2.weight.scales");
+  CHECK_THROWS_WITH(onnx_weights(m, "odd.onnx"), Catch::Contains("odd.onnx") && Catch::Contains("conv2.weight.scale"));
+  fs::create_directories(dir + "/empty");
+  CHECK_THROWS_WITH(write_export_weights(dir + "/empty", dir + "/never.safetensors"), Catch::Contains("model.json"));
+  CHECK_FALSE(fs::exists(dir + "/never.safetensors"));
+}
+
 TEST_CASE("export names the checkpoint and the problem on bad input", "[onnx]") {
   const std::string dir = temp_dir("errors");
   auto export_of = [&](const SafeTensorsFile& st, const std::string& file) {
@@ -418,5 +464,10 @@ TEST_CASE("facekeys-export command line", "[onnx][cli]") {
   CHECK(std::system(("\"" + exe + "\" \"" + bad_ck + "\" -o \"" + dir + "/bad\" 2> \"" + log + "\"").c_str()) != 0);
   const std::string err = read_file_text(log);
   CHECK_THAT(err, Catch::Contains("bad.safetensors") && Catch::Contains("'Mystery'"));
+
+  CHECK(std::system(("\"" + exe + "\" --weights-of \"" + dir + "/out8\" -o \"" + dir + "/w.safetensors\" > /dev/null").c_str()) ==
+        0);
+  CHECK(read_safetensors(dir + "/w.safetensors").find("fc2.weight") != nullptr);
+  CHECK(std::system(("\"" + exe + "\" --weights-of \"" + dir + "/out8\" 2> /dev/null").c_str()) != 0);  // needs -o
 }
 #endif

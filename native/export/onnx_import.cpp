@@ -1,0 +1,136 @@
+// Reads an exported model's weights back out of its ONNX graph (the inverse of
+// the exporter's initializers), so that a shipped model can be fine-tuned:
+// `facekeys train --init assets/models/ibug68-resnet18` runs
+// `facekeys-export --weights-of DIR -o FILE` and loads FILE like a checkpoint.
+//
+// The exporter names every initializer after its checkpoint tensor; the only
+// changes it makes are undone here:
+//   - int8 layers: "<w>.int8" (int8) and "<w>.scale" (one float per output
+//     channel) become "<w>" = q * scale (the weights to within the int8 step);
+//   - biases of int8 layers are stored shaped [1, C, 1, 1] to broadcast over the
+//     layer output: back to [C];
+//   - the flip test's fixed matrices ("flip_test.*") are not weights: dropped.
+// BatchNorm's num_batches_tracked is not in the graph; the trainer keeps its own.
+#include "onnx_import.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include "facekeys/model_card.hpp"
+#include "onnx_export.hpp"
+
+namespace facekeys {
+namespace {
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": " + what); }
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::int64_t element_count(const onnx::TensorProto& t) {
+  std::int64_t n = 1;
+  for (auto d : t.dims()) n *= d;
+  return n;
+}
+
+// An initializer's values as floats (FLOAT or INT8; raw_data or the typed field).
+std::vector<float> values_of(const onnx::TensorProto& t, const std::string& file) {
+  const std::int64_t n = element_count(t);
+  std::vector<float> out(static_cast<std::size_t>(n));
+  if (t.data_type() == onnx::TensorProto::FLOAT) {
+    if (t.has_raw_data()) {
+      if (t.raw_data().size() != out.size() * sizeof(float))
+        fail(file, "initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) + " bytes for " +
+                       std::to_string(n) + " floats");
+      std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
+    } else {
+      if (t.float_data_size() != n) fail(file, "initializer '" + t.name() + "' has the wrong number of values");
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = t.float_data(static_cast<int>(i));
+    }
+  } else if (t.data_type() == onnx::TensorProto::INT8) {
+    if (t.has_raw_data()) {
+      if (static_cast<std::int64_t>(t.raw_data().size()) != n)
+        fail(file, "initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) + " bytes for " +
+                       std::to_string(n) + " int8 values");
+      for (std::int64_t i = 0; i < n; ++i)
+        out[static_cast<std::size_t>(i)] = static_cast<float>(static_cast<std::int8_t>(t.raw_data()[static_cast<std::size_t>(i)]));
+    } else {
+      if (t.int32_data_size() != n) fail(file, "initializer '" + t.name() + "' has the wrong number of values");
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<float>(t.int32_data(static_cast<int>(i)));
+    }
+  } else {
+    fail(file, "initializer '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) +
+                   ": not one the facekeys exporter writes (FLOAT, INT8)");
+  }
+  return out;
+}
+
+TensorRecord f32_record(const std::string& name, std::vector<std::int64_t> shape, const std::vector<float>& v) {
+  TensorRecord r;
+  r.name = name;
+  r.dtype = DType::F32;
+  r.shape = std::move(shape);
+  r.bytes.resize(v.size() * sizeof(float));
+  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
+  return r;
+}
+
+}  // namespace
+
+SafeTensorsFile onnx_weights(const onnx::ModelProto& model, const std::string& file) {
+  const auto& g = model.graph();
+  std::map<std::string, const onnx::TensorProto*> inits;
+  for (const auto& t : g.initializer()) inits[t.name()] = &t;
+  // Which op consumes each value: an int8 weight's output-channel axis is 0 for
+  // Conv and Gemm ([out, in, ...]) and 1 for ConvTranspose ([in, out, ...]).
+  std::map<std::string, std::string> consumer_op;
+  for (const auto& n : g.node())
+    for (const auto& in : n.input()) consumer_op.emplace(in, n.op_type());
+
+  SafeTensorsFile st;
+  for (const auto& t : g.initializer()) {
+    const std::string& name = t.name();
+    std::vector<std::int64_t> shape(t.dims().begin(), t.dims().end());
+    if (name.rfind("flip_test.", 0) == 0) continue;
+    if (ends_with(name, ".scale") && inits.count(name.substr(0, name.size() - 6) + ".int8")) continue;
+    if (ends_with(name, ".int8")) {
+      const std::string base = name.substr(0, name.size() - 5);
+      auto scale_it = inits.find(base + ".scale");
+      if (scale_it == inits.end()) fail(file, "int8 initializer '" + name + "' has no '" + base + ".scale'");
+      std::vector<float> w = values_of(t, file);
+      const std::vector<float> scale = values_of(*scale_it->second, file);
+      const std::size_t axis = consumer_op.count(base) && consumer_op[base] == "ConvTranspose" ? 1 : 0;
+      if (shape.size() <= axis || shape[axis] != static_cast<std::int64_t>(scale.size()))
+        fail(file, "'" + base + ".scale' has " + std::to_string(scale.size()) + " values, not one per output channel of '" +
+                       name + "'");
+      std::size_t inner = 1;
+      for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= static_cast<std::size_t>(shape[d]);
+      for (std::size_t i = 0; i < w.size(); ++i) w[i] *= scale[(i / inner) % scale.size()];
+      st.tensors.push_back(f32_record(base, shape, w));
+      continue;
+    }
+    if (t.data_type() != onnx::TensorProto::FLOAT)
+      fail(file, "initializer '" + name + "' is not FLOAT: not a graph the facekeys exporter wrote");
+    if (ends_with(name, ".bias")) shape = {element_count(t)};
+    st.tensors.push_back(f32_record(name, shape, values_of(t, file)));
+  }
+  if (st.tensors.empty()) fail(file, "the graph has no weights");
+  return st;
+}
+
+void write_export_weights(const std::string& dir, const std::string& out_path) {
+  const std::string card_path = (std::filesystem::path(dir) / "model.json").string();
+  const ModelCard card = read_model_card(card_path);
+  const std::string onnx_path = (std::filesystem::path(dir) / card.onnx.file).string();
+  SafeTensorsFile st = onnx_weights(read_onnx_model(onnx_path), onnx_path);
+  st.metadata["format"] = "facekeys-weights";
+  st.metadata["arch"] = card.arch;
+  st.metadata["source"] = onnx_path;
+  st.metadata["weights"] = card.onnx.weights;
+  write_safetensors(out_path, st);
+}
+
+}  // namespace facekeys
