@@ -154,7 +154,12 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
     targets.erase(it);
     ++loaded;
   }
-  for (const auto& t : targets) note("'" + t.first + "' is not in the file: kept its fresh initialisation");
+  // BatchNorm's num_batches_tracked only counts steps (no weights use it with the
+  // default momentum); exported graphs do not carry it.
+  const std::string counter = "num_batches_tracked";
+  for (const auto& t : targets)
+    if (t.first.size() < counter.size() || t.first.compare(t.first.size() - counter.size(), counter.size(), counter) != 0)
+      note("'" + t.first + "' is not in the file: kept its fresh initialisation");
   if (loaded == 0) throw std::runtime_error(path + ": no tensor matches the model by name and shape");
   return loaded;
 }

@@ -20,6 +20,20 @@
 namespace facekeys {
 namespace {
 
+// `--init DIR` with DIR an exported model: its weights, read out of the ONNX by
+// facekeys-export (libonnx stays out of this process), into the run folder,
+// where they document what the run started from.
+std::string weights_of_export(const TrainConfig& cfg) {
+  const std::filesystem::path dir(cfg.init);
+  if (!std::filesystem::exists(dir / "model.json"))
+    throw std::runtime_error(cfg.init + ": --init names a directory without model.json (an exported model "
+                             "directory, or a .safetensors file, is expected)");
+  std::filesystem::create_directories(cfg.out_dir);
+  const std::string out = (std::filesystem::path(cfg.out_dir) / "init-weights.safetensors").string();
+  run_exporter({"--weights-of", cfg.init, "-o", out});
+  return out;
+}
+
 void add_train(CLI::App& app) {
   auto cfg = std::make_shared<TrainConfig>();
   auto* cmd = app.add_subcommand("train", "Train a keypoint model on a pack (CUDA when available, else CPU)");
@@ -49,12 +63,16 @@ void add_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1"}));
   cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--init", cfg->init, "Start from these weights (safetensors; matching names and shapes)")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--init", cfg->init,
+                  "Start from these weights (matching names and shapes): a safetensors file (any facekeys checkpoint, "
+                  "converted torchvision weights) or an exported model directory such as assets/models/ibug68-resnet18 "
+                  "(its ONNX weights are read back by facekeys-export; int8 ones dequantised)")
+      ->check(CLI::ExistingPath);
   cmd->add_option("--input-size", cfg->input_size, "Square input side instead of the model's default")
       ->check(CLI::Range(16, 2048));
   cmd->add_flag("--quiet", cfg->quiet, "No per-epoch lines");
   cmd->callback([cfg] {
+    if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) cfg->init_file = weights_of_export(*cfg);
     TrainResult r = train(*cfg);
     std::fprintf(stderr, "best val loss %.6f at epoch %d -> %s\n", r.best_val_loss, r.best_epoch,
                  r.best_checkpoint.c_str());

@@ -2,6 +2,9 @@
 // only when its dependencies are present (see CMakeLists.txt).
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace CLI {
 class App;
 }
@@ -15,5 +18,7 @@ void add_predict_command(CLI::App& app);    // predict                    (OpenC
 // `facekeys export ARGS...` execs `facekeys-export ARGS...` (cmd_export.cpp);
 // returns only on failure, with the exit status to use.
 int forward_to_exporter(int argc, char** argv);
+// Runs `facekeys-export ARGS...` and waits; throws when it cannot be started or fails.
+void run_exporter(const std::vector<std::string>& args);
 
 }  // namespace facekeys

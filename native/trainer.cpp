@@ -212,7 +212,7 @@ TrainResult train(const TrainConfig& cfg) {
   if (cfg.resume.empty() && !cfg.init.empty()) {
     // After the mean-shape start, so weights from the file (an fc2 included) win.
     std::vector<std::string> notes;
-    const int loaded = load_matching_weights(*model, cfg.init, &notes);
+    const int loaded = load_matching_weights(*model, cfg.init_file.empty() ? cfg.init : cfg.init_file, &notes);
     if (!cfg.quiet) {
       for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
       std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);

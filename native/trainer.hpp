@@ -36,7 +36,10 @@ struct TrainConfig {
   std::string resume;           // checkpoint to continue from
   AugmentConfig augment;
   LossConfig loss;
-  std::string init;             // safetensors weights to start from (matching names and shapes; others skipped)
+  std::string init;             // weights to start from (matching names and shapes; others skipped): a
+                                // safetensors file, or an exported model dir as the user named it
+  std::string init_file;        // the safetensors file init's weights are read from when it is not one itself
+                                // (an exported dir's, converted by facekeys-export; see cmd_train.cpp)
   int input_size = 0;           // square input side overriding the model's default (0: the zoo's)
   bool quiet = false;           // no per-epoch lines (tests)
 };

@@ -16,6 +16,10 @@
 // (tests/CMakeLists.txt) rather than through test discovery, so the Node test
 // can require its output. Run by hand: native_tests "[parity]".
 //
+// Each export's weights, read back by `facekeys-export --weights-of` (what
+// `facekeys train --init DIR` loads), must rebuild a model that computes the
+// same output.
+//
 // The exporter is the separate facekeys-export executable: libonnx never
 // enters this LibTorch process.
 //
@@ -181,6 +185,25 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
         INFO("OpenCV DNN max abs diff " << diff << " (outputs up to " << want_out.abs().max().item<double>() << ")");
         CHECK(diff <= 1e-4);
       }
+
+      // The way back (`train --init DIR`): the weights read out of the ONNX
+      // load into a fresh model by name and shape and compute the same output.
+      const std::string weights = out + ".weights.safetensors";
+      const std::string back = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" --weights-of \"" + out + "\" -o \"" +
+                               weights + "\" >> \"" + out + ".log\" 2>&1";
+      REQUIRE(std::system(back.c_str()) == 0);
+      torch::manual_seed(7);
+      auto fresh = make_model(spec);
+      std::vector<std::string> notes;
+      const int loaded = load_matching_weights(*fresh, weights, &notes);
+      for (const auto& n : notes) UNSCOPED_INFO(n);
+      CHECK(notes.empty());
+      int tensors = static_cast<int>(fresh->named_parameters().size());
+      for (const auto& b : fresh->named_buffers()) tensors += b.key().find("num_batches_tracked") == std::string::npos;
+      CHECK(loaded == tensors);
+      fresh->eval();
+      const torch::Tensor again = v.flip_test ? flip_test_forward(*fresh, input, spec) : fresh->forward(input);
+      CHECK((again - want_out).abs().max().item<double>() <= 1e-5);
     }
     write_safetensors((dir / "parity.safetensors").string(), parity);
   }

@@ -655,7 +655,7 @@ TEST_CASE("predict: image header sniffing", "[predict]") {
   CHECK(sniff_image("/nonexistent/file.png").format == ImageFormat::Unknown);
 }
 
-TEST_CASE("eval: an exported model directory is scored like a checkpoint", "[predict][eval]") {
+TEST_CASE("eval and train --init take an exported model directory", "[predict][eval]") {
   // A small IMM pack of 4 images, as `facekeys pack imm` would make (whole frames, 80x64 here).
   const std::string dir = temp_dir("eval");
   const std::string model = export_test_model(dir + "/model", "imm58", 80, 64);
@@ -701,6 +701,27 @@ TEST_CASE("eval: an exported model directory is scored like a checkpoint", "[pre
   const RunResult bad = run_facekeys({"eval", ibug, "--pack", dir + "/t.pack"}, "eval_bad");
   CHECK(bad.status == 1);
   CHECK(bad.err.find("ibug68") != std::string::npos);
+
+  // `train --init DIR` fine-tunes an exported model: its weights are read back
+  // out of the ONNX (by facekeys-export) into the run folder and loaded.
+  const std::string nose = export_test_model(dir + "/nose", "nose_tip", 80, 60);
+  const RunResult t = run_facekeys({"train", "--pack", dir + "/t.pack", "--model", "SimpleModel", "--epochs", "1",
+                                    "--batch", "2", "--device", "cpu", "--init", nose, "-o", dir + "/run"},
+                                   "train_init");
+  INFO(t.err);
+  REQUIRE(t.status == 0);
+  CHECK(t.err.find("loaded 10 tensors") != std::string::npos);  // 3 conv + 2 fc, weight and bias each
+  CHECK(t.err.find("warning") == std::string::npos);
+  CHECK(read_safetensors(dir + "/run/init-weights.safetensors").find("conv3.weight") != nullptr);
+  CHECK(fs::exists(dir + "/run/best.safetensors"));
+  fs::create_directories(dir + "/not_a_model");
+  const RunResult t_bad = run_facekeys({"train", "--pack", dir + "/t.pack", "--model", "SimpleModel", "--epochs", "1",
+                                        "--init", dir + "/not_a_model", "-o", dir + "/run_bad"},
+                                       "train_init_bad");
+  CHECK(t_bad.status != 0);
+  CHECK(t_bad.err.find("not_a_model") != std::string::npos);
+  CHECK(t_bad.err.find("model.json") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/run_bad"));
 }
 
 TEST_CASE("predict: EXIF orientation is applied before detection", "[predict][exif]") {
