@@ -21,8 +21,9 @@ namespace facekeys {
 namespace {
 
 const char* const kExporterMissing =
-    "`facekeys export` runs facekeys-export, which is not next to this binary nor on PATH (%s). It is built where "
-    "libonnx is installed (apt-get install libonnx-dev); see docs/EXPORT.md.";
+    "facekeys-export (the ONNX tool behind `facekeys export` and `facekeys train --init DIR`) is not next to this "
+    "binary nor on PATH (%s). It is built where libonnx is installed (apt-get install libonnx-dev); see "
+    "docs/EXPORT.md.";
 
 // facekeys-export beside /proc/self/exe when it is there, else the bare name (PATH lookup).
 std::string exporter_program() {
