@@ -36,31 +36,43 @@ std::int64_t element_count(const onnx::TensorProto& t) {
   return n;
 }
 
+// The number of values the initializer's dims promise, checked against what it
+// holds before anything is allocated (a damaged file must not ask for terabytes).
+std::size_t checked_count(const onnx::TensorProto& t, std::size_t held, const std::string& file) {
+  std::int64_t n = 1;
+  for (auto d : t.dims()) {
+    if (d < 0 || (d > 0 && n > static_cast<std::int64_t>(held) / d))
+      fail(file, "initializer '" + t.name() + "' has dims that do not match the " + std::to_string(held) +
+                     " values it holds");
+    n *= d;
+  }
+  if (static_cast<std::size_t>(n) != held)
+    fail(file, "initializer '" + t.name() + "' holds " + std::to_string(held) + " values, its dims say " +
+                   std::to_string(n));
+  return held;
+}
+
 // An initializer's values as floats (FLOAT or INT8; raw_data or the typed field).
 std::vector<float> values_of(const onnx::TensorProto& t, const std::string& file) {
-  const std::int64_t n = element_count(t);
-  std::vector<float> out(static_cast<std::size_t>(n));
+  std::vector<float> out;
   if (t.data_type() == onnx::TensorProto::FLOAT) {
+    const std::size_t held = t.has_raw_data() ? t.raw_data().size() / sizeof(float)
+                                              : static_cast<std::size_t>(t.float_data_size());
+    if (t.has_raw_data() && t.raw_data().size() % sizeof(float) != 0)
+      fail(file, "initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) +
+                     " bytes, not a whole number of floats");
+    out.resize(checked_count(t, held, file));
     if (t.has_raw_data()) {
-      if (t.raw_data().size() != out.size() * sizeof(float))
-        fail(file, "initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) + " bytes for " +
-                       std::to_string(n) + " floats");
       std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
     } else {
-      if (t.float_data_size() != n) fail(file, "initializer '" + t.name() + "' has the wrong number of values");
-      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = t.float_data(static_cast<int>(i));
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = t.float_data(static_cast<int>(i));
     }
   } else if (t.data_type() == onnx::TensorProto::INT8) {
-    if (t.has_raw_data()) {
-      if (static_cast<std::int64_t>(t.raw_data().size()) != n)
-        fail(file, "initializer '" + t.name() + "' holds " + std::to_string(t.raw_data().size()) + " bytes for " +
-                       std::to_string(n) + " int8 values");
-      for (std::int64_t i = 0; i < n; ++i)
-        out[static_cast<std::size_t>(i)] = static_cast<float>(static_cast<std::int8_t>(t.raw_data()[static_cast<std::size_t>(i)]));
-    } else {
-      if (t.int32_data_size() != n) fail(file, "initializer '" + t.name() + "' has the wrong number of values");
-      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = static_cast<float>(t.int32_data(static_cast<int>(i)));
-    }
+    const std::size_t held = t.has_raw_data() ? t.raw_data().size() : static_cast<std::size_t>(t.int32_data_size());
+    out.resize(checked_count(t, held, file));
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<float>(t.has_raw_data() ? static_cast<std::int8_t>(t.raw_data()[i])
+                                                   : t.int32_data(static_cast<int>(i)));
   } else {
     fail(file, "initializer '" + t.name() + "' has ONNX data type " + std::to_string(t.data_type()) +
                    ": not one the facekeys exporter writes (FLOAT, INT8)");

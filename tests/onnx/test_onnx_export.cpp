@@ -299,6 +299,13 @@ TEST_CASE("weights read back from an export: exact for float32, within half an i
   for (auto& t : *m.mutable_graph()->mutable_initializer())
     if (t.name() == "conv2.weight.scale") t.set_name("conv2.weight.scales");
   CHECK_THROWS_WITH(onnx_weights(m, "odd.onnx"), Catch::Contains("odd.onnx") && Catch::Contains("conv2.weight.scale"));
+  onnx::ModelProto cut = read_onnx_model(dir + "/float32/model.onnx");
+  for (auto& t : *cut.mutable_graph()->mutable_initializer())
+    if (t.name() == "fc.weight") t.mutable_raw_data()->resize(t.raw_data().size() / 2);
+  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Contains("cut.onnx") && Catch::Contains("'fc.weight'"));
+  for (auto& t : *cut.mutable_graph()->mutable_initializer())
+    if (t.name() == "fc.weight") t.set_dims(0, -128);
+  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Contains("'fc.weight'"));
   fs::create_directories(dir + "/empty");
   CHECK_THROWS_WITH(write_export_weights(dir + "/empty", dir + "/never.safetensors"), Catch::Contains("model.json"));
   CHECK_FALSE(fs::exists(dir + "/never.safetensors"));
