@@ -30,12 +30,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::int64_t element_count(const onnx::TensorProto& t) {
-  std::int64_t n = 1;
-  for (auto d : t.dims()) n *= d;
-  return n;
-}
-
 // The number of values the initializer's dims promise, checked against what it
 // holds before anything is allocated (a damaged file must not ask for terabytes).
 std::size_t checked_count(const onnx::TensorProto& t, std::size_t held, const std::string& file) {
@@ -80,16 +74,6 @@ std::vector<float> values_of(const onnx::TensorProto& t, const std::string& file
   return out;
 }
 
-TensorRecord f32_record(const std::string& name, std::vector<std::int64_t> shape, const std::vector<float>& v) {
-  TensorRecord r;
-  r.name = name;
-  r.dtype = DType::F32;
-  r.shape = std::move(shape);
-  r.bytes.resize(v.size() * sizeof(float));
-  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
-  return r;
-}
-
 }  // namespace
 
 SafeTensorsFile onnx_weights(const onnx::ModelProto& model, const std::string& file) {
@@ -114,20 +98,22 @@ SafeTensorsFile onnx_weights(const onnx::ModelProto& model, const std::string& f
       if (scale_it == inits.end()) fail(file, "int8 initializer '" + name + "' has no '" + base + ".scale'");
       std::vector<float> w = values_of(t, file);
       const std::vector<float> scale = values_of(*scale_it->second, file);
-      const std::size_t axis = consumer_op.count(base) && consumer_op[base] == "ConvTranspose" ? 1 : 0;
+      const auto consumer = consumer_op.find(base);
+      const std::size_t axis = consumer != consumer_op.end() && consumer->second == "ConvTranspose" ? 1 : 0;
       if (shape.size() <= axis || shape[axis] != static_cast<std::int64_t>(scale.size()))
         fail(file, "'" + base + ".scale' has " + std::to_string(scale.size()) + " values, not one per output channel of '" +
                        name + "'");
       std::size_t inner = 1;
       for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= static_cast<std::size_t>(shape[d]);
       for (std::size_t i = 0; i < w.size(); ++i) w[i] *= scale[(i / inner) % scale.size()];
-      st.tensors.push_back(f32_record(base, shape, w));
+      st.tensors.push_back(make_tensor_record(base, DType::F32, shape, w));
       continue;
     }
     if (t.data_type() != onnx::TensorProto::FLOAT)
       fail(file, "initializer '" + name + "' is not FLOAT: not a graph the facekeys exporter wrote");
-    if (ends_with(name, ".bias")) shape = {element_count(t)};
-    st.tensors.push_back(f32_record(name, shape, values_of(t, file)));
+    const std::vector<float> v = values_of(t, file);
+    if (ends_with(name, ".bias")) shape = {static_cast<std::int64_t>(v.size())};
+    st.tensors.push_back(make_tensor_record(name, DType::F32, shape, v));
   }
   if (st.tensors.empty()) fail(file, "the graph has no weights");
   return st;

@@ -13,17 +13,6 @@ namespace {
 constexpr const char* kFormatName = "facekeys-pack";
 
 template <class T>
-TensorRecord record(const std::string& name, DType dtype, std::vector<std::int64_t> shape, const std::vector<T>& v) {
-  TensorRecord t;
-  t.name = name;
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  t.bytes.resize(v.size() * sizeof(T));
-  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
-  return t;
-}
-
-template <class T>
 std::vector<T> values(const SafeTensorsFile& st, const std::string& name, DType dtype,
                       const std::vector<std::int64_t>& shape, const std::string& file) {
   const TensorRecord& t = st.get(name, file);
@@ -117,12 +106,12 @@ void write_pack(const std::string& path, const Pack& pack) {
   Json names = Json::array();
   for (const auto& s : pack.names) names.push_back(Json(s));
   st.metadata["names"] = names.dump();
-  st.tensors.push_back(record("pixels", DType::U8, {n, pack.height, pack.width, pack.channels}, pack.pixels));
-  st.tensors.push_back(record("points", DType::F32, {n, pack.num_points, 2}, pack.points));
-  st.tensors.push_back(record("person", DType::I32, {n}, pack.person));
-  st.tensors.push_back(record("split", DType::U8, {n}, pack.split));
-  st.tensors.push_back(record("image_to_pack", DType::F64, {n, 2, 3}, pack.image_to_pack));
-  st.tensors.push_back(record("original_size", DType::I32, {n, 2}, pack.original_size));
+  st.tensors.push_back(make_tensor_record("pixels", DType::U8, {n, pack.height, pack.width, pack.channels}, pack.pixels));
+  st.tensors.push_back(make_tensor_record("points", DType::F32, {n, pack.num_points, 2}, pack.points));
+  st.tensors.push_back(make_tensor_record("person", DType::I32, {n}, pack.person));
+  st.tensors.push_back(make_tensor_record("split", DType::U8, {n}, pack.split));
+  st.tensors.push_back(make_tensor_record("image_to_pack", DType::F64, {n, 2, 3}, pack.image_to_pack));
+  st.tensors.push_back(make_tensor_record("original_size", DType::I32, {n, 2}, pack.original_size));
   write_safetensors(path, st);
 }
 

@@ -33,15 +33,12 @@ inline ImageU8 random_u8(int w, int h, int c, std::mt19937& rng) {
 // An F32 tensor of the given shape, uniform in [-scale, scale].
 inline TensorRecord random_tensor(const std::string& name, std::vector<std::int64_t> shape, std::mt19937& rng,
                                   float scale) {
-  TensorRecord r;
-  r.name = name;
-  r.shape = std::move(shape);
-  std::vector<float> v(static_cast<std::size_t>(r.numel()));
+  std::size_t n = 1;
+  for (auto d : shape) n *= static_cast<std::size_t>(d);
+  std::vector<float> v(n);
   std::uniform_real_distribution<float> u(-scale, scale);
   for (auto& x : v) x = u(rng);
-  r.bytes.resize(v.size() * sizeof(float));
-  std::memcpy(r.bytes.data(), v.data(), r.bytes.size());
-  return r;
+  return make_tensor_record(name, DType::F32, std::move(shape), v);
 }
 
 // The card of an IMM 58-point model on whole 240x180 frames.

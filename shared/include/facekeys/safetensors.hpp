@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +30,20 @@ struct TensorRecord {
 
   std::int64_t numel() const;
 };
+
+// A record holding `values` as they lie in memory (little-endian: every machine
+// facekeys builds for), row-major; T must match dtype's size.
+template <class T>
+TensorRecord make_tensor_record(std::string name, DType dtype, std::vector<std::int64_t> shape,
+                                const std::vector<T>& values) {
+  TensorRecord r;
+  r.name = std::move(name);
+  r.dtype = dtype;
+  r.shape = std::move(shape);
+  r.bytes.resize(values.size() * sizeof(T));
+  if (!values.empty()) std::memcpy(r.bytes.data(), values.data(), r.bytes.size());
+  return r;
+}
 
 struct SafeTensorsFile {
   std::vector<TensorRecord> tensors;             // kept in file order
