@@ -28,9 +28,14 @@ std::string weights_of_export(const TrainConfig& cfg) {
   if (!std::filesystem::exists(dir / "model.json"))
     throw std::runtime_error(cfg.init + ": --init names a directory without model.json (an exported model "
                              "directory, or a .safetensors file, is expected)");
-  std::filesystem::create_directories(cfg.out_dir);
+  const bool created = std::filesystem::create_directories(cfg.out_dir);
   const std::string out = (std::filesystem::path(cfg.out_dir) / "init-weights.safetensors").string();
-  run_exporter({"--weights-of", cfg.init, "-o", out});
+  try {
+    run_exporter({"--weights-of", cfg.init, "-o", out});
+  } catch (...) {
+    if (created) std::filesystem::remove_all(cfg.out_dir);  // no empty run folder left behind
+    throw;
+  }
   return out;
 }
 

@@ -122,13 +122,8 @@ std::string export_test_model(const std::string& dir, const std::string& schema,
   st.tensors.push_back(random_tensor("fc.weight", {128, flat}, rng, 1.0f / std::sqrt(static_cast<float>(flat))));
   st.tensors.push_back(random_tensor("fc.bias", {128}, rng, 0.02f));
   st.tensors.push_back(random_tensor("fc2.weight", {2 * K, 128}, rng, 0.01f));
-  std::vector<float> b(2 * K, 0.5f);  // points near the crop centre
-  TensorRecord bias;
-  bias.name = "fc2.bias";
-  bias.shape = {2 * K};
-  bias.bytes.resize(b.size() * sizeof(float));
-  std::memcpy(bias.bytes.data(), b.data(), bias.bytes.size());
-  st.tensors.push_back(bias);
+  // Points near the crop centre.
+  st.tensors.push_back(make_tensor_record("fc2.bias", DType::F32, {2 * K}, std::vector<float>(2 * K, 0.5f)));
   fs::create_directories(dir);
   const std::string ck = dir + "/model.safetensors";
   write_safetensors(ck, st);
@@ -722,6 +717,14 @@ TEST_CASE("eval and train --init take an exported model directory", "[predict][e
   CHECK(t_bad.err.find("not_a_model") != std::string::npos);
   CHECK(t_bad.err.find("model.json") != std::string::npos);
   CHECK_FALSE(fs::exists(dir + "/run_bad"));
+  fs::copy(nose, dir + "/corrupt_model");
+  write_file_atomic(dir + "/corrupt_model/model.onnx", std::string("not protobuf"));
+  const RunResult t_corrupt = run_facekeys({"train", "--pack", dir + "/t.pack", "--model", "SimpleModel", "--epochs",
+                                            "1", "--init", dir + "/corrupt_model", "-o", dir + "/run_corrupt"},
+                                           "train_init_corrupt");
+  CHECK(t_corrupt.status == 1);
+  CHECK(t_corrupt.err.find("corrupt_model/model.onnx") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/run_corrupt"));
 }
 
 TEST_CASE("predict: EXIF orientation is applied before detection", "[predict][exif]") {
