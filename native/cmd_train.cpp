@@ -64,8 +64,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--translate", cfg->augment.translate, "Max shift, fraction of width")->capture_default_str();
   cmd->add_option("--scale", cfg->augment.scale, "Max relative scale change")->capture_default_str();
   cmd->add_option("--flip", cfg->augment.flip_prob, "Horizontal flip probability")->capture_default_str();
-  cmd->add_option("--loss", cfg->loss.coord_loss, "Coordinate models' loss: mse, l1 or smoothl1 (Huber, beta 0.01)")
-      ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1"}));
+  cmd->add_option("--loss", cfg->loss.coord_loss, "Coordinate models' loss: mse, l1, smoothl1 (Huber, beta 0.01) or wing (Wing loss, "
+                  "w = 5 % and eps = 1 % of the crop side)")
+      ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1", "wing"}));
   cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--init", cfg->init,

@@ -134,6 +134,14 @@ torch::Tensor heatmap_kl_loss(const torch::Tensor& logits, const torch::Tensor& 
   return (torch::xlogy(t, t) - t * logp).sum(2).mean();
 }
 
+torch::Tensor wing_loss(const torch::Tensor& pred, const torch::Tensor& target, double w, double eps) {
+  if (!(w > 0) || !(eps > 0)) throw std::invalid_argument("wing_loss: w and eps must be > 0");
+  auto x = (pred - target).abs();
+  // Continuous at |x| = w: the linear part is shifted by C = w - w ln(1 + w/eps).
+  const double c = w - w * std::log1p(w / eps);
+  return torch::where(x < w, w * torch::log1p(x / eps), x - c).mean();
+}
+
 torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& points, const LossConfig& loss) {
   if (pred.dim() == 4) {
     auto targets = heatmap_targets(points, pred.size(2), pred.size(3), loss.sigma);
@@ -143,7 +151,8 @@ torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& poin
   if (loss.coord_loss == "mse") return torch::mse_loss(p, points);
   if (loss.coord_loss == "l1") return torch::l1_loss(p, points);
   if (loss.coord_loss == "smoothl1") return torch::smooth_l1_loss(p, points, at::Reduction::Mean, 0.01);
-  throw std::invalid_argument("unknown loss '" + loss.coord_loss + "' (expected mse, l1 or smoothl1)");
+  if (loss.coord_loss == "wing") return wing_loss(p, points, loss.wing_w, loss.wing_eps);
+  throw std::invalid_argument("unknown loss '" + loss.coord_loss + "' (expected mse, l1, smoothl1 or wing)");
 }
 
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,

@@ -10,13 +10,17 @@
 namespace facekeys {
 
 // What the loss is. Coordinate models ("coords"): coord_loss on normalised
-// coordinates, "mse" (the seed's), "l1" or "smoothl1" (Huber with beta 0.01,
-// i.e. quadratic below ~2 px at 224). Heatmap models ("heatmaps"): KL(target ||
+// coordinates, "mse" (the seed's), "l1", "smoothl1" (Huber with beta 0.01,
+// i.e. quadratic below ~2 px at 224) or "wing" (Feng et al., CVPR 2018: log-
+// shaped below wing_w, so small and medium errors weigh more than under L1;
+// wing_w and wing_eps are fractions of the crop side, 0.05 and 0.01 are the
+// paper's w = 10, eps = 2 px at a 200 px crop). Heatmap models ("heatmaps"): KL(target ||
 // spatial softmax of each map) with Gaussian targets of `sigma` heatmap cells,
 // normalised to sum to 1 (gaussian_heatmaps' HeatmapNorm::Sum), built on the
 // device from the augmented keypoints.
 struct LossConfig {
   std::string coord_loss = "mse";
+  double wing_w = 0.05, wing_eps = 0.01;
   double sigma = 1.5;
 };
 
@@ -77,6 +81,10 @@ torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64
 // Mean over maps of KL(target || softmax(logits over the map's cells));
 // logits and targets [B, K, H, W]. An all-zero target map contributes 0.
 torch::Tensor heatmap_kl_loss(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// Mean over elements of wing(|pred - target|): w ln(1 + x/eps) for x < w, x - C
+// above (C makes it continuous). Throws std::invalid_argument unless w, eps > 0.
+torch::Tensor wing_loss(const torch::Tensor& pred, const torch::Tensor& target, double w, double eps);
 
 // The training loss for a model output: [B, K, H, W] heatmap logits -> KL
 // against heatmap_targets; [B, 2K] coordinates -> loss.coord_loss. Throws

@@ -154,7 +154,7 @@ TEST_CASE("KL heatmap loss: zero for a perfect prediction, positive otherwise", 
   CHECK(std::abs(heatmap_kl_loss(logits, t_far).item<double>()) < 1e-5);
 
   auto coords = pts.view({2, 136});
-  for (const char* name : {"mse", "l1", "smoothl1"}) {
+  for (const char* name : {"mse", "l1", "smoothl1", "wing"}) {
     INFO(name);
     cfg.coord_loss = name;
     CHECK(keypoint_loss(coords, pts, cfg).item<double>() == 0.0);
@@ -162,6 +162,25 @@ TEST_CASE("KL heatmap loss: zero for a perfect prediction, positive otherwise", 
   }
   cfg.coord_loss = "l3";
   CHECK_THROWS_WITH(keypoint_loss(coords, pts, cfg), Catch::Contains("unknown loss 'l3'"));
+}
+
+TEST_CASE("wing loss: log-shaped inside w, linear outside, continuous at w", "[ibug][loss]") {
+  const double w = 0.05, eps = 0.01;
+  auto at = [&](double err) {
+    return wing_loss(torch::full({1}, err, torch::kFloat64), torch::zeros({1}, torch::kFloat64), w, eps).item<double>();
+  };
+  CHECK(at(0.0) == 0.0);
+  CHECK(at(0.01) == Approx(w * std::log(2.0)).epsilon(1e-12));
+  CHECK(at(-0.01) == Approx(at(0.01)).epsilon(1e-12));
+  const double c = w - w * std::log(1.0 + w / eps);
+  CHECK(at(0.2) == Approx(0.2 - c).epsilon(1e-12));
+  CHECK(at(w - 1e-9) == Approx(at(w + 1e-9)).margin(1e-8));
+  // Small errors get a steeper gradient than L1 (w/eps = 5 at 0), large ones L1's.
+  auto x = torch::tensor({0.001, 0.3}, torch::dtype(torch::kFloat64).requires_grad(true));
+  wing_loss(x, torch::zeros({2}, torch::kFloat64), w, eps).backward();
+  CHECK(x.grad()[0].item<double>() == Approx(w / (eps + 0.001) / 2).epsilon(1e-9));
+  CHECK(x.grad()[1].item<double>() == Approx(0.5).epsilon(1e-12));
+  CHECK_THROWS_WITH(wing_loss(x, x, 0.0, eps), Catch::Contains("w and eps must be > 0"));
 }
 
 TEST_CASE("pretrained weights by path (--init): matching tensors load by name, the rest is skipped", "[ibug][checkpoint]") {
