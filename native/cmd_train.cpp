@@ -69,6 +69,10 @@ void add_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1", "wing"}));
   cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--ema", cfg->ema_decay,
+                  "Validate and keep as best an exponential moving average of the weights, with this decay per step "
+                  "(e.g. 0.999; 0: off); ema.safetensors holds it for --resume")
+      ->check(CLI::Range(0.0, 0.9999999));
   cmd->add_option("--init", cfg->init,
                   "Start from these weights (matching names and shapes): a safetensors file (any facekeys checkpoint, "
                   "converted torchvision weights) or an exported model directory such as assets/models/ibug68-resnet18 "

@@ -52,6 +52,11 @@ Json config_json(const TrainConfig& c) {
   j["sigma"] = c.loss.sigma;
   j["init"] = c.init;
   j["input_size"] = c.input_size;
+  if (c.loss.coord_loss == "wing") {
+    j["wing_w"] = c.loss.wing_w;
+    j["wing_eps"] = c.loss.wing_eps;
+  }
+  j["ema_decay"] = c.ema_decay;
   return j;
 }
 
@@ -191,8 +196,55 @@ double scheduled_lr(const TrainConfig& cfg, int epoch) {
   throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected constant, cosine or step)");
 }
 
+WeightAverage::WeightAverage(torch::nn::Module& model, double decay) : decay_(decay) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.named_parameters()) names_.push_back(p.key()), live_.push_back(p.value());
+  for (auto& b : model.named_buffers()) names_.push_back(b.key()), live_.push_back(b.value());
+  for (auto& t : live_) shadow_.push_back(t.detach().clone());
+}
+
+void WeightAverage::update() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < live_.size(); ++i) {
+    if (live_[i].is_floating_point())
+      shadow_[i].mul_(decay_).add_(live_[i].detach(), 1.0 - decay_);
+    else
+      shadow_[i].copy_(live_[i]);
+  }
+}
+
+void WeightAverage::swap_in() {
+  torch::NoGradGuard no_grad;
+  saved_.clear();
+  for (size_t i = 0; i < live_.size(); ++i) {
+    saved_.push_back(live_[i].detach().clone());
+    live_[i].copy_(shadow_[i]);
+  }
+}
+
+void WeightAverage::swap_out() {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < live_.size(); ++i) live_[i].copy_(saved_[i]);
+  saved_.clear();
+}
+
+void WeightAverage::load(torch::nn::Module& from) {
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> by_name;
+  for (auto& p : from.named_parameters()) by_name[p.key()] = p.value();
+  for (auto& b : from.named_buffers()) by_name[b.key()] = b.value();
+  for (size_t i = 0; i < names_.size(); ++i) {
+    auto it = by_name.find(names_[i]);
+    if (it == by_name.end() || it->second.sizes() != shadow_[i].sizes())
+      throw std::runtime_error("moving average: tensor '" + names_[i] + "' missing or mis-shaped");
+    shadow_[i].copy_(it->second);
+  }
+}
+
 TrainResult train(const TrainConfig& cfg) {
   if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
+  if (cfg.ema_decay < 0 || cfg.ema_decay >= 1)
+    throw std::invalid_argument("--ema must be in [0, 1) (0: off; 0.999 averages about the last 1000 steps)");
   scheduled_lr(cfg, 0);  // validates the schedule name before any work
   keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // and the loss name
   const torch::Device device = pick_device(cfg.device);
@@ -230,6 +282,22 @@ TrainResult train(const TrainConfig& cfg) {
   model->to(device);
   model->train();
 
+  namespace fs = std::filesystem;
+  std::unique_ptr<WeightAverage> average;
+  if (cfg.ema_decay > 0) {
+    average = std::make_unique<WeightAverage>(*model, cfg.ema_decay);
+    // A resumed run continues the average saved beside its checkpoint.
+    const fs::path saved = fs::path(cfg.resume).parent_path() / "ema.safetensors";
+    if (!cfg.resume.empty() && fs::exists(saved)) {
+      Checkpoint ema = load_checkpoint(saved.string());
+      if (ema.epoch != start_epoch)
+        throw std::runtime_error(saved.string() + ": moving average is of epoch " + std::to_string(ema.epoch) +
+                                 ", the checkpoint of epoch " + std::to_string(start_epoch));
+      ema.model->to(device);
+      average->load(*ema.model);
+    }
+  }
+
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
   Adam optimizer(named, {cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay});
@@ -242,7 +310,6 @@ TrainResult train(const TrainConfig& cfg) {
     });
   }
 
-  namespace fs = std::filesystem;
   fs::create_directories(cfg.out_dir);
   TrainResult result;
   result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
@@ -284,6 +351,7 @@ TrainResult train(const TrainConfig& cfg) {
       auto idx = order.narrow(0, step * cfg.batch, b);
       Batch batch = make_training_batch(train_split, idx, spec, cfg.augment);
       auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss);
+      if (average) average->update();
       loss_sum += loss * b;
       images_seen += b;
 
@@ -298,7 +366,14 @@ TrainResult train(const TrainConfig& cfg) {
     }
     const double train_loss = loss_sum.item<double>() / static_cast<double>(n);
     check_finite(train_loss, epoch + 1, "training");
+    // With a moving average, the average is what gets validated and kept as best.
+    double live_val_loss = NAN;
+    if (average) {
+      live_val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
+      average->swap_in();
+    }
     const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
+    if (average) average->swap_out();
     check_finite(val_loss, epoch + 1, "validation");
     const double epoch_s = seconds_since(epoch_start);
     const double ips = n / std::max(epoch_s, 1e-9);
@@ -311,6 +386,7 @@ TrainResult train(const TrainConfig& cfg) {
     row["epoch"] = epoch + 1;
     row["train_loss"] = train_loss;
     row["val_loss"] = val_loss;
+    if (average) row["val_loss_live"] = live_val_loss;
     row["lr"] = optimizer.lr();
     row["img_per_s"] = ips;
     row["seconds"] = epoch_s;
@@ -326,11 +402,16 @@ TrainResult train(const TrainConfig& cfg) {
                                                {"torch_version", TORCH_VERSION}};
     if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
     save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
+    if (average) {
+      average->swap_in();
+      save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
+    }
     if (best) {
       result.best_val_loss = val_loss;
       result.best_epoch = epoch + 1;
       save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
     }
+    if (average) average->swap_out();
     result.images_per_s = ips;
     if (!cfg.quiet)
       progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);

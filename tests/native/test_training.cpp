@@ -141,6 +141,50 @@ TEST_CASE("overfitting a few IMM images drives the loss down at least 10x", "[tr
   fs::remove_all(dir);
 }
 
+TEST_CASE("a moving average of the weights is validated, saved and resumed", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("ema");
+  const std::string pack_path = dir + "/small.pack";
+  write_pack(pack_path, subset(*full, 4, 2));
+  TrainConfig cfg;
+  cfg.model = "SimpleModel";
+  cfg.pack_path = pack_path;
+  cfg.out_dir = dir + "/run";
+  cfg.epochs = 3;
+  cfg.batch = 2;
+  cfg.device = "cpu";
+  cfg.ema_decay = 0.9;
+  cfg.quiet = true;
+  TrainResult r = train(cfg);
+  const fs::path ema_file = fs::path(cfg.out_dir) / "ema.safetensors";
+  REQUIRE(fs::exists(ema_file));
+  auto rows = read_jsonl(r.metrics_file);
+  REQUIRE(rows.size() == 3);
+  // Both losses are logged; the average's is the one that picks the best epoch.
+  CHECK(std::isfinite(rows.back().at("val_loss_live").as_number()));
+  CHECK(rows.back().at("val_loss").as_number() != rows.back().at("val_loss_live").as_number());
+  CHECK(load_checkpoint(ema_file.string()).epoch == 3);
+
+  TrainConfig more = cfg;
+  more.epochs = 4;
+  more.resume = r.last_checkpoint;
+  CHECK(train(more).epochs_run == 1);
+  CHECK(load_checkpoint(ema_file.string()).epoch == 4);
+
+  // An average from another epoch than the checkpoint is refused, not silently mixed in.
+  fs::copy_file(ema_file, dir + "/ema-4.safetensors");
+  more.epochs = 5;
+  more.resume = (fs::path(cfg.out_dir) / "last.safetensors").string();
+  train(more);
+  fs::copy_file(dir + "/ema-4.safetensors", ema_file, fs::copy_options::overwrite_existing);
+  more.epochs = 6;
+  CHECK_THROWS_WITH(train(more), Catch::Contains("ema.safetensors") && Catch::Contains("epoch 4"));
+  more.ema_decay = 1.0;
+  CHECK_THROWS_WITH(train(more), Catch::Contains("--ema"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
@@ -193,6 +237,32 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   fs::remove_all(dir);
 }
 #endif
+
+TEST_CASE("weight average: shadow = d * shadow + (1 - d) * live, swapped in and out", "[train]") {
+  torch::nn::Sequential net(torch::nn::Linear(2, 1), torch::nn::BatchNorm1d(1));
+  torch::NoGradGuard no_grad;
+  auto w = net->named_parameters()["0.weight"];
+  w.fill_(1.0f);
+  WeightAverage average(*net, 0.75);
+  w.fill_(5.0f);
+  average.update();  // 0.75 * 1 + 0.25 * 5 = 2
+  w.fill_(2.0f);
+  average.update();  // 0.75 * 2 + 0.25 * 2 = 2
+  w.fill_(9.0f);
+  average.update();  // 0.75 * 2 + 0.25 * 9 = 3.75
+  average.swap_in();
+  CHECK(w.min().item<float>() == Approx(3.75f));
+  CHECK(w.max().item<float>() == Approx(3.75f));
+  average.swap_out();
+  CHECK(w.min().item<float>() == 9.0f);
+  // BatchNorm's batch counter is an integer buffer: copied, never averaged.
+  auto count = net->named_buffers()["1.num_batches_tracked"];
+  count.fill_(7);
+  average.update();
+  average.swap_in();
+  CHECK(count.item<int64_t>() == 7);
+  average.swap_out();
+}
 
 TEST_CASE("learning-rate schedules", "[train]") {
   TrainConfig cfg;
