@@ -63,7 +63,7 @@ echo "== train"
 R="$WORK/results/gpu"
 mkdir -p "$R"
 "$FK" train --pack "$WORK/lfpw.pack" --model ResNet18 --epochs "$EPOCHS_R18" --batch 64 --schedule cosine --warmup 5 \
-  --loss l1 --weight-decay 1e-4 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/ResNet18"
+  --loss l1 --ema 0.998 --weight-decay 1e-4 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/ResNet18"
 "$FK" train --pack "$WORK/lfpw.pack" --model HeatmapUNet --epochs "$EPOCHS_UNET" --batch 32 --schedule cosine --warmup 5 \
   --sigma 1.5 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/HeatmapUNet"
 for m in ResNet18 HeatmapUNet; do
