@@ -292,7 +292,8 @@ TrainResult train(const TrainConfig& cfg) {
       Checkpoint ema = load_checkpoint(saved.string());
       if (ema.epoch != start_epoch)
         throw std::runtime_error(saved.string() + ": moving average is of epoch " + std::to_string(ema.epoch) +
-                                 ", the checkpoint of epoch " + std::to_string(start_epoch));
+                                 ", the checkpoint of epoch " + std::to_string(start_epoch) +
+                                 " (delete it to start the average again from the checkpoint)");
       ema.model->to(device);
       average->load(*ema.model);
     }
