@@ -64,6 +64,20 @@ const Pack* imm_pack() {
   }();
   return pack;
 }
+
+// A quiet CPU run of `model` on a pack of the first n_train/n_val images of `full`, written as dir/NAME.pack;
+// the run folder is dir/NAME.
+TrainConfig small_run(const Pack& full, const std::string& dir, const std::string& name, const std::string& model,
+                      std::size_t n_train, std::size_t n_val) {
+  TrainConfig cfg;
+  cfg.pack_path = dir + "/" + name + ".pack";
+  write_pack(cfg.pack_path, subset(full, n_train, n_val));
+  cfg.model = model;
+  cfg.out_dir = dir + "/" + name;
+  cfg.device = "cpu";
+  cfg.quiet = true;
+  return cfg;
+}
 #endif
 
 }  // namespace
@@ -87,18 +101,11 @@ TEST_CASE("overfitting a few IMM images drives the loss down at least 10x", "[tr
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
   const std::string dir = temp_dir("overfit");
-  const std::string pack_path = dir + "/small.pack";
-  write_pack(pack_path, subset(*full, 4, 2));
-
-  TrainConfig cfg;
-  cfg.model = "Baseline";
-  cfg.pack_path = pack_path;
-  cfg.out_dir = dir + "/run";
+  TrainConfig cfg = small_run(*full, dir, "small", "Baseline", 4, 2);
+  const std::string pack_path = cfg.pack_path;
   cfg.epochs = 80;
   cfg.batch = 4;
-  cfg.device = "cpu";
   cfg.augment.enabled = false;
-  cfg.quiet = true;
   TrainResult r = train(cfg);
   auto rows = read_jsonl(r.metrics_file);
   REQUIRE(rows.size() == 80);
@@ -145,17 +152,10 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
   const std::string dir = temp_dir("ema");
-  const std::string pack_path = dir + "/small.pack";
-  write_pack(pack_path, subset(*full, 4, 2));
-  TrainConfig cfg;
-  cfg.model = "SimpleModel";
-  cfg.pack_path = pack_path;
-  cfg.out_dir = dir + "/run";
+  TrainConfig cfg = small_run(*full, dir, "small", "SimpleModel", 4, 2);
   cfg.epochs = 3;
   cfg.batch = 2;
-  cfg.device = "cpu";
   cfg.ema_decay = 0.9;
-  cfg.quiet = true;
   TrainResult r = train(cfg);
   const fs::path ema_file = fs::path(cfg.out_dir) / "ema.safetensors";
   REQUIRE(fs::exists(ema_file));
@@ -191,30 +191,16 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   const std::string dir = temp_dir("badinput");
 
   SECTION("a diverging loss names the epoch") {
-    const std::string pack_path = dir + "/small.pack";
-    write_pack(pack_path, subset(*full, 4, 2));
-    TrainConfig cfg;
-    cfg.model = "SimpleModel";
-    cfg.pack_path = pack_path;
-    cfg.out_dir = dir + "/run";
+    TrainConfig cfg = small_run(*full, dir, "small", "SimpleModel", 4, 2);
     cfg.epochs = 5;
     cfg.batch = 4;
     cfg.lr = 1e12;
-    cfg.device = "cpu";
-    cfg.quiet = true;
     CHECK_THROWS_WITH(train(cfg), Catch::Contains("epoch") && Catch::Contains("not finite"));
   }
   SECTION("an empty validation split names the pack") {
-    const std::string pack_path = dir + "/noval.pack";
-    write_pack(pack_path, subset(*full, 4, 0));
-    TrainConfig cfg;
-    cfg.model = "SimpleModel";
-    cfg.pack_path = pack_path;
-    cfg.out_dir = dir + "/run2";
+    TrainConfig cfg = small_run(*full, dir, "noval", "SimpleModel", 4, 0);
     cfg.epochs = 1;
-    cfg.device = "cpu";
-    cfg.quiet = true;
-    CHECK_THROWS_WITH(train(cfg), Catch::Contains(pack_path) && Catch::Contains("val split is empty"));
+    CHECK_THROWS_WITH(train(cfg), Catch::Contains(cfg.pack_path) && Catch::Contains("val split is empty"));
   }
   SECTION("a malformed .asf stops packing with its file and line") {
     const std::string imm = dir + "/imm";
