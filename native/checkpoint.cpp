@@ -57,8 +57,7 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet
   st.metadata["num_points"] = std::to_string(spec.num_points);
   st.metadata["output"] = spec.output;
   st.metadata["epoch"] = std::to_string(epoch);
-  for (const auto& p : model.named_parameters()) st.tensors.push_back(to_record(p.key(), p.value()));
-  for (const auto& b : model.named_buffers()) st.tensors.push_back(to_record(b.key(), b.value()));
+  for (const auto& [name, t] : named_tensors(model)) st.tensors.push_back(to_record(name, t));
   if (optimizer) {
     st.metadata["optimizer_step"] = std::to_string(optimizer->steps());
     for (const auto& s : optimizer->state()) st.tensors.push_back(to_record(s.first, s.second));
@@ -96,8 +95,7 @@ Checkpoint load_checkpoint(const std::string& path) {
                                arch + " expects " + c10::str(dst.sizes()));
     dst.copy_(src);
   };
-  for (auto& p : ck.model->named_parameters()) load_into(p.key(), p.value());
-  for (auto& b : ck.model->named_buffers()) load_into(b.key(), b.value());
+  for (auto& [name, t] : named_tensors(*ck.model)) load_into(name, t);
 
   if (st.metadata.count("optimizer_step")) {
     ck.optimizer_step = to_int(st.metadata, "optimizer_step", path);
@@ -107,14 +105,20 @@ Checkpoint load_checkpoint(const std::string& path) {
   return ck;
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> named_tensors(torch::nn::Module& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
 int load_matching_weights(KeypointNet& model, const std::string& path, std::vector<std::string>* notes) {
   const SafeTensorsFile st = read_safetensors(path);
   auto note = [&](const std::string& s) {
     if (notes) notes->push_back(s);
   };
   std::map<std::string, torch::Tensor> targets;
-  for (auto& p : model.named_parameters()) targets[p.key()] = p.value();
-  for (auto& b : model.named_buffers()) targets[b.key()] = b.value();
+  for (auto& [name, t] : named_tensors(model)) targets[name] = t;
   torch::NoGradGuard no_grad;
   int loaded = 0;
   for (const auto& r : st.tensors) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adam.hpp"
@@ -27,6 +28,10 @@ struct Checkpoint {
 // Writes atomically. extra metadata (config, metrics) is stored verbatim.
 void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet& model, const Adam* optimizer,
                      int epoch, const std::map<std::string, std::string>& extra = {});
+
+// Every parameter and buffer of a module by name, parameters first: the
+// tensors a checkpoint holds, in the order it holds them.
+std::vector<std::pair<std::string, torch::Tensor>> named_tensors(torch::nn::Module& model);
 
 // Rebuilds the model named in the file and loads its weights; throws with the
 // path on another format, an unknown architecture or mismatched tensors.

@@ -198,9 +198,11 @@ double scheduled_lr(const TrainConfig& cfg, int epoch) {
 
 WeightAverage::WeightAverage(torch::nn::Module& model, double decay) : decay_(decay) {
   torch::NoGradGuard no_grad;
-  for (auto& p : model.named_parameters()) names_.push_back(p.key()), live_.push_back(p.value());
-  for (auto& b : model.named_buffers()) names_.push_back(b.key()), live_.push_back(b.value());
-  for (auto& t : live_) shadow_.push_back(t.detach().clone());
+  for (auto& [name, t] : named_tensors(model)) {
+    names_.push_back(name);
+    live_.push_back(t);
+    shadow_.push_back(t.detach().clone());
+  }
 }
 
 void WeightAverage::update() {
@@ -230,14 +232,11 @@ void WeightAverage::swap_out() {
 
 void WeightAverage::load(torch::nn::Module& from) {
   torch::NoGradGuard no_grad;
-  std::map<std::string, torch::Tensor> by_name;
-  for (auto& p : from.named_parameters()) by_name[p.key()] = p.value();
-  for (auto& b : from.named_buffers()) by_name[b.key()] = b.value();
+  const auto saved = named_tensors(from);  // same architecture: same names in the same order
   for (size_t i = 0; i < names_.size(); ++i) {
-    auto it = by_name.find(names_[i]);
-    if (it == by_name.end() || it->second.sizes() != shadow_[i].sizes())
+    if (i >= saved.size() || saved[i].first != names_[i] || saved[i].second.sizes() != shadow_[i].sizes())
       throw std::runtime_error("moving average: tensor '" + names_[i] + "' missing or mis-shaped");
-    shadow_[i].copy_(it->second);
+    shadow_[i].copy_(saved[i].second);
   }
 }
 
