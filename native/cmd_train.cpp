@@ -73,6 +73,9 @@ void add_train(CLI::App& app) {
                   "Validate and keep as best an exponential moving average of the weights, with this decay per step "
                   "(e.g. 0.999; 0: off); ema.safetensors holds it for --resume")
       ->check(CLI::Range(0.0, 0.9999999));
+  cmd->add_flag("--train-on-val", cfg->train_on_val,
+                "Train on the train and val splits together: a last run of a recipe chosen on val (its val loss is "
+                "still logged but no longer held out, so best.safetensors is the last epoch)");
   cmd->add_option("--init", cfg->init,
                   "Start from these weights (matching names and shapes): a safetensors file (any facekeys checkpoint, "
                   "converted torchvision weights) or an exported model directory such as assets/models/ibug68-resnet18 "

@@ -60,6 +60,16 @@ DeviceSplit load_split(const Pack& pack, const std::string& pack_path, Split spl
   return out;
 }
 
+DeviceSplit concat_splits(const DeviceSplit& a, const DeviceSplit& b) {
+  DeviceSplit out;
+  out.images = torch::cat({a.images, b.images});
+  out.points = torch::cat({a.points, b.points});
+  out.flip_permutation = a.flip_permutation;
+  out.pack_index = a.pack_index;
+  out.pack_index.insert(out.pack_index.end(), b.pack_index.begin(), b.pack_index.end());
+  return out;
+}
+
 torch::Tensor to_unit_float(const torch::Tensor& images_u8) { return images_u8.to(torch::kFloat32) / 255.0; }
 
 torch::Tensor normalize_input(const torch::Tensor& unit_images) { return (unit_images - 0.5) / 0.5; }

@@ -25,6 +25,9 @@ struct DeviceSplit {
 DeviceSplit load_split(const Pack& pack, const std::string& pack_path, Split split, const ModelSpec& spec,
                        const torch::Device& device);
 
+// The rows of a, then those of b (same model, same pack): `train --train-on-val`.
+DeviceSplit concat_splits(const DeviceSplit& a, const DeviceSplit& b);
+
 // uint8 [B,C,H,W] -> float in [0,1]; and the model's input normalisation ((v - 0.5) / 0.5).
 torch::Tensor to_unit_float(const torch::Tensor& images_u8);
 torch::Tensor normalize_input(const torch::Tensor& unit_images);

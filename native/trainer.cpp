@@ -57,6 +57,7 @@ Json config_json(const TrainConfig& c) {
     j["wing_eps"] = c.loss.wing_eps;
   }
   j["ema_decay"] = c.ema_decay;
+  j["train_on_val"] = c.train_on_val;
   return j;
 }
 
@@ -266,8 +267,9 @@ TrainResult train(const TrainConfig& cfg) {
     if (cfg.input_size > 0) spec.input_w = spec.input_h = cfg.input_size;
     model = make_model(spec);
   }
-  const DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
   const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
+  DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
+  if (cfg.train_on_val) train_split = concat_splits(train_split, val_split);
   if (cfg.resume.empty() && spec.output == "coords") start_at_mean_shape(*model, train_split.points);
   if (cfg.resume.empty() && !cfg.init.empty()) {
     // After the mean-shape start, so weights from the file (an fc2 included) win.
@@ -337,6 +339,7 @@ TrainResult train(const TrainConfig& cfg) {
   const std::string config_text = config_json(cfg).dump();
   ProgressBar progress(cfg.epochs);
   const int64_t n = train_split.size();
+  result.train_images = n;
   const int64_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
   const auto run_start = Clock::now();
   int64_t images_seen = 0;
@@ -381,7 +384,8 @@ TrainResult train(const TrainConfig& cfg) {
     result.epochs_run = epoch + 1 - start_epoch;
     result.final_train_loss = train_loss;
     result.final_val_loss = val_loss;
-    const bool best = val_loss < result.best_val_loss;
+    // A val split that was trained on cannot choose an epoch: the last one is kept.
+    const bool best = cfg.train_on_val || val_loss < result.best_val_loss;
     Json row = Json::object();
     row["epoch"] = epoch + 1;
     row["train_loss"] = train_loss;

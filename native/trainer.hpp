@@ -49,11 +49,14 @@ struct TrainConfig {
                                 // (an exported dir's, converted by facekeys-export; see cmd_train.cpp)
   int input_size = 0;           // square input side overriding the model's default (0: the zoo's)
   double ema_decay = 0.0;       // > 0: validate and save an exponential moving average of the weights
+  bool train_on_val = false;   // train on train + val, for a last run of a recipe chosen on val: the val loss
+                                // is still logged but no longer held out, so best.safetensors is the last epoch
   bool quiet = false;           // no per-epoch lines (tests)
 };
 
 struct TrainResult {
   int epochs_run = 0;
+  int64_t train_images = 0;  // images per epoch (train, or train + val)
   double final_train_loss = 0, final_val_loss = 0, best_val_loss = 0;
   int best_epoch = 0;
   double images_per_s = 0;

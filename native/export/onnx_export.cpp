@@ -704,6 +704,9 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
   if (auto v = meta_or("config")) {
     try {
       t["config"] = Json::parse(*v, path + " (metadata 'config')");
+      // `train --train-on-val`: the card's val loss is then of images the model was trained on.
+      const Json* tov = t["config"].find("train_on_val");
+      if (tov && tov->type() == Json::Type::Bool && tov->as_bool()) t["splits"] = "train+val (val not held out)";
     } catch (const std::exception&) {
       t["config"] = *v;  // keep it verbatim
     }

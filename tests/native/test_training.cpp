@@ -185,6 +185,40 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   fs::remove_all(dir);
 }
 
+TEST_CASE("--train-on-val trains on both splits and keeps the last epoch", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("trainonval");
+  // Two epochs, then a history whose val loss no later epoch can beat, then two more:
+  // a held-out val split keeps epoch 1 as the best, a trained-on one the last epoch.
+  auto run = [&](bool train_on_val) {
+    TrainConfig cfg = small_run(*full, dir, train_on_val ? "all" : "held-out", "SimpleModel", 4, 2);
+    cfg.epochs = 2;
+    cfg.batch = 2;
+    cfg.train_on_val = train_on_val;
+    const TrainResult first = train(cfg);
+    std::string history;
+    for (Json row : read_jsonl(first.metrics_file)) {
+      row["val_loss"] = 0.0;
+      history += row.dump() + "\n";
+    }
+    write_file_atomic(first.metrics_file, history);
+    cfg.epochs = 4;
+    cfg.resume = first.last_checkpoint;
+    TrainResult r = train(cfg);
+    CHECK(Json::parse(read_file_text(cfg.out_dir + "/config.json")).at("train_on_val").as_bool() == train_on_val);
+    return r;
+  };
+  const TrainResult held_out = run(false);
+  CHECK(held_out.train_images == 4);
+  CHECK(held_out.best_epoch == 1);
+  const TrainResult all = run(true);
+  CHECK(all.train_images == 6);
+  CHECK(all.best_epoch == 4);
+  CHECK(load_checkpoint(all.best_checkpoint).epoch == 4);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);

@@ -452,6 +452,15 @@ TEST_CASE("heatmap model cards record the map size and the training sigma", "[on
                     Catch::Contains("u.safetensors") && Catch::Contains("lacks tensor 'inc.body.0.weight'"));
 }
 
+TEST_CASE("a card says when the val split was trained on", "[onnx]") {
+  SafeTensorsFile st = simple_model_checkpoint();
+  CHECK_FALSE(make_model_card(st, "m.safetensors", {}).training.contains("splits"));
+  st.metadata["config"] = "{\"model\":\"SimpleModel\",\"train_on_val\":false}";
+  CHECK_FALSE(make_model_card(st, "m.safetensors", {}).training.contains("splits"));
+  st.metadata["config"] = "{\"model\":\"SimpleModel\",\"train_on_val\":true}";
+  CHECK(make_model_card(st, "m.safetensors", {}).training.at("splits").as_string() == "train+val (val not held out)");
+}
+
 #ifdef FACEKEYS_EXPORT_EXE
 TEST_CASE("facekeys-export command line", "[onnx][cli]") {
   const std::string dir = temp_dir("cli");
