@@ -49,7 +49,7 @@ struct TrainConfig {
                                 // (an exported dir's, converted by facekeys-export; see cmd_train.cpp)
   int input_size = 0;           // square input side overriding the model's default (0: the zoo's)
   double ema_decay = 0.0;       // > 0: validate and save an exponential moving average of the weights
-  bool train_on_val = false;   // train on train + val, for a last run of a recipe chosen on val: the val loss
+  bool train_on_val = false;    // train on train + val, for a last run of a recipe chosen on val: the val loss
                                 // is still logged but no longer held out, so best.safetensors is the last epoch
   bool quiet = false;           // no per-epoch lines (tests)
 };

@@ -185,7 +185,7 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   fs::remove_all(dir);
 }
 
-TEST_CASE("--train-on-val trains on both splits and keeps the last epoch", "[train][data]") {
+TEST_CASE("training on train + val uses both splits and keeps the last epoch", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
   const std::string dir = temp_dir("trainonval");
