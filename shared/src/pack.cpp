@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/safetensors.hpp"
 
@@ -116,8 +117,10 @@ void write_pack(const std::string& path, const Pack& pack) {
 }
 
 Pack read_pack(const std::string& path) {
-  SafeTensorsFile st = read_safetensors(path);
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);  // a missing file is named as such
+  SafeTensorsFile st;
   try {
+    st = decode_safetensors(bytes, path);
     st.require_format(path, kFormatName, Pack::kFormatVersion, "pack");
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(std::string(e.what()) + ": re-create it with `facekeys pack`");

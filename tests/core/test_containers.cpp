@@ -152,6 +152,9 @@ TEST_CASE("packs of another format or version are rejected by name", "[pack]") {
   raw.metadata["version"] = "99";
   write_safetensors(path, raw);
   CHECK_THROWS_WITH(read_pack(path), Catch::Contains("version 99") && Catch::Contains(path));
+  // Random bytes are not read as a pack either, and the message says how to get one.
+  write_file_atomic(path, std::string("\x93\x11 not a safetensors header at all"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Contains(path) && Catch::Contains("re-create it with `facekeys pack`"));
   std::remove(path.c_str());
   CHECK_THROWS_WITH(read_pack(path), Catch::Contains(path));
 }
