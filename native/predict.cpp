@@ -237,6 +237,10 @@ ImageHeader sniff_image(const std::string& path) {
     head = read_at(0, kImageHeaderBytes);
     h = read_image_header(head.data(), head.size(), tail.data(), tail.size(), file_size);
   }
+  if (h.needs_whole_file) {  // data after the JPEG's end (a motion photo's video): find the end from the start
+    head = read_at(0, static_cast<std::size_t>(file_size));
+    h = read_image_header(head.data(), head.size(), tail.data(), tail.size(), file_size);
+  }
   return h;
 }
 
@@ -247,14 +251,8 @@ namespace {
 ImageU8 load_checked(const std::string& path) {
   const ImageHeader sniff = sniff_image(path);
   if (sniff.size) {
-    const long long w = sniff.size->width, h = sniff.size->height;
-    if (w <= 0 || h <= 0)
-      throw std::runtime_error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", nothing to predict");
-    if (static_cast<std::int64_t>(w) * h > kPredictMaxPixels)
-      throw std::runtime_error(path + ": image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
-                               std::to_string(static_cast<std::int64_t>(w) * h / 1000000) +
-                               " megapixels), over the limit of " + std::to_string(kPredictMaxPixels / 1000000) +
-                               " megapixels: downscale it first");
+    const std::string problem = image_size_problem(sniff.size->width, sniff.size->height);
+    if (!problem.empty()) throw std::runtime_error(path + ": " + problem);
   }
   if (!sniff.complete)  // OpenCV would decode the missing part as grey, without an error
     throw std::runtime_error(path + ": " + truncated_image_message(sniff.format));
@@ -264,9 +262,8 @@ ImageU8 load_checked(const std::string& path) {
   } catch (const cv::Exception& e) {
     throw std::runtime_error(path + ": cannot decode: " + e.msg);
   }
-  if (static_cast<std::int64_t>(img.width()) * img.height() > kPredictMaxPixels)
-    throw std::runtime_error(path + ": image is " + std::to_string(img.width()) + "x" + std::to_string(img.height()) +
-                             ", over the limit of " + std::to_string(kPredictMaxPixels / 1000000) + " megapixels");
+  if (const std::string problem = image_size_problem(img.width(), img.height()); !problem.empty())
+    throw std::runtime_error(path + ": " + problem);
   return img;
 }
 

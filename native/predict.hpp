@@ -20,10 +20,6 @@
 
 namespace facekeys {
 
-// Largest image predict decodes (pixels). Larger ones are refused before
-// decoding when the header says so (PNG, JPEG), else after.
-constexpr std::int64_t kPredictMaxPixels = 100'000'000;
-
 // The UltraFace RFB-320 detector through OpenCV DNN.
 class FaceDetector {
  public:

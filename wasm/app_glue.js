@@ -92,9 +92,9 @@
   // stored size, and the JPEG decode divisor for the model that will run (its
   // card says how many pixels it needs: keypoint_min_work_pixels).
   const IMAGE_FORMATS = ['', 'jpeg', 'png', 'webp'];  // ImageFormat
-  function checkImage(bytes, name, moduleModel) {
+  function checkImage(bytes, name, moduleModel, wholeFile = false) {
     const m = st.mod;
-    const head = bytes.subarray(0, m._fk_image_header_bytes());
+    const head = wholeFile ? bytes : bytes.subarray(0, m._fk_image_header_bytes());
     const tail = bytes.subarray(Math.max(0, bytes.length - m._fk_image_tail_bytes()));
     const p = m._malloc(16 + head.length + tail.length);
     try {
@@ -103,6 +103,7 @@
       const r = withString(name, (np) => m._fk_image_check(np, p + 16, head.length, p + 16 + head.length, tail.length,
                                                             bytes.length, moduleModel, p));
       if (r < 0) throw moduleError(`${name}: cannot be read`);
+      if (r === 1) return checkImage(bytes, name, moduleModel, true);  // data after a JPEG's end: walk it whole
       const [format, width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 4);
       return { kind: IMAGE_FORMATS[format], width, height, divisor };
     } finally { m._free(p); }

@@ -466,9 +466,11 @@ EMSCRIPTEN_KEEPALIVE const char* fk_model_schema_json(int i) {
 // fk_image_header_bytes()) and last bytes `tail` (up to fk_image_tail_bytes()).
 // Writes the format (ImageFormat), the stored width and height (0 when the
 // header does not say) and, for model `model` (-1: detection only), the JPEG
-// DCT decode divisor (1, 2, 4, 8) to out[0..3]. Returns -1 with the message
-// in fk_last_error() ("<name>: ...") for a file that is not a JPEG, PNG or
-// WebP, or not whole.
+// DCT decode divisor (1, 2, 4, 8) to out[0..3]. Returns 1 when a JPEG's end
+// was not found from this head (data after it, as in a phone's motion photo):
+// call again with the whole file as `head`. Returns -1 with the message in
+// fk_last_error() ("<name>: ...") for a file that is not a JPEG, PNG or WebP,
+// not whole, 0x0 or over kMaxImagePixels.
 EMSCRIPTEN_KEEPALIVE int fk_image_check(const char* name, const std::uint8_t* head, int n_head, const std::uint8_t* tail,
                                         int n_tail, double file_size, int model, int* out) {
   return guarded(name ? name : "photo", [&] {
@@ -476,7 +478,12 @@ EMSCRIPTEN_KEEPALIVE int fk_image_check(const char* name, const std::uint8_t* he
     const ImageHeader h = read_image_header(head, static_cast<std::size_t>(n_head), tail,
                                             static_cast<std::size_t>(n_tail), static_cast<unsigned long long>(file_size));
     if (h.format == ImageFormat::Unknown) throw std::invalid_argument("not a JPEG, PNG or WebP image");
+    if (h.needs_whole_file) return 1;
     if (!h.complete) throw std::invalid_argument(truncated_image_message(h.format));
+    if (h.size) {
+      const std::string problem = image_size_problem(h.size->width, h.size->height);
+      if (!problem.empty()) throw std::invalid_argument(problem);
+    }
     const bool sized = h.size && h.size->width > 0 && h.size->height > 0;
     out[0] = static_cast<int>(h.format);
     out[1] = sized ? static_cast<int>(std::min<long long>(h.size->width, 0x7fffffff)) : 0;

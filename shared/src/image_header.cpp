@@ -69,6 +69,62 @@ const char* image_format_name(ImageFormat f) {
   }
 }
 
+std::string image_size_problem(long long width, long long height) {
+  const std::string size = std::to_string(width) + "x" + std::to_string(height);
+  if (width <= 0 || height <= 0) return "image is " + size + ", nothing to predict";
+  // Either side over the limit is enough, and keeps the product below 10^16.
+  if (width > kMaxImagePixels || height > kMaxImagePixels || width * height > kMaxImagePixels) {
+    const long double mp = static_cast<long double>(width) * static_cast<long double>(height) / 1e6L;
+    return "image is " + size + " (" + std::to_string(static_cast<unsigned long long>(mp)) +
+           " megapixels), over the limit of " + std::to_string(kMaxImagePixels / 1'000'000) +
+           " megapixels: downscale it first";
+  }
+  return "";
+}
+
+std::optional<std::size_t> jpeg_end(const std::uint8_t* d, std::size_t n) {
+  if (!d || n < 4 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;
+  std::size_t i = 2;
+  while (i + 2 <= n) {
+    if (d[i] != 0xFF) return std::nullopt;
+    const std::uint8_t marker = d[i + 1];
+    if (marker == 0xFF) {  // fill byte before a marker
+      ++i;
+      continue;
+    }
+    if (marker == 0xD9) return i + 2;
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
+      i += 2;
+      continue;
+    }
+    if (i + 4 > n) return std::nullopt;
+    const std::size_t len = (std::size_t{d[i + 2]} << 8) | d[i + 3];
+    if (len < 2) return std::nullopt;
+    i += 2 + len;
+    if (marker != 0xDA) continue;
+    // After a scan header, entropy-coded data up to the next marker: FF 00 is a
+    // stuffed FF, FF D0..D7 a restart marker inside the scan, FF FF fill.
+    while (i + 1 < n) {
+      if (d[i] != 0xFF) {
+        ++i;
+        continue;
+      }
+      const std::uint8_t next = d[i + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        i += 2;
+        continue;
+      }
+      if (next == 0xFF) {
+        ++i;
+        continue;
+      }
+      break;  // a marker: back to the segment walk (DHT, SOS of the next progressive scan, EOI)
+    }
+    if (i + 1 >= n) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 bool image_is_complete(ImageFormat f, const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
                        std::size_t tail_size, unsigned long long file_size) {
   if (!tail) tail_size = 0;
@@ -78,7 +134,7 @@ bool image_is_complete(ImageFormat f, const std::uint8_t* head, std::size_t head
     return false;
   };
   switch (f) {
-    case ImageFormat::Jpeg: return tail_has("\xFF\xD9", 2);
+    case ImageFormat::Jpeg: return tail_has("\xFF\xD9", 2) || jpeg_end(head, head ? head_size : 0).has_value();
     case ImageFormat::Png: return tail_has("IEND", 4);
     case ImageFormat::Webp: {
       if (!head || head_size < 8) return false;
@@ -96,6 +152,7 @@ ImageHeader read_image_header(const std::uint8_t* head, std::size_t head_size, c
   h.format = image_format(head, head_size);
   h.size = image_size(head, head_size);
   h.complete = image_is_complete(h.format, head, head_size, tail, tail_size, file_size);
+  h.needs_whole_file = !h.complete && h.format == ImageFormat::Jpeg && head_size < file_size;
   return h;
 }
 

@@ -145,8 +145,8 @@ TEST_CASE("image_is_complete finds the end of a JPEG or PNG and checks a WebP's 
   CHECK(complete(ImageFormat::Jpeg, j));
   j.insert(j.end(), 200, 0);  // trailing bytes after the end marker, as some cameras write
   CHECK(complete(ImageFormat::Jpeg, j));
-  j.insert(j.end(), kImageTailBytes, 0);  // ... but not kilobytes of them
-  CHECK_FALSE(complete(ImageFormat::Jpeg, j));
+  j.insert(j.end(), kImageTailBytes, 0);  // kilobytes of them: the end is not in the tail, nor found from the
+  CHECK_FALSE(complete(ImageFormat::Jpeg, j));  // head (this test file has no scan header: not walkable)
 
   Bytes p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   p.insert(p.end(), 5000, 1);
@@ -161,4 +161,79 @@ TEST_CASE("image_is_complete finds the end of a JPEG or PNG and checks a WebP's 
   CHECK_FALSE(complete(ImageFormat::Webp, w));
   CHECK(image_is_complete(ImageFormat::Unknown, nullptr, 0, nullptr, 0, 0));
   CHECK_FALSE(image_is_complete(ImageFormat::Jpeg, j.data(), j.size(), nullptr, 0, j.size()));
+}
+
+namespace {
+// A JPEG with a scan whose entropy-coded data holds a stuffed FF 00, a restart
+// marker and fill bytes, then a second (progressive-style) scan, then the end.
+Bytes walkable_jpeg() {
+  Bytes scan_data = {0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xFF};
+  Bytes j = jpeg({segment(0xE1, Bytes(300, 7)), sof(0xC2, 64, 48), segment(0xC4, Bytes(20, 1)),
+                  segment(0xDA, {1, 1, 0, 0, 63, 0}), scan_data, segment(0xC4, Bytes(20, 2)),
+                  segment(0xDA, {1, 1, 0, 0, 63, 0}), Bytes(5000, 0x55)});
+  j.push_back(0xFF);
+  j.push_back(0xD9);
+  return j;
+}
+}  // namespace
+
+TEST_CASE("jpeg_end walks segments and scans to the end-of-image marker", "[image_header]") {
+  const Bytes j = walkable_jpeg();
+  REQUIRE(jpeg_end(j.data(), j.size()) == j.size());
+  Bytes motion = j;  // a motion photo: a video after the JPEG's end
+  motion.insert(motion.end(), 100000, 0xFF);
+  motion[j.size() + 500] = 0xD9;
+  CHECK(jpeg_end(motion.data(), motion.size()) == j.size());
+  // Cut anywhere before the end: not found. Inside the scan data an FF D9 only
+  // counts as a marker, never inside a segment's payload.
+  for (std::size_t cut : {std::size_t{1}, std::size_t{3}, std::size_t{200}, std::size_t{340}, j.size() - 1000,
+                          j.size() - 1})
+    CHECK_FALSE(jpeg_end(j.data(), cut).has_value());
+  Bytes payload_d9 = jpeg({segment(0xE1, {0xFF, 0xD9, 0xFF, 0xD9})});
+  CHECK_FALSE(jpeg_end(payload_d9.data(), payload_d9.size()).has_value());
+  CHECK_FALSE(jpeg_end(nullptr, 10).has_value());
+  const Bytes not_jpeg = {0x89, 'P', 'N', 'G'};
+  CHECK_FALSE(jpeg_end(not_jpeg.data(), not_jpeg.size()).has_value());
+}
+
+TEST_CASE("a JPEG with megabytes after its end is whole when walked from the start", "[image_header]") {
+  const Bytes j = walkable_jpeg();
+  Bytes motion = j;
+  motion.insert(motion.end(), 3 * kImageTailBytes, 0x20);
+  const std::uint8_t* tail = motion.data() + motion.size() - kImageTailBytes;
+  // From the first bytes only: not found, and the header asks for the whole file.
+  ImageHeader h = read_image_header(motion.data(), 1000, tail, kImageTailBytes, motion.size());
+  CHECK_FALSE(h.complete);
+  CHECK(h.needs_whole_file);
+  h = read_image_header(motion.data(), motion.size(), tail, kImageTailBytes, motion.size());
+  CHECK(h.complete);
+  CHECK_FALSE(h.needs_whole_file);
+  REQUIRE(h.size);
+  CHECK(h.size->width == 64);
+  // Truncated inside the scan, the whole file given: truncated, nothing more to ask.
+  Bytes cut(j.begin(), j.end() - 2000);
+  h = read_image_header(cut.data(), cut.size(), cut.data() + cut.size() - kImageTailBytes, kImageTailBytes, cut.size());
+  CHECK_FALSE(h.complete);
+  CHECK_FALSE(h.needs_whole_file);
+  CHECK(truncated_image_message(h.format) == "the JPEG file is truncated (incomplete download?)");
+  // A PNG never needs more than its tail.
+  Bytes p = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  p.insert(p.end(), 5000, 1);
+  h = read_image_header(p.data(), 100, p.data() + p.size() - 100, 100, p.size());
+  CHECK_FALSE(h.complete);
+  CHECK_FALSE(h.needs_whole_file);
+}
+
+TEST_CASE("image_size_problem refuses empty and gigantic sizes without overflow", "[image_header]") {
+  CHECK(image_size_problem(4000, 3000).empty());
+  CHECK(image_size_problem(10000, 10000).empty());  // exactly the limit
+  CHECK(image_size_problem(0, 480) == "image is 0x480, nothing to predict");
+  CHECK(image_size_problem(640, -1) == "image is 640x-1, nothing to predict");
+  CHECK(image_size_problem(20000, 20000) ==
+        "image is 20000x20000 (400 megapixels), over the limit of 100 megapixels: downscale it first");
+  CHECK(image_size_problem(10001, 10000).find("over the limit") != std::string::npos);
+  // A PNG's IHDR can say 2^32-1 by 2^32-1: the product does not fit in 64 bits.
+  const long long big = 0xFFFFFFFFLL;
+  CHECK(image_size_problem(big, big).find("over the limit of 100 megapixels") != std::string::npos);
+  CHECK(image_size_problem(big, 1).find("over the limit") != std::string::npos);
 }

@@ -490,6 +490,13 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   }
   write_file_atomic(dir + "/zero.png", png_header(0, 0));
   write_file_atomic(dir + "/huge.png", png_header(20000, 10000));
+  write_file_atomic(dir + "/huge32.png", png_header(0xFFFFFFFFu, 0xFFFFFFFFu));  // the product overflows 64 bits
+  {  // A phone's motion photo: the JPEG, then its video (megabytes, no FF D9 near the end).
+    std::string motion(face_bytes.begin(), face_bytes.end());
+    motion += std::string("\0\0\0\x18" "ftypmp42", 12);
+    for (int i = 0; i < 2 << 20; ++i) motion += static_cast<char>(0x20 + i % 64);
+    write_file_atomic(dir + "/motion.jpg", motion);
+  }
   // 16-bit PNG of a face.
   cv::Mat b16;
   bgr.convertTo(b16, CV_16UC3, 257.0);
@@ -506,7 +513,8 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   }
   std::vector<std::string> files = {face,           dir + "/notes.jpg", dir + "/empty.png", dir + "/zero.png",
                                     dir + "/huge.png", dir + "/face16.png", dir + "/wall.png", dir + "/big50mp.jpg",
-                                    dir + "/missing.jpg", dir + "/cut.jpg", dir + "/cut.png", dir + "/damaged.jpg"};
+                                    dir + "/missing.jpg", dir + "/cut.jpg", dir + "/cut.png", dir + "/damaged.jpg",
+                                    dir + "/huge32.png", dir + "/motion.jpg"};
   {  // A JPEG whole in length, its scan data overwritten in the middle (a bad disk, a broken copy).
     std::vector<std::uint8_t> damaged = face_bytes;
     REQUIRE(damaged.size() > 9000);
@@ -573,11 +581,13 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
   CHECK(error_of(dir + "/empty.png").find("empty file") != std::string::npos);
   CHECK(error_of(dir + "/zero.png").find("0x0") != std::string::npos);
   CHECK(error_of(dir + "/huge.png").find("megapixels") != std::string::npos);
+  CHECK(error_of(dir + "/huge32.png").find("4294967295x4294967295") != std::string::npos);
+  CHECK(error_of(dir + "/huge32.png").find("over the limit of 100 megapixels") != std::string::npos);
   CHECK(error_of(dir + "/missing.jpg").find("no such image") != std::string::npos);
   CHECK(error_of(dir + "/cut.jpg").find("JPEG file is truncated") != std::string::npos);
   CHECK(error_of(dir + "/cut.png").find("PNG file is truncated") != std::string::npos);
   CHECK(error_of(dir + "/damaged.jpg").find("corrupt JPEG data") != std::string::npos);
-  CHECK(bad.size() == 8u);
+  CHECK(bad.size() == 9u);
 
   auto faces_of = [&](const std::string& path) -> int {
     const Json* j = find(ok, path);
@@ -594,9 +604,11 @@ TEST_CASE("predict: bad images are reported one by one, the rest are predicted",
     // The face is ~10x the IMM one: box in the pasted region.
     CHECK(f.at("box").as_array()[0].as_number() > 1000);
   }
+  CHECK(faces_of(dir + "/motion.jpg") == 1);
+  CHECK(sniff_image(dir + "/motion.jpg").complete);
   CHECK(faces_of(dir + "/face_cmyk.jpg") == 1);
   if (const Json* j = find(ok, dir + "/face_cmyk.jpg")) CHECK(j->at("width").as_number() == 640);
-  CHECK(ok.size() == files.size() - 8);
+  CHECK(ok.size() == files.size() - 9);
 }
 
 TEST_CASE("damaged JPEG data is refused, naming the file", "[predict][bad]") {

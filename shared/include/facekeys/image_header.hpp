@@ -56,11 +56,32 @@ ImageFormat image_format(const std::uint8_t* head, std::size_t size);
 // "JPEG", "PNG", "WebP" or "unknown".
 const char* image_format_name(ImageFormat format);
 
+// Largest image the front ends decode, in pixels (`facekeys predict` and the
+// browser alike). Larger ones are refused before decoding when the header
+// says the size (PNG, JPEG), else after.
+constexpr long long kMaxImagePixels = 100'000'000;
+// Why an image of this size cannot be used ("image is 0x0, nothing to
+// predict", "image is 20000x20000 (400 megapixels), over the limit of 100
+// megapixels: downscale it first"), or "" when it can. Safe for any stored
+// size (a PNG's 32-bit fields multiply past 2^63).
+std::string image_size_problem(long long width, long long height);
+
+// Where a JPEG's end-of-image marker (FF D9) ends, walking its segments and
+// the entropy-coded data of each scan from the start of `data`; nullopt when
+// `data` ends (or stops being a JPEG) before it.
+std::optional<std::size_t> jpeg_end(const std::uint8_t* data, std::size_t size);
+
 // Whether a file of `file_size` bytes is whole, from its first bytes `head`
 // and its last bytes `tail` (up to kImageTailBytes; both may be the whole
 // file): a JPEG's end-of-image marker (FF D9) or a PNG's IEND chunk lies in
 // the tail (a little trailing data after it is allowed), a WebP's RIFF size
 // fits in the file. True for ImageFormat::Unknown (nothing to check).
+// A JPEG can carry megabytes after its end (a phone's "motion photo" appends
+// its video there): when the marker is not in the tail, the JPEG is walked
+// from the start with jpeg_end, which can only succeed when `head` reaches
+// that far. A caller that got `false` for a JPEG from a shorter head checks
+// again with the whole file as `head` (read_image_header says so in
+// ImageHeader::needs_whole_file).
 bool image_is_complete(ImageFormat format, const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
                        std::size_t tail_size, unsigned long long file_size);
 
@@ -70,6 +91,9 @@ struct ImageHeader {
   ImageFormat format = ImageFormat::Unknown;
   std::optional<ImageSize> size;  // JPEG, PNG: as stored; nullopt when the header does not say
   bool complete = true;           // image_is_complete
+  // A JPEG not found complete from a head shorter than the file: check again
+  // with the whole file as head before calling it truncated.
+  bool needs_whole_file = false;
 };
 ImageHeader read_image_header(const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
                               std::size_t tail_size, unsigned long long file_size);
