@@ -22,6 +22,24 @@ std::pair<torch::Tensor, torch::Tensor> centred_forward(const AugmentParams& p) 
   return {A, t};
 }
 
+// [a, b] as a tensor made on `o`'s device. torch::tensor({a, b}, o) would build
+// it on the CPU and copy it over, and that copy waits for the GPU every step.
+torch::Tensor pair_on(double a, double b, const torch::TensorOptions& o) {
+  auto v = torch::full({2}, a, o);
+  v.select(0, 1).fill_(b);
+  return v;
+}
+
+// Inverse of a batch of 2x2 matrices [B,2,2] in closed form: torch::inverse
+// reads its error flags back to the CPU (a GPU wait per step). A = s R F is
+// never singular (scale > 0).
+torch::Tensor inverse_2x2(const torch::Tensor& A) {
+  auto a = A.select(1, 0).select(1, 0), b = A.select(1, 0).select(1, 1);
+  auto c = A.select(1, 1).select(1, 0), d = A.select(1, 1).select(1, 1);
+  auto adj = torch::stack({torch::stack({d, -b}, 1), torch::stack({-c, a}, 1)}, 1);
+  return adj / (a * d - b * c).view({-1, 1, 1});
+}
+
 }  // namespace
 
 AugmentParams sample_augment_params(int64_t b, int width, const AugmentConfig& cfg, const torch::Device& device) {
@@ -47,7 +65,7 @@ AugmentParams identity_augment_params(int64_t b, const torch::Device& device) {
 torch::Tensor augment_pixel_matrices(const AugmentParams& p, int width, int height) {
   auto [A, t] = centred_forward(p);
   // x' = A (x - c) + c + t  =>  offset = c + t - A c
-  auto c = torch::tensor({(width - 1) / 2.0, (height - 1) / 2.0}, A.options());
+  auto c = pair_on((width - 1) / 2.0, (height - 1) / 2.0, A.options());
   auto offset = c + t - torch::matmul(A, c);
   return torch::cat({A, offset.unsqueeze(2)}, 2);
 }
@@ -56,8 +74,8 @@ Batch apply_augment(const Batch& in, const AugmentParams& p, const torch::Tensor
   const auto H = in.images.size(2), W = in.images.size(3);
   auto [A, t] = centred_forward(p);
   // S maps grid coordinates g (align_corners=false) to centred pixels: q = S g.
-  auto S = torch::tensor({W / 2.0, H / 2.0}, A.options());
-  auto Ainv = torch::inverse(A);
+  auto S = pair_on(W / 2.0, H / 2.0, A.options());
+  auto Ainv = inverse_2x2(A);
 
   // grid_sample wants destination -> source in g space: g_src = S^-1 A^-1 (S g_dst - t).
   auto theta_lin = Ainv * S.view({1, 1, 2}) / S.view({1, 2, 1});

@@ -83,6 +83,10 @@ void add_train(CLI::App& app) {
       ->check(CLI::ExistingPath);
   cmd->add_option("--input-size", cfg->input_size, "Square input side instead of the model's default")
       ->check(CLI::Range(16, 2048));
+  cmd->add_option("--save-every", cfg->save_every,
+                  "Write last.safetensors (the --resume point, with the optimiser state) every N epochs and at the "
+                  "last; best.safetensors is still written whenever val improves")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", cfg->quiet, "No per-epoch lines");
   cmd->callback([cfg] {
     if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) cfg->init_file = weights_of_export(*cfg);

@@ -1,7 +1,18 @@
-// Picks the compute device and sets LibTorch's CPU threads.
+// Picks the compute device and sets LibTorch's CPU threads; the CUDA-only
+// pieces (synchronize, bf16 autocast) that differ between LibTorch versions.
 #pragma once
 
 #include <torch/torch.h>
+
+// at::autocast takes a device type from LibTorch 2.4 on (the pip 2.x builds on
+// GPU machines); Debian's 1.13 has only the older CUDA-implied calls, and no
+// CUDA anyway. torch/torch.h does not include this header.
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+#define FACEKEYS_HAS_AUTOCAST 1
+#include <ATen/autocast_mode.h>
+#else
+#define FACEKEYS_HAS_AUTOCAST 0
+#endif
 
 #include <stdexcept>
 #include <string>
@@ -29,5 +40,28 @@ inline torch::Device pick_device(const std::string& name) {
 inline void synchronize(const torch::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize();
 }
+
+#if FACEKEYS_HAS_AUTOCAST
+// bf16 autocast on CUDA for as long as it lives (one forward pass), switched
+// off again however the pass ends, an exception included.
+class CudaBf16Autocast {
+ public:
+  explicit CudaBf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+  }
+  ~CudaBf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::clear_cache();
+  }
+  CudaBf16Autocast(const CudaBf16Autocast&) = delete;
+  CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
+
+ private:
+  bool on_;
+};
+#endif
 
 }  // namespace facekeys

@@ -13,6 +13,10 @@ class ProgressBar {
 public:
   explicit ProgressBar(int total_epochs) : total_(total_epochs), tty_(::isatty(2) != 0) {}
 
+  // Whether update() draws anything (stderr is a terminal): callers skip
+  // computing what it would show otherwise.
+  bool live() const { return tty_; }
+
   void update(int epoch, double fraction, double loss, double images_per_s, double eta_s) {
     if (!tty_) return;
     constexpr int kWidth = 24;

@@ -58,6 +58,7 @@ Json config_json(const TrainConfig& c) {
   }
   j["ema_decay"] = c.ema_decay;
   j["train_on_val"] = c.train_on_val;
+  j["save_every"] = c.save_every;
   return j;
 }
 
@@ -165,20 +166,14 @@ torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& ba
                             const LossConfig& loss_cfg) {
   const auto device = batch.images.device();
   torch::Tensor pred;
-#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
-  // bf16 autocast on CUDA (LibTorch 2.x API); fp32 everywhere else.
-  const bool autocast = bf16 && device.is_cuda();
-  if (autocast) {
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-  }
-  pred = model.forward(normalize_input(batch.images));
-  if (autocast) {
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    at::autocast::clear_cache();
+#if FACEKEYS_HAS_AUTOCAST
+  {
+    const CudaBf16Autocast autocast(bf16 && device.is_cuda());
+    pred = model.forward(normalize_input(batch.images));
   }
 #else
-  if (bf16 && device.is_cuda()) throw std::runtime_error("--bf16 needs LibTorch 2.x (this build has " TORCH_VERSION ")");
+  if (bf16 && device.is_cuda())
+    throw std::runtime_error("--bf16 needs LibTorch 2.4 or later (this build has " TORCH_VERSION ")");
   pred = model.forward(normalize_input(batch.images));
 #endif
   auto loss = keypoint_loss(pred.to(torch::kFloat32), batch.points, loss_cfg);
@@ -186,6 +181,10 @@ torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& ba
   loss.backward();
   optimizer.step();
   return loss.detach();
+}
+
+bool saves_last_after(int epoch, int start_epoch, int total, int save_every) {
+  return epoch == total || (epoch - start_epoch) % std::max(1, save_every) == 0;
 }
 
 double scheduled_lr(const TrainConfig& cfg, int epoch) {
@@ -358,8 +357,8 @@ TrainResult train(const TrainConfig& cfg) {
       loss_sum += loss * b;
       images_seen += b;
 
-      // Reading the loss syncs the GPU; do it only a few times per epoch.
-      if (!cfg.quiet && (step % 8 == 7 || step + 1 == steps_per_epoch)) {
+      // Reading the loss syncs the GPU: only a few times per epoch, and only for a bar someone sees.
+      if (!cfg.quiet && progress.live() && (step % 8 == 7 || step + 1 == steps_per_epoch)) {
         const double elapsed = seconds_since(run_start);
         const double ips = images_seen / std::max(elapsed, 1e-9);
         const double remaining = (static_cast<double>(cfg.epochs - epoch) * n - (step + 1) * cfg.batch) / std::max(ips, 1e-9);
@@ -367,7 +366,8 @@ TrainResult train(const TrainConfig& cfg) {
                         ips, remaining);
       }
     }
-    const double train_loss = loss_sum.item<double>() / static_cast<double>(n);
+    const double train_loss = loss_sum.item<double>() / static_cast<double>(n);  // waits for the GPU
+    const double train_s = seconds_since(epoch_start);
     check_finite(train_loss, epoch + 1, "training");
     // With a moving average, the average is what gets validated and kept as best.
     double live_val_loss = NAN;
@@ -378,8 +378,10 @@ TrainResult train(const TrainConfig& cfg) {
     const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
     if (average) average->swap_out();
     check_finite(val_loss, epoch + 1, "validation");
-    const double epoch_s = seconds_since(epoch_start);
-    const double ips = n / std::max(epoch_s, 1e-9);
+    // img/s of the training steps alone: validation and checkpoint writes are
+    // in `seconds` (the whole epoch), and on a GPU they can take longer than
+    // the steps.
+    const double ips = n / std::max(train_s, 1e-9);
 
     result.epochs_run = epoch + 1 - start_epoch;
     result.final_train_loss = train_loss;
@@ -393,9 +395,9 @@ TrainResult train(const TrainConfig& cfg) {
     if (average) row["val_loss_live"] = live_val_loss;
     row["lr"] = optimizer.lr();
     row["img_per_s"] = ips;
-    row["seconds"] = epoch_s;
-    history += row.dump() + "\n";
-    write_file_atomic(result.metrics_file, history);
+    const bool save_last = saves_last_after(epoch + 1, start_epoch, cfg.epochs, cfg.save_every);
+    // With val trained on, best is the last epoch: written with last (it need not be written every epoch).
+    const bool write_best = best && (!cfg.train_on_val || save_last);
 
     std::map<std::string, std::string> meta = {{"config", config_text},
                                                {"pack_schema", pack.schema},
@@ -405,17 +407,20 @@ TrainResult train(const TrainConfig& cfg) {
                                                {"val_loss", std::to_string(val_loss)},
                                                {"torch_version", TORCH_VERSION}};
     if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
-    save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
-    if (average) {
-      average->swap_in();
+    if (save_last) save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
+    if (average) average->swap_in();
+    if (average && save_last)
       save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
-    }
     if (best) {
       result.best_val_loss = val_loss;
       result.best_epoch = epoch + 1;
-      save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
     }
+    if (write_best) save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
     if (average) average->swap_out();
+    const double epoch_s = seconds_since(epoch_start);
+    row["seconds"] = epoch_s;
+    history += row.dump() + "\n";
+    write_file_atomic(result.metrics_file, history);
     result.images_per_s = ips;
     if (!cfg.quiet)
       progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);

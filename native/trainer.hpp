@@ -51,8 +51,15 @@ struct TrainConfig {
   double ema_decay = 0.0;       // > 0: validate and save an exponential moving average of the weights
   bool train_on_val = false;    // train on train + val, for a last run of a recipe chosen on val: the val loss
                                 // is still logged but no longer held out, so best.safetensors is the last epoch
+  int save_every = 1;           // write last.safetensors (and ema.safetensors) every n epochs and at the
+                                // last one; best.safetensors is written whenever val improves
   bool quiet = false;           // no per-epoch lines (tests)
 };
+
+// Whether training writes last.safetensors after 1-based epoch `epoch` of a
+// run that started after `start_epoch` and ends at `total`: every
+// `save_every` epochs of this run, and always at the last.
+bool saves_last_after(int epoch, int start_epoch, int total, int save_every);
 
 struct TrainResult {
   int epochs_run = 0;

@@ -219,6 +219,37 @@ TEST_CASE("training on train + val uses both splits and keeps the last epoch", "
   fs::remove_all(dir);
 }
 
+TEST_CASE("last.safetensors is written every --save-every epochs and at the end", "[train]") {
+  CHECK(saves_last_after(1, 0, 10, 1));
+  CHECK_FALSE(saves_last_after(1, 0, 10, 4));
+  CHECK(saves_last_after(4, 0, 10, 4));
+  CHECK(saves_last_after(8, 0, 10, 4));
+  CHECK_FALSE(saves_last_after(9, 0, 10, 4));
+  CHECK(saves_last_after(10, 0, 10, 4));  // the last epoch, whatever the count
+  CHECK(saves_last_after(7, 3, 10, 4));   // counted from where a resumed run started
+  CHECK_FALSE(saves_last_after(4, 3, 10, 4));
+  CHECK(saves_last_after(2, 0, 10, 0));   // 0 is read as 1
+}
+
+TEST_CASE("with --save-every, the last epoch's checkpoints are complete", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("saveevery");
+  TrainConfig cfg = small_run(*full, dir, "every", "SimpleModel", 4, 2);
+  cfg.epochs = 3;
+  cfg.batch = 2;
+  cfg.save_every = 2;
+  cfg.ema_decay = 0.9;
+  cfg.train_on_val = true;  // best is then the last epoch, written with last
+  const TrainResult r = train(cfg);
+  CHECK(load_checkpoint(r.last_checkpoint).epoch == 3);
+  CHECK(load_checkpoint(cfg.out_dir + "/ema.safetensors").epoch == 3);
+  CHECK(load_checkpoint(r.best_checkpoint).epoch == 3);
+  CHECK(read_jsonl(r.metrics_file).size() == 3u);
+  CHECK(Json::parse(read_file_text(cfg.out_dir + "/config.json")).at("save_every").as_int() == 2);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
