@@ -45,7 +45,8 @@ void add_pack(CLI::App& app) {
       "ibug", "iBUG/300-W 68 points: dlib XML files or folders of .pts (+ --boxes CSV), cropped around the face box");
   ibug->add_option("--train", b->train, "Training source (XML or .pts folder); every --val-every-th image validates");
   ibug->add_option("--test", b->test, "Test source (XML or .pts folder): the test split");
-  ibug->add_option("--boxes", b->opt.boxes_csv, "Face-box CSV (300w/boxes_lfpw.csv); needed for .pts folders")
+  ibug->add_option("--boxes", b->opt.boxes_csv, "Face-box CSV (300w/boxes_lfpw.csv) for .pts folders; without it, each face's box is the tight box around its "
+                   "68 points (the CSV's 'lm' columns; DAN's boxes are 1-3 % larger)")
       ->check(CLI::ExistingFile);
   ibug->add_option("--box-column", b->opt.box_column, "Which CSV box: dan, dlib, lm, ...")->capture_default_str();
   ibug->add_option("--margin", b->opt.crop.margin, "Crop side = face box side x margin")

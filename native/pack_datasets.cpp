@@ -172,15 +172,13 @@ std::vector<IbugItem> ibug_items_from_xml(const std::string& xml_path, const Box
 
 std::vector<IbugItem> ibug_items_from_dir(const std::string& dir, const BoxCsv* csv, const std::string& column,
                                           bool test) {
-  if (!csv)
-    throw std::runtime_error(dir + ": a folder of .pts files needs face boxes: pass a box CSV (--boxes)");
   const int K = ibug68().num_points;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_regular_file() && e.path().extension() == ".pts") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   if (files.empty()) throw std::runtime_error(dir + ": no .pts files");
-  const fs::path csv_dir = fs::path(csv->source()).parent_path();
+  const fs::path csv_dir = csv ? fs::path(csv->source()).parent_path() : fs::path();
   std::vector<IbugItem> items;
   for (const auto& pts : files) {
     IbugItem it;
@@ -196,12 +194,21 @@ std::vector<IbugItem> ibug_items_from_dir(const std::string& dir, const BoxCsv* 
       throw std::runtime_error(pts.string() + ": no image next to it (looked for " + pts.stem().string() +
                                ".png, .jpg, .jpeg)");
     it.points = read_pts(pts.string(), K);  // FormatError naming file and line ("expected 68 points, file has 67")
+    it.test = test;
+    if (!csv) {  // the tight box around the points, what the CSV's 'lm' columns hold
+      it.face = points_box(it.points);
+      if (!(it.face.w > 0 && it.face.h > 0))
+        throw FormatError(pts.string(), 0, "the points' bounding box has zero size");
+      it.name = (fs::path(dir).lexically_normal().filename() / it.image.filename()).generic_string();
+      it.where = pts.string();
+      items.push_back(std::move(it));
+      continue;
+    }
     const BoxCsvRow* row = find_box_row(*csv, csv_dir, it.image);
     if (!row) throw std::runtime_error(csv->source() + ": no row for image " + it.image.string());
     it.face = box_from_csv(*csv, *row, column);
     it.name = row->file;
     it.where = at(csv->source(), row->line);
-    it.test = test;
     items.push_back(std::move(it));
   }
   return items;
@@ -232,7 +239,8 @@ Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& op
   char margin[32];
   std::snprintf(margin, sizeof margin, "%.3g", opt.crop.margin);
   pack.source = "iBUG 68-point faces from " + source_names + "; face boxes: " +
-                (csv ? "'" + opt.box_column + "' columns of " + opt.boxes_csv : std::string("the XML <box>")) +
+                (csv ? "'" + opt.box_column + "' columns of " + opt.boxes_csv
+                     : std::string("the XML <box>, or for .pts folders the tight box around the points")) +
                 "; crop = box x " + margin + (opt.crop.square ? ", square" : "") + ", " + std::to_string(S) + "x" +
                 std::to_string(S) + " gray BT.601 (area pre-shrink, then bilinear)";
   pack.width = S;

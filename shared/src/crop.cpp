@@ -37,6 +37,23 @@ void require_policy(const CropPolicy& p, const char* what) {
 }
 
 // Shared by both crop-box builders; w or h may be 0 here only when square.
+// min..max of the points' x and y, in double.
+struct Extent {
+    double x0, x1, y0, y1;
+};
+Extent extent_of(const std::vector<Point2f>& points, const char* what) {
+    if (points.empty()) throw std::invalid_argument(std::string(what) + ": no points");
+    Extent e{points.front().x, points.front().x, points.front().y, points.front().y};
+    for (const Point2f& p : points) {
+        if (!std::isfinite(p.x) || !std::isfinite(p.y)) throw std::invalid_argument(std::string(what) + ": non-finite point");
+        e.x0 = std::min<double>(e.x0, p.x);
+        e.x1 = std::max<double>(e.x1, p.x);
+        e.y0 = std::min<double>(e.y0, p.y);
+        e.y1 = std::max<double>(e.y1, p.y);
+    }
+    return e;
+}
+
 Box grow(double cx, double cy, double w, double h, const CropPolicy& p) {
     cy += static_cast<double>(p.center_shift_y) * h;
     double out_w = w * p.margin;
@@ -65,25 +82,21 @@ Box crop_box_from_box(const Box& face_box, const CropPolicy& policy) {
     return grow(face_box.x + 0.5 * w, face_box.y + 0.5 * h, w, h, policy);
 }
 
+Box points_box(const std::vector<Point2f>& points) {
+    const Extent e = extent_of(points, "points_box");
+    return Box{static_cast<float>(e.x0), static_cast<float>(e.y0), static_cast<float>(e.x1 - e.x0),
+               static_cast<float>(e.y1 - e.y0)};
+}
+
 Box crop_box_from_points(const std::vector<Point2f>& points, const CropPolicy& policy) {
-    if (points.empty()) throw std::invalid_argument("crop_box_from_points: no points");
+    const Extent e = extent_of(points, "crop_box_from_points");
     require_policy(policy, "crop_box_from_points");
-    double x0 = points.front().x, x1 = x0, y0 = points.front().y, y1 = y0;
-    for (const Point2f& p : points) {
-        if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
-            throw std::invalid_argument("crop_box_from_points: non-finite point");
-        }
-        x0 = std::min<double>(x0, p.x);
-        x1 = std::max<double>(x1, p.x);
-        y0 = std::min<double>(y0, p.y);
-        y1 = std::max<double>(y1, p.y);
-    }
-    const double w = x1 - x0;
-    const double h = y1 - y0;
+    const double w = e.x1 - e.x0;
+    const double h = e.y1 - e.y0;
     if (policy.square ? !(std::max(w, h) > 0.0) : !(w > 0.0 && h > 0.0)) {
         throw std::invalid_argument("crop_box_from_points: the points' bounding box has zero size");
     }
-    return grow(0.5 * (x0 + x1), 0.5 * (y0 + y1), w, h, policy);
+    return grow(0.5 * (e.x0 + e.x1), 0.5 * (e.y0 + e.y1), w, h, policy);
 }
 
 Affine2D crop_transform(const Box& crop_box, int out_width, int out_height) {

@@ -95,6 +95,19 @@ TEST_CASE("crop: crop_box_from_points grows the points' bounding box", "[crop]")
     CHECK_THROWS_AS(facekeys::crop_box_from_points(std::vector<Point2f>{{1.f, 1.f}, {NAN, 2.f}}), std::invalid_argument);
 }
 
+TEST_CASE("crop: points_box is the tight box the points lie on", "[crop]") {
+    const Box b = facekeys::points_box({{10.f, 20.f}, {30.f, 60.f}, {15.f, 40.f}});
+    CHECK(b.x == 10.f);
+    CHECK(b.y == 20.f);
+    CHECK(b.w == 20.f);
+    CHECK(b.h == 40.f);
+    const Box line = facekeys::points_box({{5.f, 0.f}, {5.f, 10.f}});
+    CHECK(line.w == 0.f);
+    CHECK(line.h == 10.f);
+    CHECK_THROWS_WITH(facekeys::points_box({}), "points_box: no points");
+    CHECK_THROWS_WITH(facekeys::points_box({{1.f, INFINITY}}), "points_box: non-finite point");
+}
+
 TEST_CASE("crop: crop_transform maps the box extent onto the output extent", "[crop]") {
     const Box b{12.25f, -30.5f, 80.f, 64.f};
     const Affine2D T = facekeys::crop_transform(b, 96, 48);

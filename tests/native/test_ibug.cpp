@@ -319,6 +319,17 @@ TEST_CASE("pack ibug: LFPW crops at 224, transforms map points back to the origi
       CHECK(std::abs(back[2 * k] - pts[k].x) < 1e-3);
       CHECK(std::abs(back[2 * k + 1] - pts[k].y) < 1e-3);
     }
+    // Without the CSV (an official 300-W download has none): the tight box around
+    // the points, which the CSV's 'lm' columns hold, gives the same crops as --box-column lm.
+    Pack plain = pack_ibug(ptsdir, IbugPackOptions{}, /*test=*/true);
+    IbugPackOptions lm = opt;
+    lm.box_column = "lm";
+    Pack from_lm = pack_ibug(ptsdir, lm, /*test=*/true);
+    REQUIRE(plain.size() == 2);
+    CHECK(plain.names[0] == fs::path(ptsdir).filename().string() + "/image_0001.jpg");
+    CHECK(plain.source.find("tight box around the points") != std::string::npos);
+    for (std::size_t i = 0; i < plain.image_to_pack.size(); ++i)
+      CHECK(std::abs(plain.image_to_pack[i] - from_lm.image_to_pack[i]) < 0.01);
     fs::remove_all(ptsdir);
   }
   fs::remove_all(dir);
@@ -362,8 +373,8 @@ TEST_CASE("pack ibug: bad input names the file and line", "[ibug][pack][data]") 
     write_file_atomic(ptsdir + "/image_0001.pts", l67);
     CHECK_THROWS_WITH(pack_ibug(ptsdir, opt), Catch::Contains("image_0001.pts:71"));
   }
-  SECTION("a .pts folder without a box CSV") {
-    CHECK_THROWS_WITH(pack_ibug(dir, IbugPackOptions{}), Catch::Contains("--boxes"));
+  SECTION("a folder without .pts files") {
+    CHECK_THROWS_WITH(pack_ibug(dir, IbugPackOptions{}), Catch::Contains(dir) && Catch::Contains("no .pts files"));
   }
   fs::remove_all(dir);
 }

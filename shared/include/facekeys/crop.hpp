@@ -46,6 +46,11 @@ struct CropPolicy {
 // margin that is not finite and > 0.
 Box crop_box_from_box(const Box& face_box, const CropPolicy& policy = CropPolicy{});
 
+// The tight bounding box of the points (min..max of x and y; the points lie
+// on its edges; zero width or height when they line up). Throws
+// std::invalid_argument on no points or a non-finite point.
+Box points_box(const std::vector<Point2f>& points);
+
 // Same, starting from the tight bounding box of the points (min..max of x and
 // y; the points lie on its edges). Throws on no points, non-finite points, or
 // a bounding box of zero size (zero width or height when !policy.square).
