@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <unordered_set>
 #include <utility>
 
 #include "facekeys/error.hpp"
@@ -139,6 +141,7 @@ class XmlTokenizer {
     tag.kind = Tag::Start;
     tag.name = read_name();
     if (tag.name.empty()) fail(line_, "expected an element name after '<', got " + found_here());
+    std::unordered_set<std::string> seen;  // duplicate check in linear time, however many attributes
     for (;;) {
       const bool had_space = !at_end() && is_xml_space(peek());
       skip_space();
@@ -179,7 +182,7 @@ class XmlTokenizer {
         fail(attr_line, "'<' inside the value of attribute '" + attr.name + "' (missing closing quote?)");
       attr.value = decode_entities(raw, attr_line);
       advance_to(close + 1);
-      if (tag.attribute(attr.name))
+      if (!seen.insert(attr.name).second)
         fail(attr_line, "duplicate attribute '" + attr.name + "' in '<" + tag.name + "'");
       tag.attributes.push_back(std::move(attr));
     }

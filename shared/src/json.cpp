@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace facekeys {
 namespace {
@@ -97,17 +98,26 @@ private:
 
   Json parse_object(int depth) {
     expect('{');
-    Json obj = Json::object();
-    if (consume('}')) return obj;
+    if (consume('}')) return Json::object();
+    // A later duplicate key replaces the earlier value, in its place. The index
+    // keeps that linear in the member count (headers of untrusted files can
+    // hold millions of keys).
+    Json::Object members;
+    std::unordered_map<std::string, std::size_t> index;
     do {
       skip_ws();
       if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
       std::string key = parse_string();
       expect(':');
-      obj[key] = parse_value(depth + 1);
+      Json value = parse_value(depth + 1);
+      const auto [it, fresh] = index.emplace(key, members.size());
+      if (fresh)
+        members.emplace_back(std::move(key), std::move(value));
+      else
+        members[it->second].second = std::move(value);
     } while (consume(','));
     expect('}');
-    return obj;
+    return Json::object(std::move(members));
   }
 
   Json parse_array(int depth) {

@@ -161,8 +161,10 @@ SafeTensorsFile decode_safetensors(const std::vector<std::uint8_t>& bytes, const
         std::int64_t v = d.as_int();
         if (v < 0 || v > (std::int64_t(1) << 40)) bad(name, "tensor '" + t.name + "' has a bad dimension");
         t.shape.push_back(v);
+        // Checked before multiplying: dimensions up to 2^40 would wrap the product.
+        if (v != 0 && numel > data_size / static_cast<std::uint64_t>(v))
+          bad(name, "tensor '" + t.name + "' is larger than the file");
         numel *= static_cast<std::uint64_t>(v);
-        if (numel > data_size) bad(name, "tensor '" + t.name + "' is larger than the file");
       }
       const auto& offs = kv.second.at("data_offsets").as_array();
       if (offs.size() != 2) bad(name, "tensor '" + t.name + "': data_offsets must have 2 entries");

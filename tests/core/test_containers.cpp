@@ -55,6 +55,19 @@ TEST_CASE("JSON parses, dumps and round-trips", "[json]") {
   CHECK(o.dump() == R"({"z":1,"a":2})");
 }
 
+TEST_CASE("JSON objects: a repeated key replaces the value in place; many keys parse in linear time", "[json]") {
+  const Json j = Json::parse(R"({"a": 1, "b": 2, "a": 3})");
+  CHECK(j.dump() == R"({"a":3,"b":2})");
+  // 200,000 keys, as a crafted safetensors header may hold: a search per key
+  // (2*10^10 comparisons) would take minutes here.
+  std::string big = "{";
+  for (int i = 0; i < 200000; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  big += "}";
+  const Json many = Json::parse(big);
+  REQUIRE(many.size() == 200000u);
+  CHECK(many.as_object().back().first == "k199999");
+}
+
 TEST_CASE("JSON rejects malformed text with an offset", "[json]") {
   for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", "{\"a\":1}}", "[1e999]", "nan"}) {
     INFO(bad);
@@ -110,6 +123,15 @@ TEST_CASE("safetensors round-trips bit-exactly and validates", "[safetensors]") 
   SECTION("garbage header") {
     for (std::size_t i = 8; i < 20; ++i) bytes[i] = '#';
     CHECK_THROWS_WITH(decode_safetensors(bytes, "g.safetensors"), Catch::Contains("g.safetensors"));
+  }
+  SECTION("a shape whose element count wraps 64 bits") {
+    // 2^24 x 2^40 bytes wraps to 0 = the tensor's 0 bytes: refused, not read as empty.
+    const std::string header = R"({"w":{"dtype":"U8","shape":[16777216,1099511627776],"data_offsets":[0,0]}})";
+    std::vector<std::uint8_t> wrap(8 + header.size() + (std::size_t{1} << 24), 0);
+    for (int i = 0; i < 8; ++i) wrap[i] = static_cast<std::uint8_t>(header.size() >> (8 * i));
+    std::copy(header.begin(), header.end(), wrap.begin() + 8);
+    CHECK_THROWS_WITH(decode_safetensors(wrap, "wrap.safetensors"),
+                      Catch::Contains("wrap.safetensors") && Catch::Contains("larger than the file"));
   }
   SECTION("a missing tensor names the file") {
     CHECK_THROWS_WITH(back.get("nope", "m.safetensors"), Catch::Contains("m.safetensors") && Catch::Contains("nope"));

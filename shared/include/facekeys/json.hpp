@@ -32,6 +32,8 @@ public:
   Json(std::string s) : type_(Type::String), string_(std::move(s)) {}
   Json(Array a) : type_(Type::Array), array_(std::move(a)) {}
   static Json object() { Json j; j.type_ = Type::Object; return j; }
+  // An object of these members, in order (keys assumed distinct).
+  static Json object(Object members) { Json j = object(); j.object_ = std::move(members); return j; }
   static Json array() { Json j; j.type_ = Type::Array; return j; }
 
   Type type() const { return type_; }
