@@ -160,7 +160,7 @@ std::vector<IbugItem> ibug_items_from_xml(const std::string& xml_path, const Box
         if (!(b.width > 0 && b.height > 0))
           throw FormatError(xml_path, b.line, "box of non-positive size (" + std::to_string(b.width) + " x " +
                                                   std::to_string(b.height) + ")");
-        it.face = Box{b.left - 0.5f, b.top - 0.5f, b.width, b.height};
+        it.face = Box{b.left - 0.5f, b.top - 0.5f, b.width, b.height};  // box_from_pixel_rect, for any number
       }
       items.push_back(std::move(it));
       ++face;

@@ -10,6 +10,7 @@
 
 #include "facekeys/asf.hpp"
 #include "facekeys/box_csv.hpp"
+#include "facekeys/crop.hpp"
 #include "facekeys/dlib_xml.hpp"
 #include "facekeys/error.hpp"
 #include "facekeys/pts.hpp"
@@ -467,12 +468,15 @@ TEST_CASE("box csv: parses the synthetic fixture", "[formats][csv]") {
   CHECK(dan->y1 == 20.25f);
   CHECK(dan->x2 == 110.5f);
   CHECK(dan->y2 == 90.0f);
-  const auto dlib = csv.box("faces/b.jpg", "dlib");  // left/top/width/height
+  const auto dlib = csv.box("faces/b.jpg", "dlib");  // left/top/width/height: a pixel rectangle
   REQUIRE(dlib.has_value());
-  CHECK(dlib->x1 == 100.0f);
-  CHECK(dlib->y1 == 110.0f);
-  CHECK(dlib->x2 == 250.0f);
-  CHECK(dlib->y2 == 260.0f);
+  CHECK(dlib->x1 == 99.5f);
+  CHECK(dlib->y1 == 109.5f);
+  CHECK(dlib->x2 == 249.5f);
+  CHECK(dlib->y2 == 259.5f);
+  const Box same = box_from_pixel_rect(100, 110, 150, 150);  // the XML <box> of the same rectangle
+  CHECK(same.x == dlib->x1);
+  CHECK(same.x + same.w == dlib->x2);
   CHECK_FALSE(csv.box("faces/a.png", "dlib").has_value());
   CHECK_FALSE(csv.box("faces/c, with comma.png", "lm").has_value());
   CHECK(csv.box("faces/c, with comma.png", "dan")->x2 == 63.0f);

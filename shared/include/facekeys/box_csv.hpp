@@ -44,9 +44,13 @@ class BoxCsv {
   // nullopt if the cell is empty.
   std::optional<float> value(const std::string& file, const std::string& column) const;
 
-  // The box stored under a column prefix: either <prefix>_x1/_y1/_x2/_y2 (e.g.
-  // "dan", "lm") or <prefix>_left/_top/_width/_height (e.g. "dlib"; then
-  // x2 = left + width, y2 = top + height). nullopt if all four cells are empty.
+  // The box stored under a column prefix, in continuous pixel coordinates
+  // (crop.hpp's Box convention): either <prefix>_x1/_y1/_x2/_y2 (e.g. "dan",
+  // "lm"), taken as they are, or <prefix>_left/_top/_width/_height (e.g.
+  // "dlib"), an integer pixel rectangle as dlib and OpenCV write them (columns
+  // left .. left+width-1), read as box_from_pixel_rect does: x1 = left - 0.5,
+  // x2 = left + width - 0.5, so it frames a face exactly as the same
+  // rectangle in a dlib XML <box> does. nullopt if all four cells are empty.
   // Throws FormatError if the row or the columns are missing, only some cells
   // are empty, or x2 < x1 / y2 < y1.
   std::optional<FaceBox> box(const std::string& file, const std::string& prefix) const;
