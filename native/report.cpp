@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -335,7 +336,12 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
           throw std::runtime_error(cfg.heatmaps_path + ": pack_index out of range for " + cfg.pack_path);
         const float* data = reinterpret_cast<const float*>(maps.bytes.data()) + i * K * h * w;
         cv::Mat img = heatmap_overlay(pack, static_cast<std::size_t>(row), data, K, h, w, cfg.heatmap_points, scale);
-        const std::string label = i < static_cast<int64_t>(which.size()) ? which[i] : std::to_string(i);
+        std::string label = i < static_cast<int64_t>(which.size()) ? which[i] : std::to_string(i);
+        // The label comes from the file: a file name part of letters, digits, '-' and '_' only, so
+        // no metadata can write outside the report folder.
+        for (char& c : label)
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+        if (label.empty()) label = std::to_string(i);
         const std::string name = "heatmap_" + label + ".png";
         write_png(dir / name, img);
         written.push_back(name);

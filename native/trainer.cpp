@@ -337,7 +337,10 @@ TrainResult train(const TrainConfig& cfg) {
 
   const std::string config_text = config_json(cfg).dump();
   ProgressBar progress(cfg.epochs);
-  const int64_t n = train_split.size();
+  // A last batch of a single image is left out (a different one each epoch: the
+  // order is random): BatchNorm cannot normalise one image in training mode.
+  const int64_t n = train_split.size() % cfg.batch == 1 && train_split.size() > 1 ? train_split.size() - 1
+                                                                                   : train_split.size();
   result.train_images = n;
   const int64_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
   const auto run_start = Clock::now();
@@ -346,7 +349,7 @@ TrainResult train(const TrainConfig& cfg) {
   for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     optimizer.set_lr(scheduled_lr(cfg, epoch));
     const auto epoch_start = Clock::now();
-    auto order = torch::randperm(n, torch::TensorOptions().device(device).dtype(torch::kInt64));
+    auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
       const int64_t b = std::min<int64_t>(cfg.batch, n - step * cfg.batch);

@@ -24,7 +24,8 @@ Container read_all(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
-    errno = ENOENT;
+    // The reason status() found (permission denied on a folder, ...), else "no such file".
+    errno = ec ? ec.value() : ENOENT;
     io_error(path, "cannot open file");
   }
   if (!std::filesystem::is_regular_file(status)) throw std::runtime_error(path + ": cannot read: not a regular file");
@@ -61,7 +62,8 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
   const std::string tmp = path + ".tmp-" + std::to_string(pid);
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) io_error(tmp, "cannot open for writing");
+    // Named by the file the caller asked for: the temporary name would only confuse.
+    if (!f) io_error(path, "cannot open for writing");
     bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
     ok = (std::fflush(f) == 0) && ok;
 #if defined(__unix__) || defined(__APPLE__)

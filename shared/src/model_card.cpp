@@ -193,14 +193,16 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
   if (c.num_points != schema->num_points)
     fail(name, "model card landmarks.num_points is " + std::to_string(c.num_points) + " but schema '" + c.schema +
                    "' has " + std::to_string(schema->num_points) + " points");
-  if (c.input.width <= 0 || c.input.height <= 0)
+  // Bounded so that sizes derived from them (points x map cells, input pixels) fit in 32 bits on wasm32.
+  constexpr int kMaxSide = 4096;
+  if (c.input.width <= 0 || c.input.height <= 0 || c.input.width > kMaxSide || c.input.height > kMaxSide)
     fail(name, "model card input size " + std::to_string(c.input.width) + "x" + std::to_string(c.input.height) +
-                   " is not positive");
+                   " is not within 1.." + std::to_string(kMaxSide));
   if (c.input.channels != 1)
     fail(name, "model card input.channels is " + std::to_string(c.input.channels) + " (only 1, gray, is supported)");
   if (c.input.color != "gray-bt601") fail(name, "model card input.color '" + c.input.color + "' is not 'gray-bt601'");
-  if (!std::isfinite(c.input.mean) || !std::isfinite(c.input.std) || c.input.std == 0.0)
-    fail(name, "model card input.mean/std must be finite with std != 0");
+  if (!std::isfinite(c.input.mean) || !std::isfinite(c.input.std) || !(c.input.std > 0.0))
+    fail(name, "model card input.mean/std must be finite with std > 0");
   if (c.crop.source != "whole-image" && c.crop.source != "face-box")
     fail(name, "model card crop.source '" + c.crop.source + "' is not 'whole-image' or 'face-box'");
   if (c.crop.source == "face-box" && !(std::isfinite(c.crop.margin) && c.crop.margin > 0))
@@ -210,7 +212,9 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
     if (c.output.layout != "interleaved-xy")
       fail(name, "model card output.layout '" + c.output.layout + "' is not 'interleaved-xy'");
   } else if (c.output.kind == "heatmaps") {
-    if (c.output.width <= 0 || c.output.height <= 0) fail(name, "model card heatmap output size is not positive");
+    if (c.output.width <= 0 || c.output.height <= 0 || c.output.width > kMaxSide || c.output.height > kMaxSide)
+      fail(name, "model card heatmap output size " + std::to_string(c.output.width) + "x" +
+                     std::to_string(c.output.height) + " is not within 1.." + std::to_string(kMaxSide));
   } else {
     fail(name, "model card output.kind '" + c.output.kind + "' is not 'coords' or 'heatmaps'");
   }

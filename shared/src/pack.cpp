@@ -20,7 +20,14 @@ std::vector<T> values(const SafeTensorsFile& st, const std::string& name, DType 
   if (t.dtype != dtype)
     throw std::runtime_error(file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected " +
                              dtype_name(dtype));
-  if (t.shape != shape) throw std::runtime_error(file + ": tensor '" + name + "' has an unexpected shape");
+  if (t.shape != shape) {
+    auto text = [](const std::vector<std::int64_t>& v) {
+      std::string s = "[";
+      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+      return s + "]";
+    };
+    throw std::runtime_error(file + ": tensor '" + name + "' has shape " + text(t.shape) + ", expected " + text(shape));
+  }
   std::vector<T> out(t.bytes.size() / sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), t.bytes.data(), t.bytes.size());
   return out;
@@ -133,7 +140,11 @@ Pack read_pack(const std::string& path) {
   p.channels = parse_positive(st.meta("channels", path), "channels", path);
   p.num_points = parse_positive(st.meta("num_points", path), "num_points", path);
   Json names = Json::parse(st.meta("names", path), path + " (names)");
-  for (const auto& s : names.as_array()) p.names.push_back(s.as_string());
+  try {
+    for (const auto& s : names.as_array()) p.names.push_back(s.as_string());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": metadata 'names' is not a JSON array of strings (" + e.what() + ")");
+  }
   const auto n = static_cast<std::int64_t>(p.names.size());
   p.pixels = values<std::uint8_t>(st, "pixels", DType::U8, {n, p.height, p.width, p.channels}, path);
   p.points = values<float>(st, "points", DType::F32, {n, p.num_points, 2}, path);

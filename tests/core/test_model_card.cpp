@@ -132,6 +132,13 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
   in = good.at("input");
   in["std"] = 0.0;
   CHECK_THROWS_WITH(read_text(with("input", in), "card_std.json"), Catch::Contains("std"));
+  in["std"] = -1.0;  // would flip the input's sign: refused here, not at the first photo
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_negstd.json"),
+                    Catch::Contains("card_negstd.json") && Catch::Contains("std > 0"));
+  in = good.at("input");
+  in["width"] = 100000;  // sizes derived from it must fit in 32 bits on wasm32
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_huge.json"),
+                    Catch::Contains("card_huge.json") && Catch::Contains("100000x180 is not within 1..4096"));
   in = good.at("input");
   in["width"] = "240";
   CHECK_THROWS_WITH(read_text(with("input", in), "card_w.json"), Catch::Contains("input.width"));

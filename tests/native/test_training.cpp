@@ -250,6 +250,20 @@ TEST_CASE("with --save-every, the last epoch's checkpoints are complete", "[trai
   fs::remove_all(dir);
 }
 
+TEST_CASE("a last batch of one image is left out of the epoch", "[train][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("batchofone");
+  TrainConfig cfg = small_run(*full, dir, "five", "SimpleModel", 5, 2);
+  cfg.epochs = 1;
+  cfg.batch = 4;  // 5 = 4 + 1: the 1 is dropped
+  CHECK(train(cfg).train_images == 4);
+  cfg.batch = 3;  // 5 = 3 + 2: all kept
+  cfg.out_dir += "-b3";
+  CHECK(train(cfg).train_images == 5);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);

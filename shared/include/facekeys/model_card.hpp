@@ -65,7 +65,7 @@ struct ModelCard {
     std::string coordinates = "normalised (u=(x+0.5)/W) of the model input frame";
     // heatmaps only
     int width = 0, height = 0;
-    std::string decode;  // e.g. "argmax-refined"
+    std::string decode;  // how the maps are decoded, in words (informative: the core has one decoder)
     double sigma = 0.0;
   } output;
 
