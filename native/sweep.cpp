@@ -77,7 +77,7 @@ std::string run_sweep(const SweepConfig& a) {
   const Pack pack = read_pack(a.pack);
 
   std::ostringstream table;
-  table << "| Model | Epochs | Final train loss | Final val loss | Best val MSE (epoch) | Val mean error (px) | img/s | Loss plot |\n"
+  table << "| Model | Epochs | Final train loss | Final val loss | Best val MSE (epoch) | Val mean error (px) | img/s (last epoch) | Loss plot |\n"
         << "|---|---|---|---|---|---|---|---|\n";
   std::string device_used;
   for (const auto& m : models) {

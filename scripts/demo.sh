@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: install, build, pack the IMM face database, train the seed's
+# The training demo: install, build, pack the IMM face database, train the seed's
 # best Part 2 model (Baseline_7x7), score it and draw the report.
 #   EPOCHS=120 scripts/demo.sh      # the shipped model's run (GPU: minutes; 2-core CPU: about 20 minutes)
 # Data comes from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).

@@ -6,8 +6,8 @@
 #
 # RUN_DIR is a `facekeys train` folder (best.safetensors picked by val loss). The script
 #  1. evaluates best.safetensors on the val and test splits of the pack (LibTorch; --flip-test as given),
-#     with per-image predictions, the Kaggle CSV and (heatmap models) heatmap samples, then `facekeys report`;
-#  2. exports float32 and int8 ONNX (same --flip-test) and scores both exports with OpenCV DNN;
+#     the test run also with per-image predictions, the Kaggle CSV and (heatmap models) heatmaps; then `facekeys report`;
+#  2. exports float32 and int8 ONNX (same --flip-test) and scores both exports on test with OpenCV DNN;
 #  3. ships the int8 export as assets/models/NAME with the int8 test metrics in its card;
 #  4. copies the figures and JSON into docs/results/ibug/<run folder name>/.
 # Knobs: PACK (work-data/lfpw.pack), FK (build/native/native/facekeys). The test split is only

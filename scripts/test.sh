@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the README's test command, and what CI runs.
-#   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export) via ctest
+#   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export, predict) via ctest
 #   wasm:   the shared core's tests compiled with em++ and run under Node
+#   web:    the browser demo into dist/ (preset web) and its tests in headless Chromium (tests/web)
 # Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
