@@ -16,6 +16,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/image_header.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
 #include "image_io.hpp"
 
@@ -49,8 +50,6 @@ std::string shape_str(const cv::Mat& m) {
 }
 
 double round_to(double v, double step) { return std::round(v / step) * step; }
-
-Json number_or_null(double v, double step) { return std::isfinite(v) ? Json(round_to(v, step)) : Json(); }
 
 }  // namespace
 
@@ -267,17 +266,7 @@ ImageU8 load_checked(const std::string& path) {
   return img;
 }
 
-Json box_json(const Box& b) {
-  return Json(Json::Array{Json(round_to(b.x, 0.01)), Json(round_to(b.y, 0.01)), Json(round_to(b.w, 0.01)),
-                          Json(round_to(b.h, 0.01))});
-}
-
-struct FaceResult {
-  FaceDetection det;
-  std::vector<Point2f> points;  // empty: no keypoints for this face
-};
-
-void draw_overlay(const std::string& out_path, const ImageU8& rgb, const std::vector<FaceResult>& faces,
+void draw_overlay(const std::string& out_path, const ImageU8& rgb, const std::vector<PredictedFace>& faces,
                   const LandmarkSchema* schema) {
   cv::Mat img(rgb.height(), rgb.width(), CV_8UC3, const_cast<std::uint8_t*>(rgb.data()));
   cv::Mat draw = img.clone();
@@ -288,13 +277,13 @@ void draw_overlay(const std::string& out_path, const ImageU8& rgb, const std::ve
   auto P = [](float x, float y) {
     return cv::Point(static_cast<int>(std::lround(x * (1 << kShift))), static_cast<int>(std::lround(y * (1 << kShift))));
   };
-  for (const FaceResult& f : faces) {
-    const Box& b = f.det.box;
+  for (const PredictedFace& f : faces) {
+    const Box& b = f.box;
     // Box edges are pixel-centre coordinates +-0.5: draw through the edge pixels.
     cv::rectangle(draw, P(b.x + 0.5f, b.y + 0.5f), P(b.x + b.w - 0.5f, b.y + b.h - 0.5f), cv::Scalar(255, 200, 0),
                   thick, cv::LINE_AA, kShift);
     char label[32];
-    std::snprintf(label, sizeof label, "%.2f", f.det.score);
+    std::snprintf(label, sizeof label, "%.2f", f.score);
     cv::putText(draw, label, cv::Point(static_cast<int>(b.x), std::max(12, static_cast<int>(b.y) - 4)),
                 cv::FONT_HERSHEY_SIMPLEX, std::max(0.4, side / 1500.0), cv::Scalar(255, 200, 0), thick);
     if (f.points.empty()) continue;
@@ -346,21 +335,19 @@ int run_predict(const PredictConfig& cfg) {
       const std::vector<FaceDetection> dets = detector.detect(rgb.view(), cfg.detect);
       const double t_detect = ms_since(t);
 
-      std::vector<FaceResult> faces;
-      for (const auto& d : dets) faces.push_back({d, {}});
+      std::vector<PredictedFace> faces;
+      for (const auto& d : dets) faces.push_back({d.box, d.score, false, {}});
       double t_pre = 0, t_infer = 0;
       if (model && !faces.empty()) {
         const ModelCard& card = model->card();
         t = Clock::now();
         const ImageU8 gray = to_gray(rgb.view());
-        // Whole-image models predict one face from the whole frame: it is given
-        // to the best detection. Face-box models run once per face.
-        const std::size_t n_runs = card_is_whole_image(card) ? 1 : faces.size();
+        const std::size_t n_runs = keypoint_runs(card, faces.size());
         std::vector<Box> crops;
         std::vector<float> input;
         for (std::size_t i = 0; i < n_runs; ++i) {
           // Face-box models were trained on DAN boxes: convert the detector's box first.
-          const Box face = ultraface_to_training_box(faces[i].det.box);
+          const Box face = ultraface_to_training_box(faces[i].box);
           crops.push_back(keypoint_crop_box(card, W, H, &face));
           const std::vector<float> in = keypoint_model_input(gray.view(), card, crops.back());
           input.insert(input.end(), in.begin(), in.end());
@@ -385,26 +372,7 @@ int run_predict(const PredictConfig& cfg) {
         t_pre += ms_since(t);
       }
 
-      Json j = Json::object();
-      j["image"] = path;
-      j["width"] = W;
-      j["height"] = H;
-      Json jf = Json::array();
-      for (const FaceResult& f : faces) {
-        Json o = Json::object();
-        o["box"] = box_json(f.det.box);
-        o["score"] = round_to(f.det.score, 0.0001);
-        Json pts = Json::array();
-        for (const Point2f& p : f.points)
-          pts.push_back(Json(Json::Array{number_or_null(p.x, 0.01), number_or_null(p.y, 0.01)}));
-        o["points"] = pts;
-        jf.push_back(o);
-      }
-      j["faces"] = jf;
-      j["model"] = model ? Json(model->card().name) : Json();
-      if (model) j["schema"] = model->card().schema;
-      if (model && card_is_whole_image(model->card()) && faces.size() > 1)
-        j["note"] = "whole-image model: keypoints for the best-scoring face only";
+      Json j = predict_result_json(path, W, H, faces, model ? &model->card() : nullptr);
 
       if (!cfg.overlay.empty() || !cfg.overlay_dir.empty()) {
         const std::string out = !cfg.overlay.empty()

@@ -314,6 +314,8 @@
         else setStatus(describe(result));
         return result;
       } catch (e) {
+        // A photo that could not be decoded leaves nothing on screen (not the previous photo's points).
+        if (st.committed !== index) m._fk_clear_photo();
         setStatus(e && e.message ? e.message : String(e), true);
         throw e;
       } finally {
@@ -383,11 +385,12 @@
       // boxes are continuous pixel extents; canvas pixel (i, j) covers [i, i+1)
       ctx.strokeRect(f.box[0] + 0.5, f.box[1] + 0.5, f.box[2], f.box[3]);
       const P = (p) => [p[0] + 0.5, p[1] + 0.5];
+      const decoded = (p) => p && p[0] !== null && p[1] !== null;  // null: a coordinate not decoded
       if (schema) {
         ctx.strokeStyle = 'rgba(255,60,60,0.9)';
         ctx.lineWidth = lw;
         for (const pl of schema.polylines) {
-          const pts = pl.indices.map((i) => f.points[i]).filter(Boolean);
+          const pts = pl.indices.map((i) => f.points[i]).filter(decoded);
           if (pts.length < 2) continue;
           ctx.beginPath();
           ctx.moveTo(...P(pts[0]));
@@ -398,7 +401,7 @@
       }
       ctx.fillStyle = 'rgb(0,255,80)';
       for (const p of f.points) {
-        if (!p) continue;
+        if (!decoded(p)) continue;
         ctx.beginPath();
         ctx.arc(...P(p), lw * 2, 0, 2 * Math.PI);
         ctx.fill();
@@ -445,10 +448,16 @@
       printErr: (s) => console.warn(s),
     });
     let index = { default: '', models: [] };
+    let indexError = '';
     try {
       const r = await fetch('models/index.json');
       if (r.ok) index = await r.json();
-    } catch (e) { /* no models */ }
+      else if (r.status !== 404) indexError = `HTTP ${r.status}`;  // 404: a build without models
+      if (!Array.isArray(index.models)) throw new Error("no 'models' list");
+    } catch (e) {
+      indexError = e.message;
+      index = { default: '', models: [] };
+    }
     for (const id of index.models) {
       try {
         const r = await fetch(`models/${id}/model.json`);
@@ -470,7 +479,8 @@
     if (st.models.length) {
       session(modelUrl(st.models[st.model]), `Model ${st.models[st.model].id}`).catch((e) => setStatus(e.message, true));
     }
-    if (!st.models.length) setStatus('No keypoint models are shipped with this build: faces only.', true);
+    if (indexError) setStatus(`models/index.json cannot be read (${indexError}): faces only.`, true);
+    else if (!st.models.length) setStatus('No keypoint models are shipped with this build: faces only.', true);
     else setStatus('Ready: open, drop or paste photos (JPEG, PNG, WebP). Nothing leaves your browser.');
   }
 

@@ -37,6 +37,7 @@
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/model_card.hpp"
+#include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
@@ -209,8 +210,10 @@ void draw_overlay() {
     if (g.lines && schema) {
       for (const auto& pl : schema->polylines) {
         std::vector<ImVec2> pts;
-        for (int i : pl.indices)
-          if (i >= 0 && i < static_cast<int>(f.points.size())) pts.push_back(to_screen(f.points[i]));
+        for (int i : pl.indices)  // through the decoded points only, as `facekeys predict --overlay`
+          if (i >= 0 && i < static_cast<int>(f.points.size()) && std::isfinite(f.points[i].x) &&
+              std::isfinite(f.points[i].y))
+            pts.push_back(to_screen(f.points[i]));
         if (pts.size() >= 2)
           dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), c_line, pl.closed ? ImDrawFlags_Closed : 0,
                           1.5f);
@@ -618,14 +621,11 @@ EMSCRIPTEN_KEEPALIVE int fk_set_manual_face(float x, float y, float w, float h) 
 }
 EMSCRIPTEN_KEEPALIVE int fk_face_count() { return static_cast<int>(g.faces.size()); }
 
-// How many keypoint runs a photo needs, as `facekeys predict` does it:
-// whole-image models predict one face from the whole frame (given to the
-// best-scoring face); face-box models run once per face.
+// How many keypoint runs a photo needs, as `facekeys predict` does it
+// (keypoint_runs in predict_result.hpp).
 EMSCRIPTEN_KEEPALIVE int fk_keypoint_runs(int model) {
   const Model* m = model_at(model);
-  if (!m) return 0;
-  const int n = static_cast<int>(g.faces.size());
-  return card_is_whole_image(m->card) ? std::min(n, 1) : n;
+  return m ? static_cast<int>(keypoint_runs(m->card, g.faces.size())) : 0;
 }
 
 // The model input for face i (keypoint_pipeline.hpp); pointer to fk_tensor_size() floats.
@@ -689,40 +689,14 @@ EMSCRIPTEN_KEEPALIVE int fk_keypoint_output(int model, int face, int n) {
   });
 }
 
-// The result as `facekeys predict` writes it (without timing_ms, added by JS).
+// The result as `facekeys predict` writes it (predict_result.hpp; timing_ms is added by JS).
 EMSCRIPTEN_KEEPALIVE const char* fk_result_json(int model) {
   g.json.clear();
   guarded("result", [&] {
-    Json j = Json::object();
-    j["image"] = g.name;
-    j["width"] = g.orig_w;
-    j["height"] = g.orig_h;
-    Json faces = Json::array();
-    for (const Face& f : g.faces) {
-      Json o = Json::object();
-      const Box b = box_to_orig(f.box);
-      o["box"] = Json(Json::Array{Json(static_cast<double>(b.x)), Json(static_cast<double>(b.y)),
-                                  Json(static_cast<double>(b.w)), Json(static_cast<double>(b.h))});
-      o["score"] = static_cast<double>(f.score);
-      if (f.manual) o["manual"] = true;
-      Json pts = Json::array();
-      for (const Point2f& p : f.points) {
-        // NaN (an undecodable heatmap) is written as null
-        if (std::isfinite(p.x) && std::isfinite(p.y))
-          pts.push_back(Json(Json::Array{Json(static_cast<double>(p.x)), Json(static_cast<double>(p.y))}));
-        else
-          pts.push_back(Json());
-      }
-      o["points"] = pts;
-      faces.push_back(o);
-    }
-    j["faces"] = faces;
+    std::vector<PredictedFace> faces;
+    for (const Face& f : g.faces) faces.push_back({box_to_orig(f.box), f.score, f.manual, f.points});
     const Model* m = model_at(model);
-    j["model"] = m ? Json(m->card.name) : Json();
-    if (m) j["schema"] = m->card.schema;
-    if (m && card_is_whole_image(m->card) && g.faces.size() > 1)
-      j["note"] = "whole-image model: keypoints for the best-scoring face only";
-    g.json = j.dump();
+    g.json = predict_result_json(g.name, g.orig_w, g.orig_h, faces, m ? &m->card : nullptr).dump();
     return 0;
   });
   return g.json.c_str();
@@ -757,11 +731,17 @@ EMSCRIPTEN_KEEPALIVE void fk_set_overlay(int on) { set_and_redraw(g.overlay, on 
 EMSCRIPTEN_KEEPALIVE void fk_set_heatmap(int on) { set_and_redraw(g.heatmap, on != 0); }
 EMSCRIPTEN_KEEPALIVE void fk_set_point_size(float s) { set_and_redraw(g.point_size, s); }
 EMSCRIPTEN_KEEPALIVE void fk_set_lines(int on) { set_and_redraw(g.lines, on != 0); }
-// Clears the photo (after a failed decode the previous one stays otherwise).
-EMSCRIPTEN_KEEPALIVE void fk_clear_faces() {
+// Clears the photo, its points and its texture: after a photo that failed to
+// decode, the previous one (with its points) would stay on screen otherwise.
+EMSCRIPTEN_KEEPALIVE void fk_clear_photo() {
   free_face_textures();
   g.faces.clear();
   g.faces_model = -1;
+  g.rgba = ImageU8();
+  g.gray = ImageU8();
+  g.name.clear();
+  if (g.tex) glDeleteTextures(1, &g.tex);
+  g.tex = 0;
   redraw();
 }
 
@@ -773,6 +753,8 @@ EMSCRIPTEN_KEEPALIVE const char* fk_view_json() {
   j["oy"] = static_cast<double>(g.view_y);
   int fw = 0, fh = 0;
   glfwGetFramebufferSize(g.window, &fw, &fh);
+  j["photo"] = g.tex ? g.name : std::string();  // the photo shown ("" for none)
+  j["faces"] = g.faces.size();
   j["canvas_width"] = fw;
   j["canvas_height"] = fh;
   j["panel"] = Json(Json::Array{Json(static_cast<double>(g.panel_pos.x)), Json(static_cast<double>(g.panel_pos.y)),

@@ -103,7 +103,7 @@ function comparePoints(web, nat, label) {
     assert.equal(wf.points.length, nf.points.length, `${label}: face ${i} point count`);
     for (let k = 0; k < wf.points.length; ++k) {
       const p = wf.points[k], q = nf.points[k];
-      if (!p || !q || q[0] === null) continue;
+      if (!p || !q || p[0] === null || q[0] === null) continue;
       sum += Math.hypot(p[0] - q[0], p[1] - q[1]);
       ++n;
     }
@@ -369,6 +369,9 @@ async function expectError(r, pattern, label) {
   assert.match(r.error, pattern, label);
   const st = await page().evaluate(() => window.facekeys.status());
   assert.match(st.error, pattern, `${label}: the page shows '${st.message}'`);
+  const view = await page().evaluate(() => window.facekeys.view());
+  assert.equal(view.photo, '', `${label}: the previous photo (${view.photo}) is still shown`);
+  assert.equal(view.faces, 0, `${label}: the previous photo's ${view.faces} faces are still shown`);
   await expectStillWorks(label);
 }
 async function expectStillWorks(label) {
@@ -391,6 +394,18 @@ test('bad input: non-image, corrupt, truncated, 0 bytes', async () => {
     return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/webp' })).arrayBuffer()));
   }));
   await expectError(await predictBytes(webp.subarray(0, webp.length >> 1), 'truncated.webp'), /WebP file is truncated/, 'truncated webp');
+  // A PNG header claiming 20000 x 10000: refused before decoding, as `facekeys predict` does.
+  const ihdr = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).copy(ihdr);
+  ihdr.write('IHDR', 12, 'latin1');
+  ihdr.writeUInt32BE(20000, 16);
+  ihdr.writeUInt32BE(10000, 20);
+  ihdr[24] = 8; ihdr[25] = 2;
+  const huge = Buffer.concat([ihdr, Buffer.from([0, 0, 0, 0]), Buffer.from('IEND', 'latin1'), Buffer.from([0xae, 0x42, 0x60, 0x82])]);
+  await expectError(await predictBytes(huge, 'huge.png'), /200 megapixels\), over the limit of 100 megapixels/, 'huge png');
+  // A phone's motion photo: the JPEG, then megabytes of video after its end marker.
+  const motion = await predictBytes(Buffer.concat([jpg, Buffer.alloc(2 << 20, 0x20)]), 'motion.jpg');
+  assert.ok(motion.result && motion.result.faces.length === 1, `motion photo: ${motion.error}`);
 });
 
 test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
