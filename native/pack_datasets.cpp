@@ -268,22 +268,9 @@ Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& op
       throw std::runtime_error(it.where + ": " + buf + it.image.string());
     }
     const Box crop = crop_box_from_box(f, opt.crop);
-    // Shrink the whole image first (area averaging) so the crop is sampled at
-    // about 1:1: bilinear sampling alone would alias on large reductions.
-    // The pixels change frame, the stored transform does not: it is exactly
-    // crop_transform(crop) of the original image.
-    const double shrink = std::min(1.0, static_cast<double>(S) / std::max(crop.w, crop.h));
-    ImageU8 crop_pixels;
-    if (shrink < 1.0) {
-      const int sw = std::max(1, static_cast<int>(std::lround(W * shrink)));
-      const int sh = std::max(1, static_cast<int>(std::lround(H * shrink)));
-      const ImageU8 small = resize(gray.view(), sw, sh);
-      const float sx = static_cast<float>(sw) / W, sy = static_cast<float>(sh) / H;
-      const Box b{sx * (crop.x + 0.5f) - 0.5f, sy * (crop.y + 0.5f) - 0.5f, sx * crop.w, sy * crop.h};
-      crop_pixels = crop_image(small.view(), b, S, S);
-    } else {
-      crop_pixels = crop_image(gray.view(), crop, S, S);
-    }
+    // The pixels may pass through a shrunk copy of the image; the stored
+    // transform is exactly crop_transform(crop) of the original image.
+    const ImageU8 crop_pixels = crop_image_prefiltered(gray.view(), crop, S, S);
     const Affine2D to_pack = crop_transform(crop, S, S);
     std::vector<float> uv;
     bool outside = false;

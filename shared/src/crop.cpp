@@ -115,6 +115,23 @@ Affine2D crop_transform(const Box& crop_box, int out_width, int out_height) {
     return m;
 }
 
+ImageU8 crop_image_prefiltered(ViewU8 src, const Box& crop_box, int out_width, int out_height) {
+    require_box(crop_box, "crop_image_prefiltered");
+    require_out_size(out_width, out_height, "crop_image_prefiltered");
+    if (src.empty()) throw std::invalid_argument("crop_image_prefiltered: empty image");
+    const int W = src.width(), H = src.height();
+    const double shrink = std::min(1.0, std::min(static_cast<double>(out_width) / crop_box.w,
+                                                 static_cast<double>(out_height) / crop_box.h));
+    if (shrink >= 1.0) return crop_image(src, crop_box, out_width, out_height);
+    const int sw = std::max(1, static_cast<int>(std::lround(W * shrink)));
+    const int sh = std::max(1, static_cast<int>(std::lround(H * shrink)));
+    const ImageU8 small = resize(src, sw, sh);
+    // The same box in the shrunk image's pixels (pixel centres scale about -0.5).
+    const float sx = static_cast<float>(sw) / W, sy = static_cast<float>(sh) / H;
+    const Box b{sx * (crop_box.x + 0.5f) - 0.5f, sy * (crop_box.y + 0.5f) - 0.5f, sx * crop_box.w, sy * crop_box.h};
+    return crop_image(small.view(), b, out_width, out_height);
+}
+
 ImageU8 crop_image(ViewU8 src, const Box& crop_box, int out_width, int out_height, Border border,
                    float border_value) {
     return warp_affine(src, crop_transform(crop_box, out_width, out_height), out_width, out_height, border,

@@ -72,19 +72,7 @@ ImageU8 keypoint_crop_pixels(ViewU8 image, const ModelCard& card, const Box& cro
     return resize(g.view, S_w, S_h);
   if (!(crop_box.w > 0.f && crop_box.h > 0.f) || !std::isfinite(crop_box.x) || !std::isfinite(crop_box.y))
     throw std::invalid_argument("keypoint_crop_pixels: degenerate crop box");
-  // As `facekeys pack ibug`: shrink the whole image (area averaging) so the crop
-  // is sampled at about 1:1; bilinear sampling alone would alias.
-  const double shrink = std::min(1.0, std::min(static_cast<double>(S_w) / crop_box.w,
-                                               static_cast<double>(S_h) / crop_box.h));
-  if (shrink < 1.0) {
-    const int sw = std::max(1, static_cast<int>(std::lround(W * shrink)));
-    const int sh = std::max(1, static_cast<int>(std::lround(H * shrink)));
-    const ImageU8 small = resize(g.view, sw, sh);
-    const float sx = static_cast<float>(sw) / W, sy = static_cast<float>(sh) / H;
-    const Box b{sx * (crop_box.x + 0.5f) - 0.5f, sy * (crop_box.y + 0.5f) - 0.5f, sx * crop_box.w, sy * crop_box.h};
-    return crop_image(small.view(), b, S_w, S_h);
-  }
-  return crop_image(g.view, crop_box, S_w, S_h);
+  return crop_image_prefiltered(g.view, crop_box, S_w, S_h);  // as `facekeys pack ibug`
 }
 
 std::vector<float> keypoint_input_from_crop(ViewU8 gray_crop, const ModelCard& card) {

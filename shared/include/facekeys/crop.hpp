@@ -69,6 +69,14 @@ ImageU8 crop_image(ViewU8 src, const Box& crop_box, int out_width, int out_heigh
 ImageF32 crop_image(ViewF32 src, const Box& crop_box, int out_width, int out_height,
                     Border border = Border::Constant, float border_value = 0.f);
 
+// crop_image for any reduction: when the crop is larger than the output, the
+// whole image is first shrunk with resize() (area averaging) so that the crop
+// is sampled at about 1:1 (bilinear sampling alone would alias), then cropped
+// with a zero border. The result is the crop_transform(crop_box, out) frame
+// either way. How `facekeys pack ibug` made the training crops, and so how
+// every front end must crop a face for those models (keypoint_pipeline.hpp).
+ImageU8 crop_image_prefiltered(ViewU8 src, const Box& crop_box, int out_width, int out_height);
+
 // Point mappings, all computed in double from the box directly (not via a
 // matrix inverse) so round trips agree to float precision.
 // Image pixels <-> crop pixels of an out_width x out_height crop.
