@@ -1,76 +1,143 @@
 #!/usr/bin/env bash
 # The GPU session's one device run: what needs CUDA, in one command.
 #
-#   scripts/gpu_run.sh --prepare        # here (OpenCV machine): pack and compress the datasets into work-data/gpu/
-#   # on the GPU machine (device tool: carry work-data/gpu, the repo travels as it is):
-#   OUT=$OUT scripts/gpu_run.sh          # build the trainer (LibTorch alone), bench, train, copy results to $OUT
+#   scripts/gpu_run.sh --prepare        # here (OpenCV machine): packs, CLI11's headers and a size check, in work-data/gpu/
+#   # on the GPU machine (device tool: carry ["work-data/gpu"], timeout_s 540; the repo travels as it is):
+#   OUT=$OUT scripts/gpu_run.sh          # build the trainer (LibTorch alone), bench, train, results to $OUT
 #
-# On the GPU machine it builds `facekeys` against the pip LibTorch (python3 -c 'import torch ...'),
-# benchmarks the CUDA throughput ratios of the issues (Baseline_7x7 batch 16 fp32; ResNet18;
-# HeatmapUNet), trains ResNet18 at 224x224 and the heatmap U-Net on the LFPW pack, and leaves in $OUT
-# the bench output, the logs, and the best checkpoints with their metrics as a tar split into parts
-# of at most 15 MiB (the device tool returns 8 files of at most 16 MiB):
-#   cat $OUT/results.tar.part-* | tar -x     # here: results/gpu/{ResNet18,HeatmapUNet}/...
-# Then ship here with scripts/ship_model.sh (eval, report, export --weights int8; docs/IBUG.md).
-# Knobs: DEVICE (auto), EPOCHS_R18 (300), EPOCHS_UNET (150), BENCH_STEPS (100), FK (skip the build).
+# There it builds `facekeys` against the pip LibTorch (python3 -c 'import torch ...'), prints the CUDA
+# throughput ratios of the issues into bench.txt (Baseline_7x7 batch 16 fp32 on IMM; ResNet18 and
+# HeatmapUNet batch 64 on LFPW), then trains ResNet18 at 224x224 and the heatmap U-Net on the LFPW
+# training crops, each under `timeout` so the run ends inside BUDGET_S whatever happens. Each model's
+# best checkpoint, metrics and val scores go to $OUT as soon as it is done (also when a step fails or
+# the time runs out), as a tar split into parts of at most 15 MiB (the device tool returns 8 files of
+# at most 16 MiB, 64 MiB in all):
+#   cat files_at/ResNet18.tar.part-* | tar -x     # here: results/gpu/ResNet18/...
+# Then score on test and ship here with scripts/ship_model.sh (eval, report, export --weights int8).
+# The carried packs hold no test split: the tree that travels must stay under 64 MiB.
+# Knobs: DEVICE (cuda), BUDGET_S (500), EPOCHS_R18 (300), EPOCHS_UNET (150), BENCH_STEPS (100),
+# BENCH_WARMUP (10), BENCH (1; 0 skips the benchmarks), SAVE_EVERY (50), FK (a built facekeys: skip the build; with DEVICE=cpu the whole
+# flow runs on a CPU, e.g. FK=build/native/native/facekeys DEVICE=cpu EPOCHS_R18=1 EPOCHS_UNET=1
+# BENCH_STEPS=1 BENCH_WARMUP=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GPU_DATA=work-data/gpu
+LIMIT_MIB=63  # the device tool's 64 MiB, less a margin for files written before the run
+
+tree_bytes() {  # what the device tool sends: tracked and untracked-not-ignored files, and the carried folder
+  { git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null
+    find "$GPU_DATA" -type f -exec stat -c %s {} +; } | awk '{s += $1} END {print s + 0}'
+}
 
 if [ "${1:-}" = "--prepare" ]; then
   DATA_DIR=${FACEKEYS_DATA_DIR:-$(cd .. && pwd)/shared/data}
   FK=${FK:-build/native/native/facekeys}
   [ -x "$FK" ] || { echo "gpu_run: build the native tool first (cmake --preset native && cmake --build --preset native)" >&2; exit 1; }
-  mkdir -p "$GPU_DATA"
+  rm -rf "$GPU_DATA"
+  mkdir -p "$GPU_DATA/include"
   D="$DATA_DIR/300w"
-  "$FK" pack ibug --train "$D/lfpw/trainset" --test "$D/lfpw/testset" --boxes "$D/boxes_lfpw.csv" -o "$GPU_DATA/lfpw.pack"
+  # Training crops only (val is every 10th of them): the test split is scored here, after the run.
+  "$FK" pack ibug --train "$D/lfpw/trainset" --boxes "$D/boxes_lfpw.csv" -o "$GPU_DATA/lfpw.pack"
   "$FK" pack imm "$DATA_DIR/imm_face_db" -o "$GPU_DATA/imm.pack"
-  # xz: the packs (62 MB) and the repo must fit the 64 MiB the device tool carries
-  xz -3 -T2 -f "$GPU_DATA/lfpw.pack" "$GPU_DATA/imm.pack"
+  xz -9 -T2 -f "$GPU_DATA/lfpw.pack" "$GPU_DATA/imm.pack"
+  # CLI11 is header-only and the GPU machine has no package for it (nor apt, nor network).
+  cli11=$(dirname "$(find /usr/include /usr/local/include -path '*/CLI/CLI.hpp' -print -quit 2>/dev/null)")
+  [ -f "$cli11/CLI.hpp" ] || { echo "gpu_run: CLI11's headers not found (install libcli11-dev)" >&2; exit 1; }
+  cp -r "$cli11" "$GPU_DATA/include/CLI"
   ls -l "$GPU_DATA"
+  bytes=$(tree_bytes)
+  echo "gpu_run: the tree that travels: $((bytes / 1048576)) MiB (limit $LIMIT_MIB MiB)"
+  [ "$bytes" -le $((LIMIT_MIB * 1048576)) ] ||
+    { echo "gpu_run: over $LIMIT_MIB MiB: the device tool would refuse the run; ship fewer files or smaller packs" >&2; exit 1; }
   exit 0
 fi
 
 OUT=${OUT:-results/gpu}
-DEVICE=${DEVICE:-auto}
+DEVICE=${DEVICE:-cuda}
+BUDGET_S=${BUDGET_S:-500}
 EPOCHS_R18=${EPOCHS_R18:-300}
 EPOCHS_UNET=${EPOCHS_UNET:-150}
 BENCH_STEPS=${BENCH_STEPS:-100}
+BENCH_WARMUP=${BENCH_WARMUP:-10}
+BENCH=${BENCH:-1}
+SAVE_EVERY=${SAVE_EVERY:-50}
+START=$SECONDS
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$OUT"
+R="$WORK/results/gpu"
+mkdir -p "$OUT" "$R"
 exec > >(tee "$OUT/gpu_run.log") 2>&1
-nvidia-smi -L 2>/dev/null || true
 
+# A model's folder into $OUT, once: its best checkpoint, metrics, config and scores
+# (last/ema.safetensors hold the optimiser state and a copy of best: not needed here).
+declare -A PACKED=()
+pack_results() {
+  local m=$1
+  [ -d "$R/$m" ] && [ -z "${PACKED[$m]:-}" ] || return 0
+  PACKED[$m]=1
+  (cd "$WORK" && tar -c --exclude='last.safetensors' --exclude='ema.safetensors' --exclude='*.tmp-*' "results/gpu/$m") |
+    split -b 15M - "$OUT/$m.tar.part-"
+}
+finish() {
+  local rc=$?
+  for m in ResNet18 HeatmapUNet; do pack_results "$m" || true; done
+  ls -l "$OUT"
+  echo "gpu_run: exit $rc after $((SECONDS - START)) s"
+  rm -rf "$WORK"
+}
+trap finish EXIT
+trap 'exit 143' TERM  # killed at the device tool's limit: still pack what is there
+left() { echo $((BUDGET_S - (SECONDS - START))); }
+
+nvidia-smi -L 2>/dev/null || true
+unxz_to() {  # xz may be missing there; Python's lzma is not
+  if command -v xz >/dev/null; then xz -d -c "$1" > "$2"
+  else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
+}
 for p in lfpw imm; do
   [ -f "$GPU_DATA/$p.pack.xz" ] || { echo "gpu_run: $GPU_DATA/$p.pack.xz missing: run scripts/gpu_run.sh --prepare here and carry $GPU_DATA" >&2; exit 1; }
-  xz -d -c "$GPU_DATA/$p.pack.xz" > "$WORK/$p.pack"
+  unxz_to "$GPU_DATA/$p.pack.xz" "$WORK/$p.pack"
 done
 
 if [ -z "${FK:-}" ]; then
-  prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)
-  cmake -S . -B build/gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DFACEKEYS_BUILD_TESTS=OFF ${prefix:+-DCMAKE_PREFIX_PATH="$prefix"}
-  cmake --build build/gpu --target facekeys
+  echo "== build ($(left) s left)"
+  [ -d /usr/local/cuda/bin ] && export PATH=/usr/local/cuda/bin:$PATH
+  command -v nvcc >/dev/null && nvcc --version | tail -1
+  prefix=${TORCH_PREFIX:-$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null || true)}
+  echo "LibTorch: ${prefix:-not from python3, CMake searches its default places}"
+  gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+  cmake -S . -B build/gpu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DFACEKEYS_BUILD_TESTS=OFF \
+    -DCLI11_INCLUDE_DIR="$PWD/$GPU_DATA/include" ${prefix:+-DCMAKE_PREFIX_PATH="$prefix"}
+  grep -q '^Torch_DIR:PATH=.*NOTFOUND' build/gpu/CMakeCache.txt &&
+    { echo "gpu_run: CMake did not find LibTorch (see above)" >&2; exit 1; }
+  cmake --build build/gpu --target facekeys -j "$(nproc)"
   FK=build/gpu/native/facekeys
+  if ldd "$FK" | grep 'not found'; then echo "gpu_run: $FK misses libraries (above)" >&2; exit 1; fi
 fi
 
-echo "== bench (the issues' CUDA ratios)"
-"$FK" bench --model Baseline_7x7 --pack "$WORK/imm.pack" --batch 16 --steps "$BENCH_STEPS" --device "$DEVICE" | tee "$OUT/bench.txt"
-"$FK" bench --model ResNet18 --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --device "$DEVICE" | tee -a "$OUT/bench.txt"
-"$FK" bench --model HeatmapUNet --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --device "$DEVICE" | tee -a "$OUT/bench.txt"
+if [ "$BENCH" != 0 ]; then
+  echo "== bench: the issues' CUDA ratios ($(left) s left)"
+  "$FK" bench --model Baseline_7x7 --pack "$WORK/imm.pack" --batch 16 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee "$OUT/bench.txt"
+  "$FK" bench --model ResNet18 --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee -a "$OUT/bench.txt"
+  "$FK" bench --model HeatmapUNet --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee -a "$OUT/bench.txt"
+fi
 
-echo "== train"
-R="$WORK/results/gpu"
-mkdir -p "$R"
-"$FK" train --pack "$WORK/lfpw.pack" --model ResNet18 --epochs "$EPOCHS_R18" --batch 64 --schedule cosine --warmup 5 \
-  --loss l1 --ema 0.998 --weight-decay 1e-4 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/ResNet18"
-"$FK" train --pack "$WORK/lfpw.pack" --model HeatmapUNet --epochs "$EPOCHS_UNET" --batch 32 --schedule cosine --warmup 5 \
-  --sigma 1.5 --scale 0.1 --rotate 20 --device "$DEVICE" --quiet -o "$R/HeatmapUNet"
-for m in ResNet18 HeatmapUNet; do
-  "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split test > "$R/$m/eval_test.json"
-  "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split test --flip-test > "$R/$m/eval_test_flip.json"
-  rm -f "$R/$m/last.safetensors"  # optimizer state: 3x the weights, not needed here
-  cat "$R/$m/eval_test.json" "$R/$m/eval_test_flip.json"; echo
-done
-(cd "$WORK" && tar -c results) | split -b 15M - "$OUT/results.tar.part-"
-ls -l "$OUT"
+# Trains under `timeout`, leaving 30 s for the scores and the tar; a run cut short
+# keeps the best checkpoint it wrote (written atomically whenever val improves).
+train_model() {
+  local m=$1; shift
+  local t=$(($(left) - 30))
+  [ "$t" -gt 20 ] || { echo "gpu_run: no time left to train $m"; return 0; }
+  echo "== train $m (at most $t s)"
+  timeout --signal=TERM "$t" "$FK" train --pack "$WORK/lfpw.pack" --model "$m" --device "$DEVICE" \
+    --save-every "$SAVE_EVERY" -o "$R/$m" "$@" || echo "gpu_run: $m training ended early (status $?)"
+  if [ -f "$R/$m/best.safetensors" ]; then
+    "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split val > "$R/$m/eval_val.json"
+    "$FK" eval "$R/$m/best.safetensors" --pack "$WORK/lfpw.pack" --split val --flip-test > "$R/$m/eval_val_flip.json"
+    cat "$R/$m/eval_val.json" "$R/$m/eval_val_flip.json"
+  fi
+  pack_results "$m"
+}
+train_model ResNet18 --epochs "$EPOCHS_R18" --batch 64 --schedule cosine --warmup 5 \
+  --loss l1 --ema 0.998 --weight-decay 1e-4 --scale 0.1 --rotate 20
+train_model HeatmapUNet --epochs "$EPOCHS_UNET" --batch 32 --schedule cosine --warmup 5 \
+  --sigma 1.5 --scale 0.1 --rotate 20
