@@ -6,38 +6,82 @@ namespace facekeys {
 
 namespace {
 const std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-}  // namespace
 
-std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
+// Walks a JPEG's marker segments from its start (SOI), skipping the
+// entropy-coded data after each scan header (SOS), and calls
+// on_segment(marker, i, length) for every segment that has a length (i: the
+// offset of its FF). Returns the offset just past the end-of-image marker
+// (EOI), or nullopt when the data is not a JPEG, is malformed, ends first, or
+// on_segment returned false (stop).
+template <class OnSegment>
+std::optional<std::size_t> walk_jpeg(const std::uint8_t* d, std::size_t n, OnSegment&& on_segment) {
   if (!d || n < 4 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;
   std::size_t i = 2;
-  while (i + 4 <= n) {
+  while (i + 2 <= n) {
     if (d[i] != 0xFF) return std::nullopt;  // segments follow each other back to back
     const std::uint8_t marker = d[i + 1];
-    if (marker == 0xFF) {  // fill byte
+    if (marker == 0xFF) {  // fill byte before a marker
       ++i;
       continue;
     }
+    if (marker == 0xD9) return i + 2;
     if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
       i += 2;
       continue;
     }
-    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // end of image / scan before any SOF
+    if (i + 4 > n) return std::nullopt;
     const std::size_t len = (std::size_t{d[i + 2]} << 8) | d[i + 3];
     if (len < 2) return std::nullopt;
-    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) {
-      if (len < 7 || i + 9 > n) return std::nullopt;
-      ImageSize s;
-      s.height = (d[i + 5] << 8) | d[i + 6];  // 0 would mean "see the DNL marker": callers refuse it
-      s.width = (d[i + 7] << 8) | d[i + 8];
-      return s;
-    }
+    if (!on_segment(marker, i, len)) return std::nullopt;
     i += 2 + len;
+    if (marker != 0xDA) continue;
+    // After a scan header, entropy-coded data up to the next marker: FF 00 is a
+    // stuffed FF, FF D0..D7 a restart marker inside the scan, FF FF fill.
+    while (i + 1 < n) {
+      if (d[i] != 0xFF) {
+        ++i;
+        continue;
+      }
+      const std::uint8_t next = d[i + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        i += 2;
+        continue;
+      }
+      if (next == 0xFF) {
+        ++i;
+        continue;
+      }
+      break;  // a marker: back to the segment walk (DHT, SOS of the next progressive scan, EOI)
+    }
+    if (i + 1 >= n) return std::nullopt;
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<ImageSize> jpeg_size(const std::uint8_t* d, std::size_t n) {
+  std::optional<ImageSize> size;
+  walk_jpeg(d, n, [&](std::uint8_t marker, std::size_t i, std::size_t len) {
+    if (marker == 0xDA) return false;  // a scan before any SOF
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC): precision, height, width.
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (!sof) return true;
+    if (len >= 7 && i + 9 <= n) {
+      ImageSize s;
+      s.height = (d[i + 5] << 8) | d[i + 6];  // 0 would mean "see the DNL marker": callers refuse it
+      s.width = (d[i + 7] << 8) | d[i + 8];
+      size = s;
+    }
+    return false;  // found (or cut): nothing more to read
+  });
+  return size;
+}
+
+std::optional<std::size_t> jpeg_end(const std::uint8_t* d, std::size_t n) {
+  return walk_jpeg(d, n, [](std::uint8_t, std::size_t, std::size_t) { return true; });
+}
+
 
 std::optional<ImageSize> png_size(const std::uint8_t* d, std::size_t n) {
   if (!d || n < 24 || std::memcmp(d, kPngSignature, 8) != 0 || std::memcmp(d + 12, "IHDR", 4) != 0) return std::nullopt;
@@ -80,49 +124,6 @@ std::string image_size_problem(long long width, long long height) {
            " megapixels: downscale it first";
   }
   return "";
-}
-
-std::optional<std::size_t> jpeg_end(const std::uint8_t* d, std::size_t n) {
-  if (!d || n < 4 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;
-  std::size_t i = 2;
-  while (i + 2 <= n) {
-    if (d[i] != 0xFF) return std::nullopt;
-    const std::uint8_t marker = d[i + 1];
-    if (marker == 0xFF) {  // fill byte before a marker
-      ++i;
-      continue;
-    }
-    if (marker == 0xD9) return i + 2;
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length
-      i += 2;
-      continue;
-    }
-    if (i + 4 > n) return std::nullopt;
-    const std::size_t len = (std::size_t{d[i + 2]} << 8) | d[i + 3];
-    if (len < 2) return std::nullopt;
-    i += 2 + len;
-    if (marker != 0xDA) continue;
-    // After a scan header, entropy-coded data up to the next marker: FF 00 is a
-    // stuffed FF, FF D0..D7 a restart marker inside the scan, FF FF fill.
-    while (i + 1 < n) {
-      if (d[i] != 0xFF) {
-        ++i;
-        continue;
-      }
-      const std::uint8_t next = d[i + 1];
-      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
-        i += 2;
-        continue;
-      }
-      if (next == 0xFF) {
-        ++i;
-        continue;
-      }
-      break;  // a marker: back to the segment walk (DHT, SOS of the next progressive scan, EOI)
-    }
-    if (i + 1 >= n) return std::nullopt;
-  }
-  return std::nullopt;
 }
 
 bool image_is_complete(ImageFormat f, const std::uint8_t* head, std::size_t head_size, const std::uint8_t* tail,
