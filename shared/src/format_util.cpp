@@ -91,6 +91,15 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ", ";
+    out += shape[i] < 0 ? std::string("N") : std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 60;
   std::string out = "'";

@@ -6,6 +6,7 @@
 // anything is reserved.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ void append_utf8(std::string& out, unsigned long code_point);
 std::string_view trim(std::string_view s);  // spaces, tabs, CR, LF, VT, FF
 std::vector<std::string_view> split_ws(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
+
+// "[2, 3, N]" for messages: a tensor shape, a negative (dynamic) size as N.
+std::string shape_text(const std::vector<std::int64_t>& shape);
 
 // "'text'" for messages: long text is cut (with "...") and control bytes are
 // shown as '?', so a binary upload cannot flood or garble an error message.

@@ -6,6 +6,7 @@
 
 #include "facekeys/file_io.hpp"
 #include "facekeys/schema.hpp"
+#include "format_util.hpp"
 
 namespace facekeys {
 namespace {
@@ -47,15 +48,6 @@ int get_int(const Json& obj, const std::string& key, const std::string& path, co
   const std::int64_t i = typed(name, p, [&] { return v.as_int(); });
   if (i < -2147483647LL || i > 2147483647LL) fail(name, "model card field '" + p + "' is out of range");
   return static_cast<int>(i);
-}
-
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i) out += ", ";
-    out += s[i] < 0 ? std::string("N") : std::to_string(s[i]);
-  }
-  return out + "]";
 }
 
 }  // namespace
@@ -252,8 +244,8 @@ void check_card_matches_shapes(const ModelCard& card, const std::vector<std::int
       if (got[i] != want[i]) ok = false;   // a dynamic dimension elsewhere is not what the card promises
     }
     if (!ok)
-      fail(model_name, std::string(what) + " shape " + shape_str(got) + " does not match the model card's " +
-                           shape_str(want) + " (arch " + card.arch + ")");
+      fail(model_name, std::string(what) + " shape " + format_detail::shape_text(got) + " does not match the model card's " +
+                           format_detail::shape_text(want) + " (arch " + card.arch + ")");
   };
   check("input", card_input_shape(card), model_input);
   check("output", card_output_shape(card), model_output);

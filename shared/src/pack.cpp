@@ -7,6 +7,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/safetensors.hpp"
+#include "format_util.hpp"
 
 namespace facekeys {
 namespace {
@@ -20,14 +21,9 @@ std::vector<T> values(const SafeTensorsFile& st, const std::string& name, DType 
   if (t.dtype != dtype)
     throw std::runtime_error(file + ": tensor '" + name + "' has dtype " + dtype_name(t.dtype) + ", expected " +
                              dtype_name(dtype));
-  if (t.shape != shape) {
-    auto text = [](const std::vector<std::int64_t>& v) {
-      std::string s = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-      return s + "]";
-    };
-    throw std::runtime_error(file + ": tensor '" + name + "' has shape " + text(t.shape) + ", expected " + text(shape));
-  }
+  if (t.shape != shape)
+    throw std::runtime_error(file + ": tensor '" + name + "' has shape " + format_detail::shape_text(t.shape) +
+                             ", expected " + format_detail::shape_text(shape));
   std::vector<T> out(t.bytes.size() / sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), t.bytes.data(), t.bytes.size());
   return out;
