@@ -483,14 +483,15 @@ EMSCRIPTEN_KEEPALIVE int fk_image_check(const char* name, const std::uint8_t* he
     if (h.format == ImageFormat::Unknown) throw std::invalid_argument("not a JPEG, PNG or WebP image");
     if (h.needs_whole_file) return 1;
     if (!h.complete) throw std::invalid_argument(truncated_image_message(h.format));
-    if (h.size) {
+    // A size the header states is within 1..kMaxImagePixels from here on, so it fits an int.
+    const bool sized = h.size.has_value();
+    if (sized) {
       const std::string problem = image_size_problem(h.size->width, h.size->height);
       if (!problem.empty()) throw std::invalid_argument(problem);
     }
-    const bool sized = h.size && h.size->width > 0 && h.size->height > 0;
     out[0] = static_cast<int>(h.format);
-    out[1] = sized ? static_cast<int>(std::min<long long>(h.size->width, 0x7fffffff)) : 0;
-    out[2] = sized ? static_cast<int>(std::min<long long>(h.size->height, 0x7fffffff)) : 0;
+    out[1] = sized ? static_cast<int>(h.size->width) : 0;
+    out[2] = sized ? static_cast<int>(h.size->height) : 0;
     const Model* m = model_at(model);
     out[3] = sized && h.format == ImageFormat::Jpeg
                  ? jpeg_decode_divisor(h.size->width, h.size->height, keypoint_min_work_pixels(m ? &m->card : nullptr))
