@@ -117,13 +117,8 @@ KeypointModel::KeypointModel(const std::string& dir) : impl_(std::make_unique<Im
   if (!fs::is_regular_file(onnx_path, ec))
     throw std::runtime_error(onnx_path.string() + ": missing (named by " + card_path.string() + ")");
   const std::vector<std::uint8_t> bytes = read_file_bytes(onnx_path.string());
-  if (!card_.onnx.sha256.empty()) {
-    const std::string sha = sha256_hex(bytes.data(), bytes.size());
-    if (sha != card_.onnx.sha256)
-      throw std::runtime_error(onnx_path.string() + ": does not match its model card " + card_path.string() +
-                               " (SHA-256 " + sha.substr(0, 12) + "..., the card records " +
-                               card_.onnx.sha256.substr(0, 12) + "...): re-export the model");
-  }
+  if (const std::string why = onnx_bytes_mismatch(card_, bytes.data(), bytes.size()); !why.empty())
+    throw std::runtime_error(onnx_path.string() + ": " + why + " (" + card_path.string() + ")");
   try {
     impl_->net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   } catch (const cv::Exception& e) {

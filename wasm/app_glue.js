@@ -71,19 +71,47 @@
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
     ort.env.logLevel = 'error';
   }
-  function session(url, label) {
+  // Sessions are made from bytes fetched here, so that a keypoint model's file
+  // is checked against its card first (fk_model_check_onnx: the SHA-256 test
+  // of `facekeys predict`): a model.onnx left from another export is refused
+  // with a clear message instead of drawing wrong points. `model`: the entry
+  // of st.models, or null for the detector.
+  function session(url, label, model = null) {
     let p = st.sessions.get(url);
     if (!p) {
-      p = ort.InferenceSession.create(url, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 })
-        .catch((e) => {
-          st.sessions.delete(url);  // a later try may succeed
-          throw new Error(`${label} failed to load (${url}): ${e && e.message ? e.message : e}`);
-        });
+      p = (async () => {
+        const r = await fetch(url);
+        if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
+        const bytes = new Uint8Array(await r.arrayBuffer());
+        if (model) checkModelFile(model, bytes);
+        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+        if (model) {
+          const { input, output } = modelIoNames(model);
+          if (!s.inputNames.includes(input) || !s.outputNames.includes(output))
+            throw new Error(`the graph's input/output are '${s.inputNames}'/'${s.outputNames}', its card says '${input}'/'${output}'`);
+        }
+        return s;
+      })().catch((e) => {
+        st.sessions.delete(url);  // a later try may succeed
+        throw new Error(`${label} failed to load (${url}): ${e && e.message ? e.message : e}`);
+      });
       st.sessions.set(url, p);
     }
     return p;
   }
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
+  const modelSession = (model) => session(modelUrl(model), `Model ${model.id}`, model);
+  const modelIoNames = (model) => ({ input: st.mod.UTF8ToString(st.mod._fk_model_input_name(model.index)),
+                                     output: st.mod.UTF8ToString(st.mod._fk_model_output_name(model.index)) });
+  function checkModelFile(model, bytes) {
+    const m = st.mod;
+    const p = m._malloc(Math.max(1, bytes.length));
+    if (!p) throw new Error('out of memory for the model file');
+    try {
+      m.HEAPU8.set(bytes, p);
+      if (m._fk_model_check_onnx(model.index, p, bytes.length) < 0) throw moduleError('model file');
+    } finally { m._free(p); }
+  }
 
   // ---- image decoding --------------------------------------------------------
   // The shared core checks the file first, as `facekeys predict` does
@@ -212,7 +240,8 @@
     if (!inPtr) throw moduleError('detector input');
     const n = m._fk_tensor_size();
     const input = m.HEAPF32.slice(inPtr / 4, inPtr / 4 + n);
-    const out = await det.run({ [det.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, 240, 320]) });
+    const shape = [1, 3, m._fk_detect_input_height(), m._fk_detect_input_width()];
+    const out = await det.run({ [det.inputNames[0]]: new ort.Tensor('float32', input, shape) });
     const scores = out.scores.data, boxes = out.boxes.data;
     const priors = scores.length / 2;
     const sp = m._fk_scratch(priors * 6) / 4;
@@ -230,7 +259,7 @@
     timing.preprocess = 0; timing.infer = 0;
     if (faces === 0 || !model) return;
     let t0 = now();
-    const sess = await session(modelUrl(model), `Model ${model.id}`);
+    const sess = await modelSession(model);
     const t1 = now();
     timing.load = t1 - t0;
     const w = m._fk_model_input_width(model.index), h = m._fk_model_input_height(model.index);
@@ -244,8 +273,9 @@
     }
     timing.preprocess = now() - t0;
     t0 = now();
-    const out = await sess.run({ [sess.inputNames[0]]: new ort.Tensor('float32', batch, [faces, 1, h, w]) });
-    const data = out[sess.outputNames[0]].data;
+    const io = modelIoNames(model);
+    const out = await sess.run({ [io.input]: new ort.Tensor('float32', batch, [faces, 1, h, w]) });
+    const data = out[io.output].data;
     timing.infer = now() - t0;
     t0 = now();
     const nOut = m._fk_model_output_size(model.index);
@@ -477,7 +507,7 @@
     // Warm the detector and the default model so the first photo is fast.
     await session(DETECTOR_URL, 'The face detector');
     if (st.models.length) {
-      session(modelUrl(st.models[st.model]), `Model ${st.models[st.model].id}`).catch((e) => setStatus(e.message, true));
+      modelSession(st.models[st.model]).catch((e) => setStatus(e.message, true));
     }
     if (indexError) setStatus(`models/index.json cannot be read (${indexError}): faces only.`, true);
     else if (!st.models.length) setStatus('No keypoint models are shipped with this build: faces only.', true);

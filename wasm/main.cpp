@@ -434,6 +434,26 @@ EMSCRIPTEN_KEEPALIVE int fk_model_input_height(int i) { return model_at(i) ? mod
 EMSCRIPTEN_KEEPALIVE int fk_model_output_size(int i) {
   return model_at(i) ? static_cast<int>(keypoint_output_size(model_at(i)->card)) : 0;
 }
+// The graph's input and output names (the card's onnx section, with its defaults).
+EMSCRIPTEN_KEEPALIVE const char* fk_model_input_name(int i) { return model_at(i) ? model_at(i)->card.onnx.input_name.c_str() : ""; }
+EMSCRIPTEN_KEEPALIVE const char* fk_model_output_name(int i) { return model_at(i) ? model_at(i)->card.onnx.output_name.c_str() : ""; }
+// Checks the bytes of model i's ONNX file (n bytes at `data`) against its card
+// (onnx_bytes_mismatch, as `facekeys predict` does): 0 when they match, -1
+// with fk_last_error() saying why not.
+EMSCRIPTEN_KEEPALIVE int fk_model_check_onnx(int i, const std::uint8_t* data, int n) {
+  const Model* m = model_at(i);
+  if (!m || n < 0) {
+    set_error("fk_model_check_onnx: no such model");
+    return -1;
+  }
+  const std::string why = onnx_bytes_mismatch(m->card, data, static_cast<std::size_t>(n));
+  if (!why.empty()) {
+    set_error(why);
+    return -1;
+  }
+  g.error.clear();
+  return 0;
+}
 EMSCRIPTEN_KEEPALIVE int fk_model_whole_image(int i) { return model_at(i) && card_is_whole_image(model_at(i)->card); }
 
 // The schema of model i (names and polylines) as JSON, for the PNG export.
@@ -568,8 +588,8 @@ EMSCRIPTEN_KEEPALIVE float* fk_scratch(int n) {
   return g.scratch.data();
 }
 
-// UltraFace input [1, 3, 240, 320] (face_detect.hpp); returns a pointer to
-// fk_tensor_size() floats, or null on error.
+// UltraFace input [1, 3, fk_detect_input_height(), fk_detect_input_width()]
+// (face_detect.hpp); returns a pointer to fk_tensor_size() floats, or null on error.
 EMSCRIPTEN_KEEPALIVE float* fk_detect_input() {
   const int r = guarded("detector input", [&] {
     if (g.rgba.empty()) throw std::invalid_argument("no photo");
@@ -578,6 +598,8 @@ EMSCRIPTEN_KEEPALIVE float* fk_detect_input() {
   });
   return r < 0 ? nullptr : g.tensor.data();
 }
+EMSCRIPTEN_KEEPALIVE int fk_detect_input_width() { return UltraFaceConfig{}.input_width; }
+EMSCRIPTEN_KEEPALIVE int fk_detect_input_height() { return UltraFaceConfig{}.input_height; }
 EMSCRIPTEN_KEEPALIVE int fk_tensor_size() { return static_cast<int>(g.tensor.size()); }
 
 // Decodes the detector outputs in the scratch buffer: scores (n x 2) followed by

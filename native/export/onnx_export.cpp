@@ -743,11 +743,9 @@ void verify_export(const std::string& dir) {
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
   if (opset != card.onnx.opset)
     fail(onnx_path, "opset " + std::to_string(opset) + " but the model card says " + std::to_string(card.onnx.opset));
-  if (!card.onnx.sha256.empty()) {
-    const auto bytes = read_file_bytes(onnx_path);
-    if (sha256_hex(bytes.data(), bytes.size()) != card.onnx.sha256)
-      fail(onnx_path, "SHA-256 differs from the model card's onnx.sha256 (" + card_path + "): file changed after export");
-  }
+  const auto bytes = read_file_bytes(onnx_path);
+  if (const std::string why = onnx_bytes_mismatch(card, bytes.data(), bytes.size()); !why.empty())
+    fail(onnx_path, why + " (" + card_path + ")");
 }
 
 ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& out_dir, const ExportOptions& opt) {

@@ -309,4 +309,13 @@ std::string sha256_hex(const void* data, std::size_t size) {
   return hex;
 }
 
+std::string onnx_bytes_mismatch(const ModelCard& card, const void* data, std::size_t size) {
+  if (card.onnx.sha256.empty()) return "";
+  const std::string sha = sha256_hex(data, size);
+  if (sha == card.onnx.sha256) return "";
+  return "does not match its model card (SHA-256 " + sha.substr(0, 12) + "..., the card records " +
+         card.onnx.sha256.substr(0, 12) + "...): " + card.onnx.file +
+         " and model.json must come from the same `facekeys export`";
+}
+
 }  // namespace facekeys

@@ -199,3 +199,14 @@ TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[model_card]") {
   CHECK(sha256_hex(million.data(), million.size()) ==
         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
+
+TEST_CASE("onnx_bytes_mismatch: the card's SHA-256 decides", "[model_card]") {
+  ModelCard c = imm_card();
+  c.onnx.sha256 = sha256_hex("abc", 3);
+  CHECK(onnx_bytes_mismatch(c, "abc", 3).empty());
+  const std::string why = onnx_bytes_mismatch(c, "abd", 3);
+  CHECK_THAT(why, Catch::Contains("does not match its model card") && Catch::Contains(c.onnx.sha256.substr(0, 12)) &&
+                      Catch::Contains(sha256_hex("abd", 3).substr(0, 12)) && Catch::Contains("model.onnx"));
+  c.onnx.sha256.clear();  // cards written before export fills it in: nothing to compare
+  CHECK(onnx_bytes_mismatch(c, "abd", 3).empty());
+}

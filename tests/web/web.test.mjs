@@ -444,13 +444,16 @@ test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
   await expectStillWorks('50 MP');
 });
 
-test('a model file that fails to load: a message, the page keeps working', async () => {
+test('a model file that fails to load or is not the card\'s: a message, the page keeps working', async () => {
   const models = await shippedModels();
   assert.ok(models.length > 0, 'no models in dist/');
-  // A copy of dist/ (symbolic links) whose default model file is garbage, on
-  // its own origin. (page.route cannot do this: coi-serviceworker's fetches
-  // bypass it.)
+  // A copy of dist/ (symbolic links) on its own origin whose default model's
+  // file is another model's valid ONNX graph: ONNX Runtime would load it, the
+  // SHA-256 in the card refuses it. (page.route cannot do this:
+  // coi-serviceworker's fetches bypass it.)
   const def = models.find((m) => m.default);
+  const other = models.find((m) => !m.default);
+  const stranger = other ? path.join(DIST, 'models', other.id, 'model.onnx') : null;
   const site = mkdtempSync(path.join(tmpdir(), 'facekeys-broken-'));
   for (const e of readdirSync(DIST)) if (e !== 'models') symlinkSync(path.join(DIST, e), path.join(site, e));
   mkdirSync(path.join(site, 'models'));
@@ -458,7 +461,8 @@ test('a model file that fails to load: a message, the page keeps working', async
     if (e !== def.id) { symlinkSync(path.join(DIST, 'models', e), path.join(site, 'models', e)); continue; }
     mkdirSync(path.join(site, 'models', e));
     copyFileSync(path.join(DIST, 'models', e, 'model.json'), path.join(site, 'models', e, 'model.json'));
-    writeFileSync(path.join(site, 'models', e, 'model.onnx'), 'this is not an ONNX model');
+    if (stranger) copyFileSync(stranger, path.join(site, 'models', e, 'model.onnx'));
+    else writeFileSync(path.join(site, 'models', e, 'model.onnx'), 'this is not an ONNX model');
   }
   const srv2 = await serve(site);
   const b2 = await openPage(srv2);
@@ -472,11 +476,11 @@ test('a model file that fails to load: a message, the page keeps working', async
     const r = await run({});
     assert.ok(r.error, 'predict succeeded with a broken model file');
     assert.match(r.error, /failed to load/);
+    if (stranger) assert.match(r.error, /does not match its model card \(SHA-256 [0-9a-f]{12}/);
     assert.match(r.status.error, /failed to load/);
     assert.ok(r.shown && r.shown.faces.length === 1, 'the detected face is still shown');
     const again = await run({});
     assert.match(again.error || '', /failed to load/, 'second photo: same clear message');
-    const other = models.find((m) => !m.default);
     if (other) {
       const ok = await run({ model: other.id });
       assert.ok(ok.result && ok.result.faces[0].points.length > 0, `another model after the failure: ${ok.error}`);

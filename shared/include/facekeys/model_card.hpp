@@ -120,4 +120,10 @@ void check_card_matches_shapes(const ModelCard& card, const std::vector<std::int
 // SHA-256 of a byte buffer as lower-case hex (for the card's onnx.sha256).
 std::string sha256_hex(const void* data, std::size_t size);
 
+// Why `data` (a model.onnx's bytes) is not the file the card describes, or ""
+// when it is or the card records no SHA-256. Every loader of a model folder
+// asks this (`facekeys predict`, the export check, the browser), so a
+// model.onnx copied without its model.json is refused in the same words.
+std::string onnx_bytes_mismatch(const ModelCard& card, const void* data, std::size_t size);
+
 }  // namespace facekeys
