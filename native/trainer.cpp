@@ -25,6 +25,19 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Seeds the generators for one epoch from (seed, epoch) alone (a splitmix64
+// step), so the shuffling and augmentation of an epoch are the same whether
+// the run got there in one go or was resumed: no generator state has to be
+// saved, and its format differs between devices and LibTorch versions.
+void seed_epoch(std::uint64_t seed, int epoch, const torch::Device& device) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ull * static_cast<std::uint64_t>(epoch + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  torch::manual_seed(z);
+  if (device.is_cuda()) torch::cuda::manual_seed_all(z);
+}
+
 Json config_json(const TrainConfig& c) {
   Json j = Json::object();
   j["model"] = c.model;
@@ -347,6 +360,7 @@ TrainResult train(const TrainConfig& cfg) {
   int64_t images_seen = 0;
 
   for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
+    seed_epoch(cfg.seed, epoch, device);
     optimizer.set_lr(scheduled_lr(cfg, epoch));
     const auto epoch_start = Clock::now();
     auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
