@@ -33,17 +33,14 @@ std::vector<float> pack_normalized_to_original(const Pack& pack, std::int64_t ro
 torch::Tensor decode_heatmaps_normalized(const torch::Tensor& logits) {
   if (logits.dim() != 4) throw std::invalid_argument("decode_heatmaps_normalized: expected [B, K, h, w] maps");
   const int64_t B = logits.size(0), K = logits.size(1), h = logits.size(2), w = logits.size(3);
-  auto prob = torch::softmax(logits.detach().to(torch::kCPU, torch::kFloat32).flatten(2), 2).contiguous();
+  const torch::Tensor cpu = logits.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   auto out = torch::empty({B, 2 * K}, torch::kFloat32);
-  const float* maps = prob.data_ptr<float>();
-  float* o = out.data_ptr<float>();
+  const std::size_t per_image = static_cast<std::size_t>(K * h * w);
   for (int64_t b = 0; b < B; ++b) {
-    DecodedPoints d = decode_argmax_refined(maps + b * K * h * w, static_cast<std::size_t>(K), static_cast<int>(h),
-                                            static_cast<int>(w));
-    for (int64_t k = 0; k < K; ++k) {
-      o[b * 2 * K + 2 * k] = (d.points[2 * k] + 0.5f) / static_cast<float>(w);
-      o[b * 2 * K + 2 * k + 1] = (d.points[2 * k + 1] + 0.5f) / static_cast<float>(h);
-    }
+    const std::vector<float> uv = decode_heatmap_logits_normalized(cpu.data_ptr<float>() + b * per_image,
+                                                                   static_cast<std::size_t>(K), static_cast<int>(h),
+                                                                   static_cast<int>(w));
+    std::copy(uv.begin(), uv.end(), out.data_ptr<float>() + b * 2 * K);
   }
   return out;
 }
@@ -176,7 +173,10 @@ void write_heatmap_samples(const std::string& path, KeypointNet& model, const Pr
   auto idx = torch::tensor(picks, torch::kInt64).to(device);
   const auto x = normalize_input(to_unit_float(data.images.index_select(0, idx)));
   auto logits = flip_test ? flip_test_forward(model, x, p.spec) : model.forward(x);
-  auto maps = torch::softmax(logits.to(torch::kCPU, torch::kFloat32).flatten(2), 2).view(logits.sizes()).contiguous();
+  const torch::Tensor cpu = logits.to(torch::kCPU, torch::kFloat32).contiguous();
+  // Every map of the three images in one call: spatial_softmax treats each map on its own.
+  const std::vector<float> maps = spatial_softmax(cpu.data_ptr<float>(), static_cast<std::size_t>(cpu.size(0) * cpu.size(1)),
+                                                  static_cast<int>(cpu.size(2)), static_cast<int>(cpu.size(3)));
 
   SafeTensorsFile st;
   st.metadata["format"] = "facekeys-heatmaps";
@@ -188,9 +188,9 @@ void write_heatmap_samples(const std::string& path, KeypointNet& model, const Pr
   TensorRecord m;
   m.name = "heatmaps";
   m.dtype = DType::F32;
-  m.shape.assign(maps.sizes().begin(), maps.sizes().end());
-  m.bytes.resize(static_cast<std::size_t>(maps.numel()) * sizeof(float));
-  std::memcpy(m.bytes.data(), maps.data_ptr<float>(), m.bytes.size());
+  m.shape.assign(cpu.sizes().begin(), cpu.sizes().end());
+  m.bytes.resize(maps.size() * sizeof(float));
+  std::memcpy(m.bytes.data(), maps.data(), m.bytes.size());
   TensorRecord r;
   r.name = "pack_index";
   r.dtype = DType::I64;

@@ -103,16 +103,7 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
                                 " values, the card (" + card.name + ") promises " + std::to_string(want));
   const std::size_t K = static_cast<std::size_t>(card.num_points);
   if (card.output.kind != "heatmaps") return std::vector<float>(output, output + n);
-  const int w = card.output.width, h = card.output.height;
-  // Spatial softmax per map, as the trainer's evaluation does, then the core's decoder.
-  const std::vector<float> prob = spatial_softmax(output, K, h, w);
-  const DecodedPoints d = decode_argmax_refined(prob.data(), K, h, w);
-  std::vector<float> uv(2 * K);
-  for (std::size_t k = 0; k < K; ++k) {
-    uv[2 * k] = (d.points[2 * k] + 0.5f) / static_cast<float>(w);
-    uv[2 * k + 1] = (d.points[2 * k + 1] + 0.5f) / static_cast<float>(h);
-  }
-  return uv;
+  return decode_heatmap_logits_normalized(output, K, card.output.height, card.output.width);
 }
 
 std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,

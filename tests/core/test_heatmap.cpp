@@ -243,3 +243,24 @@ TEST_CASE("spatial_softmax: each map sums to 1, non-finite cells get 0, a map wi
   for (int i = 8; i < 12; ++i) CHECK(std::isnan(p[i]));
   CHECK_THROWS_AS(facekeys::spatial_softmax(logits.data(), 0, 2, 2), std::invalid_argument);
 }
+
+TEST_CASE("heatmap logits decode to normalised points (softmax, refined argmax, cell centres)", "[heatmap]") {
+  // Logits = log of a Gaussian (KL training drives the softmax there): the softmax gives the Gaussian back.
+  const int h = 48, w = 64;
+  const std::vector<float> pts = {20.3f, 11.7f, 0.2f, 47.6f, 63.1f, 30.0f};
+  std::vector<float> logits = gaussian_heatmaps(pts, 3, h, w, 1.5f, HeatmapNorm::Peak);
+  for (float& v : logits) v = std::log(std::max(v, 1e-30f));
+  logits[2 * h * w] = std::numeric_limits<float>::quiet_NaN();  // a broken cell in the third map is ignored
+  const std::vector<float> uv = facekeys::decode_heatmap_logits_normalized(logits.data(), 3, h, w);
+  REQUIRE(uv.size() == 6u);
+  for (int k = 0; k < 3; ++k) {
+    INFO("point " << k);
+    CHECK(uv[2 * k] == Approx((pts[2 * k] + 0.5) / w).margin(1e-4));
+    CHECK(uv[2 * k + 1] == Approx((pts[2 * k + 1] + 0.5) / h).margin(1e-4));
+  }
+  std::fill(logits.begin(), logits.begin() + h * w, std::numeric_limits<float>::quiet_NaN());
+  const std::vector<float> broken = facekeys::decode_heatmap_logits_normalized(logits.data(), 3, h, w);
+  CHECK(std::isnan(broken[0]));  // a map without a finite cell: a NaN point, not a made-up one
+  CHECK(std::isnan(broken[1]));
+  CHECK(broken[2] == Approx(uv[2]));
+}

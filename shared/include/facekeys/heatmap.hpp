@@ -119,6 +119,13 @@ DecodedPoints decode_argmax_refined(const float* maps, std::size_t n_points, int
 DecodedPoints decode_argmax_refined(const std::vector<float>& maps, std::size_t n_points,
                                     int height, int width);
 
+// A heatmap model's raw output (K maps of h x w logits) -> its points,
+// normalised to the model input (u = (x + 0.5) / w, 2*K floats interleaved):
+// spatial_softmax, then decode_argmax_refined. The one decoding of heatmap
+// models: the trainer's evaluation, `facekeys predict` and the browser call it.
+std::vector<float> decode_heatmap_logits_normalized(const float* logits, std::size_t n_points, int height,
+                                                    int width);
+
 // Soft-argmax (integral regression): p = softmax(beta * map) over the H*W cells,
 // point = sum p * (j, i), the expected cell centre. Differentiable and not
 // quantised, but biased toward the map centre by whatever mass lies away from
