@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "pack_datasets.hpp"
 #include "report.hpp"
@@ -25,8 +26,8 @@ void add_pack(CLI::App& app) {
   auto* imm = pack->add_subcommand("imm", "IMM face database folder (*.asf + *.jpg)");
   imm->add_option("dir", a->dir, "Folder with the IMM .asf and .jpg files")->required();
   imm->add_option("-o,--out", a->out, "Output pack")->capture_default_str();
-  imm->add_option("--width", a->opt.width, "Working width")->capture_default_str()->check(CLI::Range(8, 4096));
-  imm->add_option("--height", a->opt.height, "Working height")->capture_default_str()->check(CLI::Range(8, 4096));
+  imm->add_option("--width", a->opt.width, "Working width")->capture_default_str()->check(cli::between(8, 4096));
+  imm->add_option("--height", a->opt.height, "Working height")->capture_default_str()->check(cli::between(8, 4096));
   imm->add_option("--last-train-person", a->opt.last_train_person, "Persons up to this id train, the rest validate")
       ->capture_default_str();
   imm->callback([a] {
@@ -50,11 +51,11 @@ void add_pack(CLI::App& app) {
       ->check(CLI::ExistingFile);
   ibug->add_option("--box-column", b->opt.box_column, "Which CSV box: dan, dlib, lm, ...")->capture_default_str();
   ibug->add_option("--margin", b->opt.crop.margin, "Crop side = face box side x margin")
-      ->capture_default_str()->check(CLI::Range(0.5, 4.0));
+      ->capture_default_str()->check(cli::between(0.5, 4.0));
   ibug->add_option("--size", b->opt.size, "Working resolution (square crops)")->capture_default_str()->check(
-      CLI::Range(8, 4096));
+      cli::between(8, 4096));
   ibug->add_option("--val-every", b->opt.val_every, "Every n-th training image goes to the val split (0: none)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(cli::non_negative());
   ibug->add_option("-o,--out", b->out, "Output pack")->capture_default_str();
   ibug->callback([b] {
     std::vector<IbugSource> sources;
@@ -79,7 +80,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("--pack", cfg->pack_path, "Pack, for ground-truth and prediction overlays")->check(CLI::ExistingFile);
   cmd->add_option("--predictions", cfg->predictions_path, "From `facekeys eval --predictions`")->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint", cfg->checkpoint_path, "Checkpoint for the filter grids")->check(CLI::ExistingFile);
-  cmd->add_option("--overlays", cfg->overlays, "Images per overlay group")->capture_default_str();
+  cmd->add_option("--overlays", cfg->overlays, "Images per overlay group")->capture_default_str()->check(cli::between(1, 100));
   cmd->add_option("--heatmaps", cfg->heatmaps_path, "From `facekeys eval --heatmaps` (needs --pack)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--heatmap-points", cfg->heatmap_points, "Points whose maps to overlay")

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "predict.hpp"
 
@@ -28,13 +29,13 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--overlay", cfg->overlay, "Draw boxes and keypoints on the (single) image into this file");
   cmd->add_option("--overlay-dir", cfg->overlay_dir, "Draw every image into DIR/<name>.png");
   cmd->add_option("--score-threshold", cfg->detect.score_threshold, "Detector face probability threshold")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()->check(cli::between(0.0, 1.0));
   cmd->add_option("--iou", cfg->detect.iou_threshold, "NMS IoU threshold")->capture_default_str()->check(
-      CLI::Range(0.0, 1.0));
+      cli::between(0.0, 1.0));
   cmd->add_option("--max-faces", cfg->detect.max_faces, "Most faces per image")->capture_default_str()->check(
-      CLI::Range(1, 10000));
+      cli::between(1, 10000));
   cmd->add_option("--min-face", cfg->detect.min_face_px, "Ignore faces smaller than this (pixels)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(cli::non_negative());
   cmd->add_flag("--detect-only", cfg->detect_only, "Faces only, no keypoint model");
   cmd->callback([cfg] {
     const int failed = run_predict(*cfg);

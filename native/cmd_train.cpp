@@ -8,6 +8,7 @@
 
 #include "bench.hpp"
 #include "checkpoint.hpp"
+#include "cli_checks.hpp"
 #include "commands.hpp"
 #include "evaluate.hpp"
 #include "facekeys/file_io.hpp"
@@ -47,32 +48,36 @@ void add_train(CLI::App& app) {
   for (const auto& s : model_zoo()) models += (models.empty() ? "" : ", ") + s.arch;
   cmd->add_option("--model", cfg->model, "Architecture: " + models)->capture_default_str();
   cmd->add_option("-o,--out", cfg->out_dir, "Run folder: metrics.jsonl, last/best.safetensors")->capture_default_str();
-  cmd->add_option("--epochs", cfg->epochs, "Epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", cfg->lr, "Adam learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", cfg->epochs, "Epochs")->capture_default_str()->check(cli::positive());
+  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(cli::positive());
+  cmd->add_option("--lr", cfg->lr, "Adam learning rate")->capture_default_str()->check(cli::positive());
   cmd->add_option("--weight-decay", cfg->weight_decay, "Decoupled weight decay (AdamW when > 0)")->capture_default_str();
   cmd->add_option("--schedule", cfg->schedule, "LR schedule")->capture_default_str()->check(
       CLI::IsMember({"constant", "cosine", "step"}));
-  cmd->add_option("--warmup", cfg->warmup_epochs, "Linear warm-up epochs")->capture_default_str();
+  cmd->add_option("--warmup", cfg->warmup_epochs, "Linear warm-up epochs")->capture_default_str()->check(cli::non_negative());
   cmd->add_option("--seed", cfg->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str()->check(
-      CLI::IsMember({"auto", "cpu", "cuda"}));
+      cli::device_name());
   cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
   cmd->add_option("--resume", cfg->resume, "Continue from a checkpoint (last.safetensors)")->check(CLI::ExistingFile);
   cmd->add_flag("!--no-augment", cfg->augment.enabled, "Disable augmentation");
-  cmd->add_option("--rotate", cfg->augment.rotate_deg, "Max rotation, degrees")->capture_default_str();
-  cmd->add_option("--translate", cfg->augment.translate, "Max shift, fraction of width")->capture_default_str();
-  cmd->add_option("--scale", cfg->augment.scale, "Max relative scale change")->capture_default_str();
-  cmd->add_option("--flip", cfg->augment.flip_prob, "Horizontal flip probability")->capture_default_str();
+  cmd->add_option("--rotate", cfg->augment.rotate_deg, "Max rotation, degrees")->capture_default_str()->check(
+      cli::between(0, 180));
+  cmd->add_option("--translate", cfg->augment.translate, "Max shift, fraction of width")->capture_default_str()->check(
+      cli::between(0, 0.5));
+  cmd->add_option("--scale", cfg->augment.scale, "Max relative scale change")->capture_default_str()->check(
+      cli::between(0, 0.9));
+  cmd->add_option("--flip", cfg->augment.flip_prob, "Horizontal flip probability")->capture_default_str()->check(
+      cli::between(0, 1));
   cmd->add_option("--loss", cfg->loss.coord_loss, "Coordinate models' loss: mse, l1, smoothl1 (Huber, beta 0.01) or wing (Wing loss, "
                   "w = 5 % and eps = 1 % of the crop side)")
       ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1", "wing"}));
   cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(cli::positive());
   cmd->add_option("--ema", cfg->ema_decay,
                   "Validate and keep as best an exponential moving average of the weights, with this decay per step "
                   "(e.g. 0.999; 0: off); ema.safetensors holds it for --resume")
-      ->check(CLI::Range(0.0, 0.9999999));
+      ->check(cli::between(0.0, 0.9999999));
   cmd->add_flag("--train-on-val", cfg->train_on_val,
                 "Train on the train and val splits together: a last run of a recipe chosen on val (its val loss is "
                 "still logged but no longer held out, so best.safetensors is the last epoch)");
@@ -82,11 +87,11 @@ void add_train(CLI::App& app) {
                   "(its ONNX weights are read back by facekeys-export; int8 ones dequantised)")
       ->check(CLI::ExistingPath);
   cmd->add_option("--input-size", cfg->input_size, "Square input side instead of the model's default")
-      ->check(CLI::Range(16, 2048));
+      ->check(cli::between(16, 2048));
   cmd->add_option("--save-every", cfg->save_every,
                   "Write last.safetensors (the --resume point, with the optimiser state) every N epochs and at the "
                   "last; best.safetensors is still written whenever val improves")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(cli::positive());
   cmd->add_flag("--quiet", cfg->quiet, "No per-epoch lines");
   cmd->callback([cfg] {
     if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) cfg->init_file = weights_of_export(*cfg);
@@ -151,7 +156,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--pack", a->pack, "Dataset pack")->required()->check(CLI::ExistingFile);
   cmd->add_option("--split", a->split, "train, val or test")->capture_default_str()->check(
       CLI::IsMember({"train", "val", "test"}));
-  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
   cmd->add_option("--predictions", a->predictions, "Also write per-image predictions (JSON) here");
   cmd->add_option("--kaggle-csv", a->kaggle_csv,
                   "Also write predictions as Id,Predicted (Id = <image>_<point>_<x|y>, original 0-based pixels)");
@@ -189,10 +194,10 @@ void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Training throughput: end to end vs the model-only ceiling, one run");
   cmd->add_option("--model", cfg->model, "Architecture")->capture_default_str();
   cmd->add_option("--pack", cfg->pack_path, "Use this pack's training split (default: synthetic data)");
-  cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str();
-  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", cfg->steps, "Timed steps per measurement")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", cfg->warmup_steps, "Untimed warm-up steps")->capture_default_str();
+  cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
+  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(cli::positive());
+  cmd->add_option("--steps", cfg->steps, "Timed steps per measurement")->capture_default_str()->check(cli::positive());
+  cmd->add_option("--warmup", cfg->warmup_steps, "Untimed warm-up steps")->capture_default_str()->check(cli::non_negative());
   cmd->add_flag("!--no-augment", cfg->augment, "Measure without augmentation");
   cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
   cmd->callback([cfg] {

@@ -13,15 +13,11 @@ DeviceSplit load_split(const Pack& pack, const std::string& pack_path, Split spl
                              spec.arch + " expects " + std::to_string(spec.channels));
   const LandmarkSchema& schema = schema_by_name(pack.schema);
   // Which pack points the model predicts: all of them, or the nose tip alone.
-  std::vector<int64_t> keep;
-  if (spec.schema == pack.schema) {
-    for (int i = 0; i < pack.num_points; ++i) keep.push_back(i);
-  } else if (spec.schema == "nose_tip") {
-    keep.push_back(schema.nose_tip);
-  } else {
-    throw std::runtime_error(pack_path + ": pack schema '" + pack.schema + "' cannot train model " + spec.arch +
-                             " (schema '" + spec.schema + "')");
-  }
+  const std::vector<int> points = pack_points_for_model(schema, spec.schema);
+  if (points.empty())
+    throw std::runtime_error(pack_path + ": a pack of " + pack.schema + " points has none for model " + spec.arch +
+                             " (" + spec.schema + " points)");
+  const std::vector<int64_t> keep(points.begin(), points.end());
 
   DeviceSplit out;
   for (std::size_t i = 0; i < pack.size(); ++i)

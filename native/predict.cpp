@@ -403,15 +403,10 @@ OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const
   OnnxSplitPredictions r;
   r.card = card;
   if (pack.channels != 1) throw std::runtime_error("eval: pack has " + std::to_string(pack.channels) + " channels, need 1");
-  int gt_point = -1;  // nose_tip card on a full-shape pack: compare with that point
-  if (card.schema != pack.schema) {
-    const LandmarkSchema& ps = schema_by_name(pack.schema);
-    if (card.schema == "nose_tip" && ps.nose_tip >= 0) {
-      gt_point = ps.nose_tip;
-    } else {
-      throw std::runtime_error(model_dir + ": model predicts " + card.schema + " points, the pack holds " + pack.schema);
-    }
-  }
+  const std::vector<int> points = pack_points_for_model(schema_by_name(pack.schema), card.schema);
+  if (points.empty())
+    throw std::runtime_error(model_dir + ": model predicts " + card.schema + " points, the pack holds " + pack.schema);
+  const int gt_point = card.schema != pack.schema ? points.front() : -1;  // nose_tip card on a full-shape pack
   if (card_is_whole_image(card)) {
     const double pack_aspect = static_cast<double>(pack.width) / pack.height;
     if (std::abs(pack_aspect - card.crop.aspect) > 0.02 * card.crop.aspect)

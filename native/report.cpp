@@ -4,8 +4,9 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <numeric>
 #include <filesystem>
+#include <numeric>
+#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
@@ -230,41 +231,125 @@ cv::Mat heatmap_overlay(const Pack& pack, std::size_t row, const float* maps, in
   return img;
 }
 
+// The files write_report makes, by name: those left from an earlier report
+// that this one did not write again are removed, so the folder shows what
+// report.md shows.
+bool is_report_file(const std::string& name) {
+  if (name == "loss.png" || name == "ced.png" || name == "report.md") return true;
+  for (const char* prefix : {"gt_", "pred_best_", "pred_median_", "pred_worst_", "heatmap_", "filters_conv"})
+    if (name.rfind(prefix, 0) == 0 && name.size() > 4 && name.compare(name.size() - 4, 4, ".png") == 0) return true;
+  return false;
+}
+
+// The architecture the run folder trained (its config.json), or "" when unknown.
+std::string run_model(const fs::path& dir) {
+  const fs::path config = dir / "config.json";
+  if (!fs::exists(config)) return "";
+  const Json j = Json::parse(read_file_text(config.string()), config.string());
+  const Json* m = j.find("model");
+  return m && m->is_string() ? m->as_string() : "";
+}
+
 }  // namespace
 
+// Every input is read and checked against the others before the first file is
+// written: a report made of mismatched files is refused, not drawn.
 std::vector<std::string> write_report(const ReportConfig& cfg) {
   const fs::path dir(cfg.run_dir);
+  const fs::path metrics = dir / "metrics.jsonl";
+  if (cfg.overlays < 1) throw std::invalid_argument("--overlays must be at least 1");
+  if (cfg.pack_path.empty() && (!cfg.predictions_path.empty() || !cfg.heatmaps_path.empty()))
+    throw std::invalid_argument(std::string(cfg.predictions_path.empty() ? "--heatmaps" : "--predictions") +
+                                " needs --pack (the pack it was made from: its images are drawn)");
+  if (!fs::exists(metrics) && cfg.pack_path.empty() && cfg.checkpoint_path.empty())
+    throw std::runtime_error(cfg.run_dir + ": no metrics.jsonl and no --pack or --checkpoint given: nothing to report "
+                                           "(is this a run folder from `facekeys train`?)");
+
+  std::optional<Curve> curve;
+  if (fs::exists(metrics)) curve = read_metrics(metrics);
+  std::optional<Pack> pack;
+  if (!cfg.pack_path.empty()) pack = read_pack(cfg.pack_path);
+  const std::string other_pack = ": give the pack they were made from";
+
+  Json preds;
+  if (!cfg.predictions_path.empty()) {
+    preds = Json::parse(read_file_text(cfg.predictions_path), cfg.predictions_path);
+    const Json* listed = preds.find("images");
+    if (!listed || !listed->is_array() || !preds.contains("schema"))
+      throw std::runtime_error(cfg.predictions_path + ": not a file from `facekeys eval --predictions`");
+    if (pack_points_for_model(schema_by_name(pack->schema), preds.at("schema").as_string()).empty())
+      throw std::runtime_error(cfg.predictions_path + ": predictions of " + preds.at("schema").as_string() +
+                               " points, but " + cfg.pack_path + " holds " + pack->schema + other_pack);
+    // Each image must be the pack row it names: predictions of another pack of the same schema are caught here.
+    for (const auto& im : listed->as_array()) {
+      const std::int64_t row = im.at("pack_index").as_int();
+      if (row < 0 || static_cast<std::size_t>(row) >= pack->size() ||
+          pack->names[static_cast<std::size_t>(row)] != im.at("name").as_string())
+        throw std::runtime_error(cfg.predictions_path + ": image '" + im.at("name").as_string() + "' (pack_index " +
+                                 std::to_string(row) + ") is not that row of " + cfg.pack_path + other_pack);
+    }
+  }
+
+  std::optional<SafeTensorsFile> heatmaps;
+  if (!cfg.heatmaps_path.empty()) {
+    heatmaps = read_safetensors(cfg.heatmaps_path);
+    const SafeTensorsFile& st = *heatmaps;
+    if (st.meta("format", cfg.heatmaps_path) != "facekeys-heatmaps")
+      throw std::runtime_error(cfg.heatmaps_path + ": not a file from `facekeys eval --heatmaps`");
+    const TensorRecord& maps = st.get("heatmaps", cfg.heatmaps_path);
+    const TensorRecord& rows = st.get("pack_index", cfg.heatmaps_path);
+    if (maps.dtype != DType::F32 || maps.shape.size() != 4 || rows.dtype != DType::I64 ||
+        rows.numel() != maps.shape[0])
+      throw std::runtime_error(cfg.heatmaps_path + ": unexpected tensor shapes or types");
+    if (st.meta("schema", cfg.heatmaps_path) != pack->schema || maps.shape[1] != pack->num_points)
+      throw std::runtime_error(cfg.heatmaps_path + ": maps of " + st.meta("schema", cfg.heatmaps_path) +
+                               " points, but " + cfg.pack_path + " holds " + pack->schema + other_pack);
+    for (int64_t i = 0; i < maps.shape[0]; ++i) {
+      std::int64_t row = 0;
+      std::memcpy(&row, rows.bytes.data() + i * sizeof(std::int64_t), sizeof row);
+      if (row < 0 || static_cast<std::size_t>(row) >= pack->size())
+        throw std::runtime_error(cfg.heatmaps_path + ": pack_index out of range for " + cfg.pack_path);
+    }
+  }
+
+  std::optional<SafeTensorsFile> checkpoint;
+  if (!cfg.checkpoint_path.empty()) {
+    checkpoint = read_safetensors(cfg.checkpoint_path);
+    const auto arch = checkpoint->metadata.find("arch");
+    const std::string trained = run_model(dir);
+    if (!trained.empty() && arch != checkpoint->metadata.end() && arch->second != trained)
+      throw std::runtime_error(cfg.checkpoint_path + ": a " + arch->second + " checkpoint, but " + cfg.run_dir +
+                               " trained " + trained + ": give one of this run's checkpoints");
+  }
+
   std::vector<std::string> written;
   std::ostringstream md;
   md << "# Report for `" << dir.filename().string() << "`\n\n";
 
-  const fs::path metrics = dir / "metrics.jsonl";
-  if (fs::exists(metrics)) {
-    Curve c = read_metrics(metrics);
+  if (curve) {
+    const Curve& c = *curve;
     write_png(dir / "loss.png", plot_losses(c, dir.filename().string() + ": loss (log scale; the run's --loss, KL for heatmaps)"));
     written.push_back("loss.png");
     md << "## Loss\n\nFinal train loss " << c.train.back() << ", val loss " << c.val.back() << " after "
        << c.epoch.back() << " epochs.\n\n<img src=\"loss.png\" width=\"600\"/>\n\n";
   }
 
-  if (!cfg.pack_path.empty()) {
-    const Pack pack = read_pack(cfg.pack_path);
-    const LandmarkSchema& schema = schema_by_name(pack.schema);
-    const int scale = pack.width < 400 ? 2 : 1;
+  if (pack) {
+    const LandmarkSchema& schema = schema_by_name(pack->schema);
+    const int scale = pack->width < 400 ? 2 : 1;
     md << "## Ground truth\n\n";
-    for (int i = 0; i < cfg.overlays && i < static_cast<int>(pack.size()); ++i) {
-      const std::size_t row = static_cast<std::size_t>(i) * std::max<std::size_t>(1, pack.size() / cfg.overlays);
-      cv::Mat img = pack_image(pack, row, scale);
-      draw_points(img, pack_points(pack, row), schema, scale, kGtColor);
+    for (int i = 0; i < cfg.overlays && i < static_cast<int>(pack->size()); ++i) {
+      const std::size_t row = static_cast<std::size_t>(i) * std::max<std::size_t>(1, pack->size() / cfg.overlays);
+      cv::Mat img = pack_image(*pack, row, scale);
+      draw_points(img, pack_points(*pack, row), schema, scale, kGtColor);
       const std::string name = "gt_" + std::to_string(i) + ".png";
       write_png(dir / name, img);
       written.push_back(name);
-      md << "<img src=\"" << name << "\" width=\"360\" title=\"" << pack.names[row] << "\"/>\n";
+      md << "<img src=\"" << name << "\" width=\"360\" title=\"" << pack->names[row] << "\"/>\n";
     }
     md << "\n";
 
     if (!cfg.predictions_path.empty()) {
-      Json preds = Json::parse(read_file_text(cfg.predictions_path), cfg.predictions_path);
       const auto& images = preds.at("images").as_array();
       // Rank by NME where the predictions carry it (iBUG), else by MSE.
       const bool by_nme = !images.empty() && images.front().contains("nme");
@@ -298,11 +383,10 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
                                   : w == "worst" ? order.size() - 1 - i
                                                  : std::min(order.size() - 1, order.size() / 2 - n_over / 2 + i);
           const Json& im = images[order[pos]];
-          const auto row = static_cast<std::size_t>(im.at("pack_index").as_int());
-          if (row >= pack.size()) throw std::runtime_error(cfg.predictions_path + ": pack_index out of range for " + cfg.pack_path);
-          cv::Mat img = pack_image(pack, row, scale);
-          draw_points(img, to_pack_pixels(pack, row, im.at("gt")), pred_schema, scale, kGtColor);
-          draw_points(img, to_pack_pixels(pack, row, im.at("pred")), pred_schema, scale, kPredColor);
+          const auto row = static_cast<std::size_t>(im.at("pack_index").as_int());  // checked above
+          cv::Mat img = pack_image(*pack, row, scale);
+          draw_points(img, to_pack_pixels(*pack, row, im.at("gt")), pred_schema, scale, kGtColor);
+          draw_points(img, to_pack_pixels(*pack, row, im.at("pred")), pred_schema, scale, kPredColor);
           const std::string name = std::string("pred_") + which + "_" + std::to_string(i) + ".png";
           write_png(dir / name, img);
           written.push_back(name);
@@ -313,15 +397,10 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
       }
     }
 
-    if (!cfg.heatmaps_path.empty()) {
-      SafeTensorsFile st = read_safetensors(cfg.heatmaps_path);
-      if (st.meta("format", cfg.heatmaps_path) != "facekeys-heatmaps")
-        throw std::runtime_error(cfg.heatmaps_path + ": not a file from `facekeys eval --heatmaps`");
+    if (heatmaps) {
+      const SafeTensorsFile& st = *heatmaps;
       const TensorRecord& maps = st.get("heatmaps", cfg.heatmaps_path);
       const TensorRecord& rows = st.get("pack_index", cfg.heatmaps_path);
-      if (maps.dtype != DType::F32 || maps.shape.size() != 4 || rows.dtype != DType::I64 ||
-          rows.numel() != maps.shape[0])
-        throw std::runtime_error(cfg.heatmaps_path + ": unexpected tensor shapes or types");
       const int K = static_cast<int>(maps.shape[1]), h = static_cast<int>(maps.shape[2]), w = static_cast<int>(maps.shape[3]);
       std::vector<std::string> which;
       std::stringstream ws(st.meta("which", cfg.heatmaps_path));
@@ -330,12 +409,10 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
       for (int k : cfg.heatmap_points) md << " " << k;
       md << ")\n\n";
       for (int64_t i = 0; i < maps.shape[0]; ++i) {
-        std::int64_t row = 0;
+        std::int64_t row = 0;  // checked above
         std::memcpy(&row, rows.bytes.data() + i * sizeof(std::int64_t), sizeof row);
-        if (row < 0 || static_cast<std::size_t>(row) >= pack.size())
-          throw std::runtime_error(cfg.heatmaps_path + ": pack_index out of range for " + cfg.pack_path);
         const float* data = reinterpret_cast<const float*>(maps.bytes.data()) + i * K * h * w;
-        cv::Mat img = heatmap_overlay(pack, static_cast<std::size_t>(row), data, K, h, w, cfg.heatmap_points, scale);
+        cv::Mat img = heatmap_overlay(*pack, static_cast<std::size_t>(row), data, K, h, w, cfg.heatmap_points, scale);
         std::string label = i < static_cast<int64_t>(which.size()) ? which[i] : std::to_string(i);
         // The label comes from the file: a file name part of letters, digits, '-' and '_' only, so
         // no metadata can write outside the report folder.
@@ -345,17 +422,16 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
         const std::string name = "heatmap_" + label + ".png";
         write_png(dir / name, img);
         written.push_back(name);
-        md << "<img src=\"" << name << "\" width=\"360\" title=\"" << label << ": " << pack.names[row] << "\"/>\n";
+        md << "<img src=\"" << name << "\" width=\"360\" title=\"" << label << ": " << pack->names[row] << "\"/>\n";
       }
       md << "\n";
     }
   }
 
-  if (!cfg.checkpoint_path.empty()) {
-    SafeTensorsFile st = read_safetensors(cfg.checkpoint_path);
+  if (checkpoint) {
     md << "## Learned filters (first input channel)\n\n";
     for (const char* layer : {"conv1", "conv2", "conv3"}) {
-      const TensorRecord* w = st.find(std::string(layer) + ".weight");
+      const TensorRecord* w = checkpoint->find(std::string(layer) + ".weight");
       if (!w) continue;
       const std::string name = std::string("filters_") + layer + ".png";
       write_png(dir / name, filter_grid(*w));
@@ -365,6 +441,12 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
   }
   write_file_atomic((dir / "report.md").string(), md.str());
   written.push_back("report.md");
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && is_report_file(name) &&
+        std::find(written.begin(), written.end(), name) == written.end())
+      fs::remove(entry.path());
+  }
   return written;
 }
 

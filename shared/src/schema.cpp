@@ -169,4 +169,14 @@ std::vector<Point2f> relabel_for_flip(const std::vector<Point2f>& points, const 
   return out;
 }
 
+std::vector<int> pack_points_for_model(const LandmarkSchema& pack, const std::string& model_schema) {
+  std::vector<int> keep;
+  if (model_schema == pack.name) {
+    for (int i = 0; i < pack.num_points; ++i) keep.push_back(i);
+  } else if (model_schema == nose_tip_only().name && pack.nose_tip >= 0) {
+    keep.push_back(pack.nose_tip);
+  }
+  return keep;
+}
+
 }  // namespace facekeys

@@ -176,3 +176,13 @@ TEST_CASE("relabel_for_flip moves point i to flip_permutation[i]", "[schema]") {
   for (int i = 0; i < 68; ++i) CHECK(twice[i].x == pts[i].x);
   CHECK_THROWS_AS(relabel_for_flip(std::vector<Point2f>(58), s), std::invalid_argument);
 }
+
+TEST_CASE("which pack points a model predicts", "[schema]") {
+  CHECK(pack_points_for_model(ibug68(), "ibug68").size() == 68u);
+  CHECK(pack_points_for_model(imm58(), "imm58").back() == 57);
+  CHECK(pack_points_for_model(imm58(), "nose_tip") == std::vector<int>{imm58().nose_tip});
+  CHECK(pack_points_for_model(ibug68(), "nose_tip") == std::vector<int>{30});
+  CHECK(pack_points_for_model(imm58(), "ibug68").empty());
+  CHECK(pack_points_for_model(nose_tip_only(), "imm58").empty());
+  CHECK(pack_points_for_model(nose_tip_only(), "nose_tip") == std::vector<int>{0});
+}

@@ -5,6 +5,7 @@
 #include "trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
 #include "pack_datasets.hpp"
+#include "report.hpp"
 #endif
 
 #include <cmath>
@@ -182,6 +183,73 @@ TEST_CASE("a resumed run trains the same epochs as an uninterrupted one, bit for
     INFO(pa[i].key());
     CHECK(torch::equal(pa[i].value(), pb[i].value()));
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("report draws a run and refuses inputs that are not of it", "[report][data]") {
+  const Pack* full = imm_pack();
+  REQUIRE(full != nullptr);
+  const std::string dir = temp_dir("report");
+  TrainConfig cfg = small_run(*full, dir, "run", "SimpleModel", 4, 2);
+  cfg.epochs = 1;
+  const TrainResult r = train(cfg);
+  const Pack pack = read_pack(cfg.pack_path);
+  Checkpoint ck = load_checkpoint(r.best_checkpoint);
+  const std::string preds = dir + "/pred.json";
+  write_file_atomic(preds, predictions_json(predict_split(*ck.model, ck.spec, pack, cfg.pack_path, Split::Val, "cpu"),
+                                            pack).dump());
+  ReportConfig rc;
+  rc.run_dir = cfg.out_dir;
+  rc.pack_path = cfg.pack_path;
+  rc.predictions_path = preds;
+  rc.checkpoint_path = r.best_checkpoint;
+  rc.overlays = 1;
+  // A file of an earlier report that this one does not draw again goes; other files stay.
+  write_file_atomic(cfg.out_dir + "/pred_best_7.png", std::string("old"));
+  write_file_atomic(cfg.out_dir + "/notes.png", std::string("mine"));
+  write_report(rc);
+  for (const char* f : {"loss.png", "gt_0.png", "pred_best_0.png", "pred_worst_0.png", "filters_conv1.png", "report.md",
+                        "notes.png"}) {
+    INFO(f);
+    CHECK(fs::exists(cfg.out_dir + "/" + f));
+  }
+  CHECK_FALSE(fs::exists(cfg.out_dir + "/pred_best_7.png"));
+  const std::string report_md = read_file_text(cfg.out_dir + "/report.md");
+
+  SECTION("predictions of another pack") {
+    Pack other = pack;
+    other.names[pack.size() - 1] = "somebody-else.jpg";  // the val rows come last
+    rc.pack_path = dir + "/other.pack";
+    write_pack(rc.pack_path, other);
+    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("pred.json") && Catch::Contains("is not that row of") &&
+                                            Catch::Contains("other.pack"));
+  }
+  SECTION("predictions without the pack") {
+    rc.pack_path.clear();
+    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("--predictions needs --pack"));
+  }
+  SECTION("a file that is not predictions") {
+    write_file_atomic(dir + "/cfg.json", std::string("{\"model\": \"SimpleModel\"}"));
+    rc.predictions_path = dir + "/cfg.json";
+    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("cfg.json: not a file from `facekeys eval --predictions`"));
+  }
+  SECTION("a checkpoint of another model") {
+    const ModelSpec spec = model_spec("SimpleModelDeeper");
+    rc.checkpoint_path = dir + "/deeper.safetensors";
+    save_checkpoint(rc.checkpoint_path, spec, *make_model(spec), nullptr, 0, {});
+    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("a SimpleModelDeeper checkpoint, but") &&
+                                            Catch::Contains("trained SimpleModel"));
+  }
+  SECTION("a folder with nothing to report") {
+    ReportConfig empty;
+    empty.run_dir = testing::fresh_temp_dir("facekeys_test_report_empty");
+    CHECK_THROWS_WITH(write_report(empty), Catch::Contains("nothing to report"));
+    CHECK(fs::is_empty(empty.run_dir));
+    fs::remove_all(empty.run_dir);
+  }
+  // A refused report writes nothing: the earlier one is intact.
+  CHECK(read_file_text(cfg.out_dir + "/report.md") == report_md);
+  CHECK(fs::exists(cfg.out_dir + "/pred_best_0.png"));
   fs::remove_all(dir);
 }
 

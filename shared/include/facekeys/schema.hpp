@@ -67,6 +67,12 @@ const LandmarkSchema& nose_tip_only();
 const LandmarkSchema& schema_by_name(const std::string& name);
 std::vector<std::string> schema_names();
 
+// The points of a pack of schema `pack` that a model of schema `model_schema`
+// predicts, in the model's output order: all of them when the schemas are the
+// same, the nose tip alone for a nose_tip model on a full-face pack. Empty when
+// the pack cannot serve the model. Training, eval and report all ask this.
+std::vector<int> pack_points_for_model(const LandmarkSchema& pack, const std::string& model_schema);
+
 // The shape after relabelling for a horizontal flip: out[flip_permutation[i]] =
 // points[i]. Coordinates are not changed: mirror x first (pixel x' = W - 1 - x,
 // normalised u' = 1 - u), then relabel. Throws std::invalid_argument if
