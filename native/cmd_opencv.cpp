@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,11 +63,17 @@ void add_pack(CLI::App& app) {
     for (const auto& s : b->train) sources.push_back({s, false});
     for (const auto& s : b->test) sources.push_back({s, true});
     if (sources.empty()) throw CLI::ValidationError("pack ibug", "give at least one --train or --test source");
+    if (b->opt.boxes_csv.empty())
+      for (const auto& s : sources)
+        if (std::filesystem::is_directory(s.path))
+          std::fprintf(stderr, "note: %s: no --boxes, so each face is cropped around the tight box of its own points "
+                               "(the shipped models were trained on 300w/boxes_lfpw.csv's DAN boxes)\n",
+                       s.path.c_str());
     IbugPackStats st;
     Pack p = pack_ibug(sources, b->opt, &st);
     write_pack(b->out, p);
-    std::fprintf(stderr, "%s: %zu faces (%zu train, %zu val, %zu test), %dx%d gray, %d points\n", b->out.c_str(),
-                 p.size(), p.count(Split::Train), p.count(Split::Val), p.count(Split::Test), p.width, p.height,
+    std::fprintf(stderr, "%s: %zu face%s (%zu train, %zu val, %zu test), %dx%d gray, %d points\n", b->out.c_str(),
+                 p.size(), p.size() == 1 ? "" : "s", p.count(Split::Train), p.count(Split::Val), p.count(Split::Test), p.width, p.height,
                  p.num_points);
     std::fprintf(stderr, "%zu faces have points outside their crop (%zu points in all); they are kept\n",
                  st.images_with_points_outside, st.points_outside);

@@ -14,6 +14,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/heatmap.hpp"
 #include "facekeys/json.hpp"
+#include "facekeys/safetensors.hpp"
 #include "progress.hpp"
 
 namespace facekeys {
@@ -36,6 +37,20 @@ void seed_epoch(std::uint64_t seed, int epoch, const torch::Device& device) {
   z ^= z >> 31;
   torch::manual_seed(z);
   if (device.is_cuda()) torch::cuda::manual_seed_all(z);
+}
+
+// The square input side the --init weights were trained at (input_w/input_h
+// of a facekeys checkpoint, or of an exported model's weights), 0 when the
+// file does not say (converted torchvision weights) or is not square.
+int init_input_side(const std::string& path) {
+  const SafeTensorsFile st = read_safetensors(path);
+  const auto w = st.metadata.find("input_w"), h = st.metadata.find("input_h");
+  if (w == st.metadata.end() || h == st.metadata.end() || w->second != h->second) return 0;
+  try {
+    return std::stoi(w->second);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path + ": metadata input_w '" + w->second + "' is not a number");
+  }
 }
 
 Json config_json(const TrainConfig& c) {
@@ -253,7 +268,20 @@ void WeightAverage::load(torch::nn::Module& from) {
   }
 }
 
-TrainResult train(const TrainConfig& cfg) {
+TrainResult train(const TrainConfig& requested) {
+  TrainConfig cfg = requested;
+  const std::string init_path = cfg.init_file.empty() ? cfg.init : cfg.init_file;
+  if (cfg.resume.empty() && !cfg.init.empty() && cfg.input_size == 0) {
+    // A fine-tune keeps the input size its weights were trained at (the shipped
+    // ResNet18 reads 160x160, the architecture's default is 224x224).
+    const int side = init_input_side(init_path);
+    if (side > 0 && side != model_spec(cfg.model).input_w) {
+      cfg.input_size = side;
+      if (!cfg.quiet)
+        std::fprintf(stderr, "--init %s: training at its input size, %dx%d (--input-size to change)\n",
+                     cfg.init.c_str(), side, side);
+    }
+  }
   if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
   if (cfg.ema_decay < 0 || cfg.ema_decay >= 1)
     throw std::invalid_argument("--ema must be in [0, 1) (0: off; 0.999 averages about the last 1000 steps)");
@@ -286,7 +314,7 @@ TrainResult train(const TrainConfig& cfg) {
   if (cfg.resume.empty() && !cfg.init.empty()) {
     // After the mean-shape start, so weights from the file (an fc2 included) win.
     std::vector<std::string> notes;
-    const int loaded = load_matching_weights(*model, cfg.init_file.empty() ? cfg.init : cfg.init_file, &notes);
+    const int loaded = load_matching_weights(*model, init_path, &notes);
     if (!cfg.quiet) {
       for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
       std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);

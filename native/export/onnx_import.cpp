@@ -128,6 +128,9 @@ void write_export_weights(const std::string& dir, const std::string& out_path) {
   st.metadata["arch"] = card.arch;
   st.metadata["source"] = onnx_path;
   st.metadata["weights"] = card.onnx.weights;
+  // As in a checkpoint: a fine-tune from these weights keeps their input size.
+  st.metadata["input_w"] = std::to_string(card.input.width);
+  st.metadata["input_h"] = std::to_string(card.input.height);
   write_safetensors(out_path, st);
 }
 

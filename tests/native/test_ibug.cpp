@@ -446,6 +446,14 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     Checkpoint ck = load_checkpoint(r.last_checkpoint);
     CHECK(ck.spec.input_w == 32);
     CHECK(ck.spec.output == "heatmaps");
+    {  // a fine-tune from these weights keeps their input size unless --input-size says otherwise
+      TrainConfig tune = cfg;
+      tune.init = r.last_checkpoint;
+      tune.input_size = 0;
+      tune.epochs = 1;
+      tune.out_dir = dir + "/tune";
+      CHECK(load_checkpoint(train(tune).last_checkpoint).spec.input_w == 32);
+    }
     // the run's configuration names the loss heatmap models train with
     CHECK(Json::parse(read_file_text(cfg.out_dir + "/config.json"), "config.json").at("loss").as_string() == "kl");
     Predictions p = predict_split(*ck.model, ck.spec, full, pack_path, Split::Train, "cpu");

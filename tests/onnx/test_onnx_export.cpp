@@ -483,7 +483,10 @@ TEST_CASE("facekeys-export command line", "[onnx][cli]") {
 
   CHECK(std::system(("\"" + exe + "\" --weights-of \"" + dir + "/out8\" -o \"" + dir + "/w.safetensors\" > /dev/null").c_str()) ==
         0);
-  CHECK(read_safetensors(dir + "/w.safetensors").find("fc2.weight") != nullptr);
+  const SafeTensorsFile weights = read_safetensors(dir + "/w.safetensors");
+  CHECK(weights.find("fc2.weight") != nullptr);
+  // the input size travels with the weights, so that `train --init` keeps it
+  CHECK(weights.metadata.at("input_w") == std::to_string(read_model_card(dir + "/out8/model.json").input.width));
   CHECK(std::system(("\"" + exe + "\" --weights-of \"" + dir + "/out8\" 2> /dev/null").c_str()) != 0);  // needs -o
 }
 #endif
