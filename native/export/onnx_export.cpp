@@ -714,7 +714,19 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
   t["checkpoint"] = std::filesystem::path(path).filename().string();
   c.training = t;
 
-  if (!opt.metrics_path.empty()) c.metrics = Json::parse(read_file_text(opt.metrics_path), opt.metrics_path);
+  if (!opt.metrics_path.empty()) {
+    // The card's metrics are what predict_tests and the docs quote for this model: only an eval of it.
+    c.metrics = Json::parse(read_file_text(opt.metrics_path), opt.metrics_path);
+    const Json* model = c.metrics.find("model");
+    const Json* schema = c.metrics.find("schema");
+    if (!c.metrics.is_object() || !c.metrics.contains("split") || !c.metrics.contains("n") || !model ||
+        !model->is_string() || !schema || !schema->is_string())
+      fail(opt.metrics_path, "not the JSON of `facekeys eval` (it needs split, n, model, schema): write it with "
+                             "`facekeys eval CHECKPOINT --pack P > eval.json`");
+    if (model->as_string() != s.arch || schema->as_string() != s.schema)
+      fail(opt.metrics_path, "metrics of a " + model->as_string() + " (" + schema->as_string() + " points), but " +
+                                 path + " is a " + s.arch + " (" + s.schema + " points)");
+  }
 
   c.onnx.file = "model.onnx";
   c.onnx.opset = opt.opset;

@@ -122,12 +122,29 @@ std::vector<float> reference_forward(const SafeTensorsFile& st, const std::vecto
 
 }  // namespace
 
+TEST_CASE("export --metrics takes only an eval of the same model", "[onnx]") {
+  const std::string dir = temp_dir("metrics");
+  const std::string ck = write_checkpoint(simple_model_checkpoint(), dir, "best.safetensors");
+  ExportOptions opt;
+  opt.metrics_path = dir + "/eval.json";
+  write_file_atomic(opt.metrics_path, std::string("{\"model\": \"SimpleModel\", \"epochs\": 3}"));  // a config
+  CHECK_THROWS_WITH(export_checkpoint(ck, dir + "/out", opt),
+                    Catch::Contains("eval.json: not the JSON of `facekeys eval`"));
+  write_file_atomic(opt.metrics_path, std::string("{\"split\": \"val\", \"n\": 48, \"model\": \"Baseline_7x7\", "
+                                                  "\"schema\": \"imm58\", \"mse\": 0.0002}"));
+  CHECK_THROWS_WITH(export_checkpoint(ck, dir + "/out", opt),
+                    Catch::Contains("metrics of a Baseline_7x7 (imm58 points), but") &&
+                        Catch::Contains("is a SimpleModel (nose_tip points)"));
+  CHECK_FALSE(fs::exists(dir + "/out"));  // refused before anything is written
+}
+
 TEST_CASE("export writes a checked ONNX graph and a matching model card", "[onnx]") {
   const std::string dir = temp_dir("simple");
   const SafeTensorsFile st = simple_model_checkpoint();
   const std::string ck = write_checkpoint(st, dir, "best.safetensors");
   const std::string metrics = (fs::path(dir) / "eval.json").string();
-  write_file_atomic(metrics, std::string("{\"mse\": 0.0031, \"images\": 48}"));
+  write_file_atomic(metrics, std::string("{\"split\": \"val\", \"n\": 48, \"model\": \"SimpleModel\", "
+                                         "\"schema\": \"nose_tip\", \"mse\": 0.0031}"));
 
   ExportOptions opt;
   opt.metrics_path = metrics;
