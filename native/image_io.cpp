@@ -1,5 +1,6 @@
 #include "image_io.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,6 +14,7 @@ namespace facekeys {
 
 ImageU8 load_image_rgb(const std::string& path) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(path + ": a folder, not an image file");
   if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error(path + ": no such image file");
   if (std::filesystem::file_size(path, ec) == 0) throw std::runtime_error(path + ": empty file, not an image");
   // Decoded from memory, after the JPEG data check (jpeg_check.hpp): OpenCV
@@ -37,11 +39,25 @@ void save_image(const std::string& path, ViewU8 image) {
   if (image.channels() == 3) cv::cvtColor(wrapped, bgr, cv::COLOR_RGB2BGR);
   else if (image.channels() == 4) cv::cvtColor(wrapped, bgr, cv::COLOR_RGBA2BGRA);
   else bgr = wrapped;
-  std::string ext = std::filesystem::path(path).extension().string();
-  if (ext.empty()) ext = ".png";
+  if (const std::string why = image_output_problem(path); !why.empty()) throw std::runtime_error(path + ": " + why);
   std::vector<std::uint8_t> bytes;
-  if (!cv::imencode(ext, bgr, bytes)) throw std::runtime_error(path + ": cannot encode image as " + ext);
+  bool ok = false;
+  try {
+    ok = cv::imencode(std::filesystem::path(path).extension().string(), bgr, bytes);
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error(path + ": cannot encode the image: " + e.msg);
+  }
+  if (!ok) throw std::runtime_error(path + ": cannot encode the image");
   write_file_atomic(path, bytes);
+}
+
+std::string image_output_problem(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {".png", ".jpg", ".jpeg", ".webp", ".bmp"})
+    if (ext == known) return "";
+  return ext.empty() ? "no file extension: end the name in .png or .jpg"
+                     : "'" + ext + "' is not an image type this writes (.png, .jpg, .webp, .bmp)";
 }
 
 }  // namespace facekeys

@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 #include <stdexcept>
 
 #include "facekeys/file_io.hpp"
@@ -108,6 +109,9 @@ struct KeypointModel::Impl {
 KeypointModel::KeypointModel(const std::string& dir) : impl_(std::make_unique<Impl>()), dir_(dir) {
   std::error_code ec;
   const fs::path card_path = fs::path(dir) / "model.json";
+  if (fs::is_regular_file(dir, ec) && fs::path(dir).extension() == ".safetensors")
+    throw std::runtime_error(dir + ": a training checkpoint, not a model folder: make one with `facekeys export " + dir +
+                             " -o DIR`, then --model DIR");
   if (!fs::is_directory(dir, ec)) throw std::runtime_error(dir + ": model folder not found");
   if (!fs::is_regular_file(card_path, ec))
     throw std::runtime_error(dir + ": no model.json (an exported model folder from `facekeys export` holds "
@@ -312,10 +316,27 @@ int run_predict(const PredictConfig& cfg) {
     if (dir.empty())
       throw std::runtime_error("predict: no keypoint model: pass --model DIR (from `facekeys export`), put one in "
                                "assets/models/, or use --detect-only");
-    model = std::make_unique<KeypointModel>(dir);
+    try {
+      model = std::make_unique<KeypointModel>(dir);
+    } catch (const std::exception& e) {
+      const char* env = std::getenv("FACEKEYS_MODEL");
+      if (cfg.model_dir.empty() && env && dir == env)  // say where a path nobody typed came from
+        throw std::runtime_error(std::string(e.what()) + " (from $FACEKEYS_MODEL)");
+      throw;
+    }
   }
+  if (!cfg.overlay.empty())
+    if (const std::string why = image_output_problem(cfg.overlay); !why.empty())
+      throw std::runtime_error("--overlay " + cfg.overlay + ": " + why);
   const LandmarkSchema* schema = model ? &schema_by_name(model->card().schema) : nullptr;
-  if (!cfg.overlay_dir.empty()) fs::create_directories(cfg.overlay_dir);
+  if (!cfg.overlay_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(cfg.overlay_dir, ec);
+    if (ec || !fs::is_directory(cfg.overlay_dir))
+      throw std::runtime_error("--overlay-dir " + cfg.overlay_dir + ": cannot create the folder" +
+                               (ec ? ": " + ec.message() : std::string(" (a file has that name)")));
+  }
+  std::set<std::string> overlay_names;  // photos with the same name from two folders get x.png and x-2.png
 
   int failed = 0;
   for (const std::string& path : cfg.images) {
@@ -370,9 +391,13 @@ int run_predict(const PredictConfig& cfg) {
       Json j = predict_result_json(path, W, H, faces, model ? &model->card() : nullptr);
 
       if (!cfg.overlay.empty() || !cfg.overlay_dir.empty()) {
-        const std::string out = !cfg.overlay.empty()
-                                    ? cfg.overlay
-                                    : (fs::path(cfg.overlay_dir) / (fs::path(path).stem().string() + ".png")).string();
+        std::string out = cfg.overlay;
+        if (out.empty()) {
+          const std::string stem = fs::path(path).stem().string();
+          std::string name = stem + ".png";
+          for (int n = 2; !overlay_names.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ".png";
+          out = (fs::path(cfg.overlay_dir) / name).string();
+        }
         draw_overlay(out, rgb, faces, schema);
         j["overlay"] = out;
       }

@@ -380,6 +380,38 @@ TEST_CASE("predict: JSON schema, face-box and whole-image models, overlays", "[p
   CHECK(r.status == 1);
   CHECK_FALSE(r.signaled);
   CHECK(r.err.find("--overlay-dir") != std::string::npos);
+
+  // Two photos of the same name from two folders: two overlays, neither overwritten.
+  fs::create_directories(dir + "/a");
+  fs::create_directories(dir + "/b");
+  fs::copy_file(kImm + "/01-1m.jpg", dir + "/a/x.jpg");
+  fs::copy_file(kImm + "/02-1m.jpg", dir + "/b/x.jpg");
+  r = run_facekeys({"predict", "--model", imm, dir + "/a/x.jpg", dir + "/b/x.jpg", "--overlay-dir", dir + "/same"},
+                   "cli_same_name");
+  REQUIRE(r.status == 0);
+  lines = json_lines(r.out);
+  REQUIRE(lines.size() == 2u);
+  CHECK(lines[0].at("overlay").as_string() == dir + "/same/x.png");
+  CHECK(lines[1].at("overlay").as_string() == dir + "/same/x-2.png");
+  CHECK(fs::exists(dir + "/same/x-2.png"));
+
+  // An overlay name without an image type fails before any work, writing nothing.
+  for (const char* name : {"/out.xyz", "/noext"}) {
+    r = run_facekeys({"predict", "--model", imm, kImm + "/01-1m.jpg", "--overlay", dir + name}, "cli_overlay_ext");
+    CHECK(r.status == 1);
+    CHECK(r.err.find(dir + name) != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(dir + name));
+  }
+  // A folder given as an image, a checkpoint given as a model.
+  r = run_facekeys({"predict", "--model", imm, dir + "/a"}, "cli_folder");
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());  // error lines go to stderr, as for any image that fails
+  CHECK(r.err.find("a folder, not an image file") != std::string::npos);
+  write_file_atomic(dir + "/best.safetensors", std::string("x"));
+  r = run_facekeys({"predict", "--model", dir + "/best.safetensors", kImm + "/01-1m.jpg"}, "cli_checkpoint");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("a training checkpoint, not a model folder") != std::string::npos);
 }
 
 TEST_CASE("predict: bad models give clear errors", "[predict][bad]") {
