@@ -53,6 +53,32 @@ int init_input_side(const std::string& path) {
   }
 }
 
+// A fresh run (not --resume) into a folder that holds an earlier run replaces
+// it as a whole: without this, a new run without --ema would leave the old
+// ema.safetensors beside it, and one that stops in its first epoch would leave
+// a new config.json over the old checkpoints. Only the trainer's own files go;
+// report PNGs are `facekeys report`'s to replace.
+void clear_previous_run(const std::string& out_dir, bool quiet) {
+  namespace fs = std::filesystem;
+  const fs::path dir(out_dir);
+  std::error_code ec;
+  std::string what = "a run";
+  if (fs::is_regular_file(dir / "config.json", ec)) {
+    try {
+      const Json old = Json::parse(read_file_text((dir / "config.json").string()), (dir / "config.json").string());
+      what = "a " + old.at("model").as_string() + " run";
+    } catch (const std::exception&) {
+      // An unreadable old config is replaced like any other.
+    }
+  }
+  int removed = 0;
+  for (const char* name : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "ema.safetensors"})
+    if (fs::remove(dir / name, ec)) ++removed;
+  if (removed > 0 && !quiet)
+    std::fprintf(stderr, "note: %s held %s; this run replaces it (use --resume %s to continue it instead)\n",
+                 out_dir.c_str(), what.c_str(), (dir / "last.safetensors").string().c_str());
+}
+
 Json config_json(const TrainConfig& c) {
   Json j = Json::object();
   j["model"] = c.model;
@@ -353,6 +379,7 @@ TrainResult train(const TrainConfig& requested) {
   }
 
   fs::create_directories(cfg.out_dir);
+  if (cfg.resume.empty()) clear_previous_run(cfg.out_dir, cfg.quiet);
   TrainResult result;
   result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
   result.last_checkpoint = (fs::path(cfg.out_dir) / "last.safetensors").string();

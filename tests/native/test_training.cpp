@@ -287,6 +287,15 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   CHECK_THROWS_WITH(train(more), Catch::Contains("ema.safetensors") && Catch::Contains("epoch 4"));
   more.ema_decay = 1.0;
   CHECK_THROWS_WITH(train(more), Catch::Contains("--ema"));
+
+  // A fresh run without an average in the same folder replaces the run, the old average with it.
+  TrainConfig fresh = cfg;
+  fresh.ema_decay = 0;
+  fresh.epochs = 1;
+  r = train(fresh);
+  CHECK_FALSE(fs::exists(ema_file));
+  CHECK(read_jsonl(r.metrics_file).size() == 1);
+  CHECK(load_checkpoint(r.last_checkpoint).epoch == 1);
   fs::remove_all(dir);
 }
 
