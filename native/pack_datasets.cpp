@@ -1,6 +1,7 @@
 #include "pack_datasets.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -225,6 +226,14 @@ Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& op
   std::vector<IbugItem> items;
   std::string source_names;
   for (const auto& src : sources) {
+    // The two easy mix-ups of the three inputs, named before any parsing error could hide them.
+    std::string ext = fs::path(src.path).extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".csv")
+      throw std::runtime_error(src.path + ": a CSV file, not a dlib XML file or a folder of .pts files (a face-box "
+                               "CSV goes to --boxes)");
+    if (ext == ".pts")
+      throw std::runtime_error(src.path + ": one .pts file: give the folder that holds the .pts files and images");
     std::vector<IbugItem> more = fs::is_directory(src.path)
                                      ? ibug_items_from_dir(src.path, csv ? &*csv : nullptr, opt.box_column, src.test)
                                      : ibug_items_from_xml(src.path, csv ? &*csv : nullptr, opt.box_column, src.test);

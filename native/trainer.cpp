@@ -311,6 +311,8 @@ TrainResult train(const TrainConfig& requested) {
   if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
   if (cfg.ema_decay < 0 || cfg.ema_decay >= 1)
     throw std::invalid_argument("--ema must be in [0, 1) (0: off; 0.999 averages about the last 1000 steps)");
+  if (std::error_code ec; std::filesystem::exists(cfg.out_dir, ec) && !std::filesystem::is_directory(cfg.out_dir, ec))
+    throw std::runtime_error("-o " + cfg.out_dir + ": a file has this name; the run folder must be a folder");
   scheduled_lr(cfg, 0);  // validates the schedule name before any work
   keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // and the loss name
   const torch::Device device = pick_device(cfg.device);
@@ -378,7 +380,8 @@ TrainResult train(const TrainConfig& requested) {
     });
   }
 
-  fs::create_directories(cfg.out_dir);
+  if (std::error_code ec; !fs::create_directories(cfg.out_dir, ec) && ec)
+    throw std::runtime_error("-o " + cfg.out_dir + ": cannot create the run folder: " + ec.message());
   if (cfg.resume.empty()) clear_previous_run(cfg.out_dir, cfg.quiet);
   TrainResult result;
   result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();

@@ -81,6 +81,7 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
     int saved = errno;
     std::remove(tmp.c_str());
     errno = saved;
+    if (saved == EISDIR) io_error(path, "a folder has this name: give the name of a file to write");
     io_error(path, "cannot rename temporary file into place");
   }
 }

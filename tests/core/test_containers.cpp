@@ -202,4 +202,12 @@ TEST_CASE("atomic writes leave no temporary file and report bad paths", "[file_i
   CHECK_THROWS_WITH(write_file_atomic("/nonexistent-dir/x.txt", std::string("x")),
                     Catch::StartsWith("/nonexistent-dir/x.txt: cannot open for writing (No such file or directory)"));
   CHECK_THROWS_WITH(read_file_bytes("/nonexistent-dir/y.bin"), Catch::Contains("/nonexistent-dir/y.bin"));
+  // A folder where the file should go: said as such, and no temporary file left beside it.
+  const std::string folder = temp_path("atomic-folder");
+  std::filesystem::create_directories(folder);
+  CHECK_THROWS_WITH(write_file_atomic(folder, std::string("x")),
+                    Catch::StartsWith(folder + ": a folder has this name"));
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(folder).parent_path()))
+    CHECK(e.path().filename().string().find("atomic-folder.tmp") == std::string::npos);
+  std::filesystem::remove_all(folder);
 }

@@ -373,6 +373,12 @@ TEST_CASE("pack ibug: bad input names the file and line", "[ibug][pack][data]") 
     write_file_atomic(ptsdir + "/image_0001.pts", l67);
     CHECK_THROWS_WITH(pack_ibug(ptsdir, opt), Catch::Contains("image_0001.pts:71"));
   }
+  SECTION("the box CSV or one .pts file given as the annotations") {
+    CHECK_THROWS_WITH(pack_ibug(data_300w() + "/boxes_lfpw.csv", IbugPackOptions{}),
+                      Catch::Contains("boxes_lfpw.csv") && Catch::Contains("goes to --boxes"));
+    CHECK_THROWS_WITH(pack_ibug(data_300w() + "/lfpw/trainset/image_0001.pts", IbugPackOptions{}),
+                      Catch::Contains("image_0001.pts") && Catch::Contains("give the folder"));
+  }
   SECTION("a folder without .pts files") {
     CHECK_THROWS_WITH(pack_ibug(dir, IbugPackOptions{}), Catch::Contains(dir) && Catch::Contains("no .pts files"));
   }

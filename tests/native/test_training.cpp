@@ -390,6 +390,11 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
     cfg.lr = 1e12;
     CHECK_THROWS_WITH(train(cfg), Catch::Contains("epoch") && Catch::Contains("not finite"));
   }
+  SECTION("a file where the run folder should be") {
+    TrainConfig cfg = small_run(*full, dir, "small", "SimpleModel", 4, 2);
+    write_file_atomic(cfg.out_dir, std::string("not a folder"));
+    CHECK_THROWS_WITH(train(cfg), Catch::Contains(cfg.out_dir) && Catch::Contains("a file has this name"));
+  }
   SECTION("an empty validation split names the pack") {
     TrainConfig cfg = small_run(*full, dir, "noval", "SimpleModel", 4, 0);
     cfg.epochs = 1;
