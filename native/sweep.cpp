@@ -125,8 +125,9 @@ std::string run_sweep(const SweepConfig& a) {
   std::ostringstream md;
   md << "# IMM sweep results\n\n"
      << "Made by `facekeys sweep` on " << today() << ", device `" << device_used << "`, pack `" << a.pack
-     << "` (persons 1-32 train, 33-40 val), batch " << a.batch << ", Adam lr 1e-3, augmentation on, seed " << a.seed
-     << ".\nLosses are MSE on normalised coordinates (the seed's); the val MSE column is the best epoch's, "
+     << "` (persons 1-32 train, 33-40 val), batch " << a.batch << ", Adam lr 1e-3, " << a.schedule << " schedule, "
+     << a.warmup_epochs << " warm-up epochs, augmentation on, seed " << a.seed
+     << " (rows kept by --reuse: their config.json).\nLosses are MSE on normalised coordinates (the seed's); the val MSE column is the best epoch's, "
         "whose checkpoint is `best.safetensors`. Mean error is in original 640x480 pixels.\n\n"
      << table.str();
   const std::string table_path = (fs::path(a.out) / "README.md").string();

@@ -67,9 +67,10 @@ int main(int argc, char** argv) {
     if (checkpoint.empty()) throw CLI::RequiredError("checkpoint and -o (or --verify DIR)");
     opt.weights = facekeys::parse_weight_storage(weights);
     const auto r = facekeys::export_checkpoint(checkpoint, out_dir, opt);
-    std::printf("wrote %s (%s, opset %d, %s weights, %s -> %s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
+    std::printf("wrote %s (%s, opset %d, %s weights, %s -> %s%s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
                 r.card.onnx.opset, r.card.onnx.weights.c_str(), r.card.onnx.input_name.c_str(),
-                r.card.onnx.output_name.c_str(), r.card_path.c_str());
+                r.card.onnx.output_name.c_str(), r.card.onnx.flip_test ? ", flip test in the graph" : "",
+                r.card_path.c_str());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
