@@ -5,6 +5,8 @@
 //   facekeys eval run/best.safetensors ...   metrics as JSON on stdout
 //   facekeys report run/ ...                 plots and overlays
 //   facekeys export run/best.safetensors -o DIR   model.onnx + model.json (runs facekeys-export)
+//   facekeys predict photo.jpg ...           faces and keypoints on photos, JSON lines
+//   facekeys bench / sweep                   training throughput; the seed's models in one table
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -16,7 +18,7 @@
 int main(int argc, char** argv) {
   // The exporter links libonnx, kept out of this LibTorch process: hand over to facekeys-export.
   if (argc >= 2 && std::strcmp(argv[1], "export") == 0) return facekeys::forward_to_exporter(argc, argv);
-  CLI::App app{"facekeys: facial keypoint detection (IMM 58 points, iBUG 68 points) with LibTorch"};
+  CLI::App app{"facekeys: facial keypoint detection (IMM 58 points, iBUG 68 points) with LibTorch", "facekeys"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "facekeys 0.1.0");
   facekeys::add_training_commands(app);
@@ -27,6 +29,10 @@ int main(int argc, char** argv) {
 #else
   app.footer("This build has no OpenCV: `pack` and `report` are not available.");
 #endif
+  if (argc < 2) {  // the list of commands says more than "A subcommand is required"
+    std::fputs(app.help().c_str(), stderr);
+    return 1;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
