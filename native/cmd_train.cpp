@@ -202,10 +202,13 @@ void add_bench(CLI::App& app) {
   cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
   cmd->callback([cfg] {
     Json r = benchmark_training(*cfg);
-    std::fprintf(stderr, "%s on %s, batch %d: model-only %.1f img/s, end-to-end %.1f img/s, ratio %.3f\n",
+    std::fprintf(stderr,
+                 "%s on %s, batch %d: model-only %.1f img/s, end-to-end %.1f img/s, ratio %.3f "
+                 "(batches alone: %.0f img/s, made %s)\n",
                  cfg->model.c_str(), r.at("device").as_string().c_str(), cfg->batch,
                  r.at("model_only_img_s").as_number(), r.at("end_to_end_img_s").as_number(),
-                 r.at("ratio").as_number());
+                 r.at("ratio").as_number(), r.at("batches_only_img_s").as_number(),
+                 r.at("batches_in_background").as_bool() ? "on a worker thread" : "between steps");
     std::cout << r.dump() << std::endl;
   });
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "batch_stream.hpp"
 #include "checkpoint.hpp"
 #include "dataset.hpp"
 #include "device.hpp"
@@ -156,13 +157,6 @@ void start_at_mean_shape(KeypointNet& model, const torch::Tensor& points) {
 }
 
 }  // namespace
-
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
-                          const AugmentConfig& augment) {
-  Batch batch{to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)};
-  auto params = sample_augment_params(idx.size(0), spec.input_w, augment, split.images.device());
-  return apply_augment(batch, params, split.flip_permutation);
-}
 
 torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64_t width, double sigma) {
   if (points.dim() != 3 || points.size(2) != 2) throw std::invalid_argument("heatmap_targets: points must be [B, K, 2]");
@@ -423,10 +417,12 @@ TrainResult train(const TrainConfig& requested) {
     const auto epoch_start = Clock::now();
     auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+    BatchStream batches(train_split, spec, cfg.augment, steps_per_epoch, [&](int64_t step) {
+      return order.narrow(0, step * cfg.batch, std::min<int64_t>(cfg.batch, n - step * cfg.batch));
+    }, BatchStream::background_for(device));
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
-      const int64_t b = std::min<int64_t>(cfg.batch, n - step * cfg.batch);
-      auto idx = order.narrow(0, step * cfg.batch, b);
-      Batch batch = make_training_batch(train_split, idx, spec, cfg.augment);
+      const Batch batch = batches.next();
+      const int64_t b = batch.images.size(0);
       auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss);
       if (average) average->update();
       loss_sum += loss * b;

@@ -100,10 +100,6 @@ class WeightAverage {
 // Throws std::runtime_error naming the epoch when the loss becomes NaN/inf.
 TrainResult train(const TrainConfig& cfg);
 
-// One augmented batch of the given rows (idx: [B] int64 on the split's device).
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
-                          const AugmentConfig& augment);
-
 // Forward, loss (keypoint_loss), backward, optimizer step; returns the detached loss
 // (still on the device: reading it would synchronise the GPU).
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,

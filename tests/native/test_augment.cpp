@@ -1,7 +1,9 @@
 // Augmentation moves pixels and keypoints by the same transform.
 #include "augment.hpp"
+#include "batch_stream.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 #include "facekeys/geometry.hpp"
 #include "facekeys/image.hpp"
@@ -111,8 +113,59 @@ TEST_CASE("random parameters stay within the configured ranges", "[augment]") {
   CHECK(p.tx_px.abs().max().item<double>() <= 10.0 + 1e-4);
   CHECK(p.scale.min().item<double>() >= 1 - cfg.scale - 1e-6);
   CHECK(p.flip.mean().item<double>() == Approx(0.5).margin(0.05));
+  // Ranges of zero width (--rotate 0 --scale 0 ...) give the identity, not an error.
+  AugmentConfig none{true, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  auto z = sample_augment_params(8, 240, none, torch::kCPU);
+  CHECK(z.angle_deg.abs().sum().item<double>() == 0);
+  CHECK(z.scale.min().item<double>() == 1.0);
+  CHECK(z.flip.sum().item<double>() == 0);
+  CHECK(z.contrast.max().item<double>() == 1.0);
   cfg.enabled = false;
   auto q = sample_augment_params(8, 240, cfg, torch::kCPU);
   CHECK(q.flip.sum().item<double>() == 0);
   CHECK(q.angle_deg.abs().sum().item<double>() == 0);
+}
+
+TEST_CASE("a batch stream made on a worker gives the batches made in order on the caller", "[augment][stream]") {
+  DeviceSplit split;
+  split.images = torch::randint(0, 256, {40, 1, H, W}, torch::TensorOptions().dtype(torch::kUInt8));
+  split.points = torch::rand({40, 3, 2});
+  split.flip_permutation = torch::tensor(std::vector<int64_t>{2, 1, 0});
+  ModelSpec spec = model_spec("SimpleModel");
+  spec.input_w = W;
+  spec.input_h = H;
+  const AugmentConfig aug;
+  auto order = torch::randperm(40, torch::kInt64);
+  auto rows = [&](int64_t step) { return order.narrow(0, step * 8, 8); };
+
+  // Reference: make_training_batch step by step, after the same seed.
+  torch::manual_seed(5);
+  std::vector<Batch> expected;
+  for (int64_t s = 0; s < 5; ++s) expected.push_back(make_training_batch(split, rows(s), spec, aug));
+  for (bool background : {false, true}) {
+    torch::manual_seed(5);
+    BatchStream stream(split, spec, aug, 5, rows, background);
+    for (int64_t s = 0; s < 5; ++s) {
+      const Batch b = stream.next();
+      CHECK(torch::equal(b.images, expected[s].images));
+      CHECK(torch::equal(b.points, expected[s].points));
+    }
+    CHECK_THROWS_AS(stream.next(), std::logic_error);
+  }
+
+  // An error while making a batch reaches next() at that step, after the good ones.
+  for (bool background : {false, true}) {
+    BatchStream failing(split, spec, aug, 4, [&](int64_t step) {
+      if (step == 2) throw std::runtime_error("rows of step 2 are gone");
+      return rows(step);
+    }, background);
+    failing.next();
+    failing.next();
+    CHECK_THROWS_WITH(failing.next(), "rows of step 2 are gone");
+  }
+  // Left before its last batch (a NaN loss stops the epoch): it stops its worker and returns.
+  {
+    BatchStream left(split, spec, aug, 5, rows, true);
+    left.next();
+  }
 }

@@ -1,6 +1,7 @@
 // 68-point models on 300-W data: shapes, heatmap targets and decoding, the KL
 // loss, the iBUG pack (crop round trip, bad input) and a short overfit.
 // LibTorch first: its glog CHECK macro must not replace Catch's.
+#include "batch_stream.hpp"
 #include "checkpoint.hpp"
 #include "evaluate.hpp"
 #include "models.hpp"

@@ -1,4 +1,5 @@
 // End-to-end training on real IMM images: pack -> train -> checkpoint -> eval.
+#include "bench.hpp"
 #include "checkpoint.hpp"
 #include "evaluate.hpp"
 #include "sweep.hpp"
@@ -446,6 +447,25 @@ TEST_CASE("weight average: shadow = d * shadow + (1 - d) * live, swapped in and 
   average.swap_in();
   CHECK(count.item<int64_t>() == 7);
   average.swap_out();
+}
+
+TEST_CASE("bench measures the ceiling, the end-to-end rate and the batches alone in one run", "[train][bench]") {
+  BenchConfig cfg;
+  cfg.model = "SimpleModel";
+  cfg.device = "cpu";
+  cfg.batch = 4;
+  cfg.warmup_steps = 1;
+  cfg.steps = 3;
+  const Json r = benchmark_training(cfg);
+  for (const char* key : {"model_only_img_s", "end_to_end_img_s", "batches_only_img_s", "ratio"}) {
+    INFO(key);
+    CHECK(std::isfinite(r.at(key).as_number()));
+    CHECK(r.at(key).as_number() > 0);
+  }
+  CHECK(r.at("ratio").as_number() ==
+        Approx(r.at("end_to_end_img_s").as_number() / r.at("model_only_img_s").as_number()));
+  CHECK(r.at("device").as_string() == "cpu");
+  CHECK_FALSE(r.at("batches_in_background").as_bool());  // on a CPU the batches are made between steps
 }
 
 TEST_CASE("learning-rate schedules", "[train]") {
