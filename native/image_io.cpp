@@ -1,6 +1,5 @@
 #include "image_io.hpp"
 
-#include <cctype>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -52,8 +51,7 @@ void save_image(const std::string& path, ViewU8 image) {
 }
 
 std::string image_output_problem(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = extension_lower(path);
   for (const char* known : {".png", ".jpg", ".jpeg", ".webp", ".bmp"})
     if (ext == known) return "";
   return ext.empty() ? "no file extension: end the name in .png or .jpg"

@@ -1,7 +1,6 @@
 #include "pack_datasets.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "facekeys/crop.hpp"
 #include "facekeys/dlib_xml.hpp"
 #include "facekeys/error.hpp"
+#include "facekeys/file_io.hpp"
 #include "facekeys/pts.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/image.hpp"
@@ -227,8 +227,7 @@ Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& op
   std::string source_names;
   for (const auto& src : sources) {
     // The two easy mix-ups of the three inputs, named before any parsing error could hide them.
-    std::string ext = fs::path(src.path).extension().string();
-    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string ext = extension_lower(src.path);
     if (ext == ".csv")
       throw std::runtime_error(src.path + ": a CSV file, not a dlib XML file or a folder of .pts files (a face-box "
                                "CSV goes to --boxes)");

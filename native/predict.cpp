@@ -309,6 +309,9 @@ int run_predict(const PredictConfig& cfg) {
   if (cfg.images.empty()) throw std::runtime_error("predict: no images given");
   if (!cfg.overlay.empty() && cfg.images.size() != 1)
     throw std::runtime_error("predict: --overlay takes one image; use --overlay-dir DIR for several");
+  if (!cfg.overlay.empty())
+    if (const std::string why = image_output_problem(cfg.overlay); !why.empty())
+      throw std::runtime_error("--overlay " + cfg.overlay + ": " + why);
   const FaceDetector detector(cfg.detector_path.empty() ? default_detector_path() : cfg.detector_path);
   std::unique_ptr<KeypointModel> model;
   if (!cfg.detect_only) {
@@ -325,9 +328,6 @@ int run_predict(const PredictConfig& cfg) {
       throw;
     }
   }
-  if (!cfg.overlay.empty())
-    if (const std::string why = image_output_problem(cfg.overlay); !why.empty())
-      throw std::runtime_error("--overlay " + cfg.overlay + ": " + why);
   const LandmarkSchema* schema = model ? &schema_by_name(model->card().schema) : nullptr;
   if (!cfg.overlay_dir.empty()) {
     std::error_code ec;

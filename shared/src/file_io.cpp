@@ -1,5 +1,6 @@
 #include "facekeys/file_io.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -53,6 +54,12 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
 }
 
 std::string read_file_text(const std::string& path) { return read_all<std::string>(path); }
+
+std::string extension_lower(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
 
 void write_file_atomic(const std::string& path, const void* data, std::size_t size) {
   long pid = 0;

@@ -192,6 +192,13 @@ TEST_CASE("pack rejects inconsistent samples", "[pack]") {
   CHECK_THROWS_WITH(p.validate("p.pack"), Catch::Contains("p.pack") && Catch::Contains("pixel"));
 }
 
+TEST_CASE("file extensions are compared lower-cased", "[file_io]") {
+  CHECK(extension_lower("photos/IMG_01.JPG") == ".jpg");
+  CHECK(extension_lower("boxes.Csv") == ".csv");
+  CHECK(extension_lower("runs.d/noext") == "");
+  CHECK(extension_lower("archive.tar.XZ") == ".xz");
+}
+
 TEST_CASE("atomic writes leave no temporary file and report bad paths", "[file_io]") {
   const std::string path = temp_path("atomic.txt");
   write_file_atomic(path, std::string("hello"));

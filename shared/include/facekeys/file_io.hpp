@@ -24,4 +24,8 @@ inline void write_file_atomic(const std::string& path, const std::vector<std::ui
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
+// The extension of a file name, lower-cased, with its dot (".jpg" for
+// "a/B.JPG"), or "" when there is none: for telling file kinds by name.
+std::string extension_lower(const std::string& path);
+
 }  // namespace facekeys
