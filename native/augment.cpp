@@ -40,7 +40,7 @@ torch::Tensor inverse_2x2(const torch::Tensor& A) {
 
 AugmentParams sample_augment_params(int64_t b, int width, const AugmentConfig& cfg, const torch::Device& device) {
   if (!cfg.enabled) return identity_augment_params(b, device);
-  // One [7, B] block filled row by row in place: 8 kernels a batch instead of
+  // One [7, B] block filled row by row in place: 7 kernels a batch instead of
   // three per parameter (rand, scale, shift), which matters where a training
   // step is a few milliseconds of kernel launches (small batches on a GPU).
   auto rows = torch::empty({7, b}, torch::TensorOptions().device(device));
