@@ -1,39 +1,29 @@
 #include "augment.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace facekeys {
 namespace {
 
-// Forward map in centred pixel space q = x - (W-1)/2: q' = s R(angle) F q + t,
-// returned as A [B,2,2] and t [B,2].
-std::pair<torch::Tensor, torch::Tensor> centred_forward(const AugmentParams& p) {
+// Forward map in centred pixel space q = x - (W-1)/2: q' = A q + t with
+// A = s R(angle) F ([B,2,2]; F = diag(-1, 1) mirrors x first when flipped)
+// and t [B,2].
+std::pair<torch::Tensor, torch::Tensor> similarity(const AugmentParams& p) {
+  const int64_t b = p.scale.size(0);
   auto rad = p.angle_deg * (M_PI / 180.0);
-  auto c = torch::cos(rad) * p.scale, s = torch::sin(rad) * p.scale;
-  auto fx = 1.0 - 2.0 * p.flip;  // -1 mirrors x before rotating
-  auto row0 = torch::stack({c * fx, -s}, 1);
-  auto row1 = torch::stack({s * fx, c}, 1);
-  auto A = torch::stack({row0, row1}, 1);  // [B,2,2]
+  auto c = torch::cos(rad), s = torch::sin(rad);
+  auto rotation = torch::stack({c, -s, s, c}, 1).view({b, 2, 2});
+  auto flip_sign = torch::rsub(p.flip, 1.0, 2.0);  // 1 - 2 flip: -1 mirrors
+  auto column_scale = torch::stack({p.scale * flip_sign, p.scale}, 1).view({b, 1, 2});
   auto t = torch::stack({p.tx_px, p.ty_px}, 1);
-  return {A, t};
+  return {rotation * column_scale, t};
 }
 
-// [a, b] as a tensor made on `o`'s device. torch::tensor({a, b}, o) would build
-// it on the CPU and copy it over, and that copy waits for the GPU every step.
-torch::Tensor pair_on(double a, double b, const torch::TensorOptions& o) {
-  auto v = torch::full({2}, a, o);
-  v.select(0, 1).fill_(b);
-  return v;
-}
-
-// Inverse of a batch of 2x2 matrices [B,2,2] in closed form: torch::inverse
-// reads its error flags back to the CPU (a GPU wait per step). A = s R F is
-// never singular (scale > 0).
-torch::Tensor inverse_2x2(const torch::Tensor& A) {
-  auto a = A.select(1, 0).select(1, 0), b = A.select(1, 0).select(1, 1);
-  auto c = A.select(1, 1).select(1, 0), d = A.select(1, 1).select(1, 1);
-  auto adj = torch::stack({torch::stack({d, -b}, 1), torch::stack({-c, a}, 1)}, 1);
-  return adj / (a * d - b * c).view({-1, 1, 1});
+// A small constant tensor, copied to the device once (an Augmenter's life),
+// not per batch: a copy from pageable memory waits for the GPU.
+torch::Tensor constant(std::vector<double> values, std::vector<int64_t> shape, const torch::Device& device) {
+  return torch::tensor(values, torch::kFloat64).to(torch::kFloat32).view(shape).to(device);
 }
 
 }  // namespace
@@ -62,40 +52,73 @@ AugmentParams identity_augment_params(int64_t b, const torch::Device& device) {
 }
 
 torch::Tensor augment_pixel_matrices(const AugmentParams& p, int width, int height) {
-  auto [A, t] = centred_forward(p);
+  auto [A, t] = similarity(p);
   // x' = A (x - c) + c + t  =>  offset = c + t - A c
-  auto c = pair_on((width - 1) / 2.0, (height - 1) / 2.0, A.options());
-  auto offset = c + t - torch::matmul(A, c);
+  auto c = constant({(width - 1) / 2.0, (height - 1) / 2.0}, {2, 1}, A.device());
+  auto offset = c.squeeze(1) + t - torch::matmul(A, c).squeeze(2);
   return torch::cat({A, offset.unsqueeze(2)}, 2);
 }
 
-Batch apply_augment(const Batch& in, const AugmentParams& p, const torch::Tensor& flip_permutation) {
-  const auto H = in.images.size(2), W = in.images.size(3);
-  auto [A, t] = centred_forward(p);
-  // S maps grid coordinates g (align_corners=false) to centred pixels: q = S g.
-  auto S = pair_on(W / 2.0, H / 2.0, A.options());
-  auto Ainv = inverse_2x2(A);
+Augmenter::Augmenter(const AugmentConfig& cfg, int64_t height, int64_t width, const torch::Tensor& flip_permutation,
+                     const torch::Device& device)
+    : cfg_(cfg), height_(height), width_(width), flip_permutation_(flip_permutation.to(device)) {
+  const double W = static_cast<double>(width), H = static_cast<double>(height);
+  // grid_sample's normalised coordinates of the output pixel centres
+  // (align_corners=false): g = (2x + 1) / W - 1, rows in raster order.
+  std::vector<double> base(static_cast<std::size_t>(3 * height * width));
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x) {
+      const auto i = static_cast<std::size_t>(y * width + x), n = static_cast<std::size_t>(height * width);
+      base[i] = (2.0 * x + 1.0) / W - 1.0;
+      base[n + i] = (2.0 * y + 1.0) / H - 1.0;
+      base[2 * n + i] = 1.0;
+    }
+  grid_base_ = constant(std::move(base), {3, height * width}, device);
+  // With S = diag(W/2, H/2) (normalised -> centred pixels) and A^-1 = A^T / s^2
+  // (A is s times a rotation and a mirror), grid_sample's destination -> source
+  // matrix S^-1 A^-1 [S | -t] is [A^T | A^T t] / s^2, times this elementwise.
+  theta_scale_ = constant({1.0, H / W, -2.0 / W, W / H, 1.0, -2.0 / H}, {2, 3}, device);
+  size_ = constant({W, H}, {2}, device);
+  neg_half_size_ = constant({-W / 2.0, -H / 2.0}, {2}, device);
+  inv_size_ = constant({1.0 / W, 1.0 / H}, {2}, device);
+  half_ = constant({0.5, 0.5}, {2}, device);
+}
 
-  // grid_sample wants destination -> source in g space: g_src = S^-1 A^-1 (S g_dst - t).
-  auto theta_lin = Ainv * S.view({1, 1, 2}) / S.view({1, 2, 1});
-  auto theta_off = -torch::matmul(Ainv, t.unsqueeze(2)).squeeze(2) / S.view({1, 2});
-  auto theta = torch::cat({theta_lin, theta_off.unsqueeze(2)}, 2);
-  auto grid = torch::nn::functional::affine_grid(theta, in.images.sizes(), /*align_corners=*/false);
+AugmentParams Augmenter::sample(int64_t batch) const {
+  return sample_augment_params(batch, static_cast<int>(width_), cfg_, grid_base_.device());
+}
+
+Batch Augmenter::apply(const Batch& in, const AugmentParams& p) const {
+  const int64_t b = in.images.size(0);
+  TORCH_CHECK(in.images.size(2) == height_ && in.images.size(3) == width_, "Augmenter made for ", width_, "x", height_,
+              " images was given ", in.images.size(3), "x", in.images.size(2));
+  auto [A, t] = similarity(p);
+  auto At = A.transpose(1, 2);
+
+  // Pixels: for each output pixel, where to sample the input.
+  auto theta = torch::cat({At, torch::bmm(At, t.unsqueeze(2))}, 2) * theta_scale_ * p.scale.pow(-2).view({b, 1, 1});
+  auto grid = torch::matmul(theta, grid_base_).transpose(1, 2).view({b, height_, width_, 2});
   auto images = torch::nn::functional::grid_sample(
       in.images, grid,
       torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
 
-  // Photometric jitter, per sample, around each image's mean.
+  // Photometric jitter, per sample, around each image's mean m:
+  // (x - m) c + m + b  =  x c + (b + m (1 - c)).
+  auto contrast = p.contrast.view({b, 1, 1, 1});
   auto mean = images.mean({1, 2, 3}, /*keepdim=*/true);
-  images = ((images - mean) * p.contrast.view({-1, 1, 1, 1}) + mean + p.brightness.view({-1, 1, 1, 1})).clamp(0.0, 1.0);
+  auto offset = torch::addcmul(p.brightness.view({b, 1, 1, 1}), mean, torch::rsub(contrast, 1.0));
+  images = torch::addcmul(offset, images, contrast).clamp_(0.0, 1.0);
 
-  // Points: u -> q = S (2u - 1) -> A q + t -> u'.
-  auto q = (in.points * 2.0 - 1.0) * S;                            // [B,K,2]
-  auto q2 = torch::matmul(q, A.transpose(1, 2)) + t.unsqueeze(1);  // [B,K,2]
-  auto points = (q2 / S + 1.0) * 0.5;
-  auto relabelled = points.index_select(1, flip_permutation.to(points.device()));
-  points = torch::where(p.flip.view({-1, 1, 1}) > 0.5, relabelled, points);
-  return {images, points};
+  // Points: u -> centred pixels q = u (W, H) - (W, H) / 2 -> q A^T + t -> u'.
+  auto q = torch::addcmul(neg_half_size_, in.points, size_);  // [B,K,2]
+  auto moved = torch::addcmul(half_, torch::baddbmm(t.unsqueeze(1), q, At), inv_size_);
+  auto relabelled = moved.index_select(1, flip_permutation_);
+  return {images, torch::where(p.flip.view({b, 1, 1}) > 0.5, relabelled, moved)};
+}
+
+Batch apply_augment(const Batch& in, const AugmentParams& p, const torch::Tensor& flip_permutation) {
+  return Augmenter(AugmentConfig{}, in.images.size(2), in.images.size(3), flip_permutation, in.images.device())
+      .apply(in, p);
 }
 
 }  // namespace facekeys

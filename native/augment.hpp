@@ -42,8 +42,37 @@ struct Batch {
   torch::Tensor points;  // [B, K, 2] normalised
 };
 
-// Applies the transform to images and points; flipped samples are relabelled
-// with flip_permutation ([K] int64: index of the point that point i becomes).
+// The augmentation of one image size on one device. What does not change from
+// batch to batch (the output pixels' sampling grid, the pixel <-> normalised
+// scales) is made once here, so that gathering and augmenting a batch is 38
+// small kernels: on a GPU at small batches each one is a launch that the
+// training step competes with (docs/BENCHMARKS.md).
+class Augmenter {
+public:
+  // flip_permutation: [K] int64, the index of the point that point i becomes
+  // when the image is mirrored.
+  Augmenter(const AugmentConfig& cfg, int64_t height, int64_t width, const torch::Tensor& flip_permutation,
+            const torch::Device& device);
+
+  // Random parameters for a batch of `batch` samples (identity when disabled).
+  AugmentParams sample(int64_t batch) const;
+
+  // Moves images and points by the parameters' transforms; flipped samples are
+  // relabelled through the flip permutation.
+  Batch apply(const Batch& in, const AugmentParams& p) const;
+
+  Batch operator()(const Batch& in) const { return apply(in, sample(in.images.size(0))); }
+
+private:
+  AugmentConfig cfg_;
+  int64_t height_, width_;
+  torch::Tensor flip_permutation_;
+  torch::Tensor grid_base_;   // [3, H*W]: each output pixel's (g_x, g_y, 1)
+  torch::Tensor theta_scale_; // [2, 3]: see the constructor
+  torch::Tensor size_, neg_half_size_, inv_size_, half_;  // [2]: (W, H), -(W, H)/2, 1/(W, H), (0.5, 0.5)
+};
+
+// One batch through a one-off Augmenter (tests, single uses; loops keep one).
 Batch apply_augment(const Batch& in, const AugmentParams& p, const torch::Tensor& flip_permutation);
 
 }  // namespace facekeys

@@ -5,16 +5,17 @@
 
 namespace facekeys {
 
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
-                          const AugmentConfig& augment) {
-  Batch batch{to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)};
-  auto params = sample_augment_params(idx.size(0), spec.input_w, augment, split.images.device());
-  return apply_augment(batch, params, split.flip_permutation);
+Augmenter augmenter_for(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment) {
+  return Augmenter(augment, spec.input_h, spec.input_w, split.flip_permutation, split.images.device());
+}
+
+Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment) {
+  return augment({to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)});
 }
 
 BatchStream::BatchStream(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment, int64_t steps,
                          std::function<torch::Tensor(int64_t)> rows, bool background)
-    : split_(split), spec_(spec), augment_(augment), steps_(steps), rows_(std::move(rows)) {
+    : split_(split), augment_(augmenter_for(split, spec, augment)), steps_(steps), rows_(std::move(rows)) {
   if (background && steps_ > 0) worker_ = std::thread([this] { work(); });
 }
 
@@ -30,7 +31,7 @@ BatchStream::~BatchStream() {
 
 Batch BatchStream::make(int64_t step) const {
   torch::NoGradGuard no_grad;  // nothing here is trained through
-  return make_training_batch(split_, rows_(step), spec_, augment_);
+  return make_training_batch(split_, rows_(step), augment_);
 }
 
 void BatchStream::work() {

@@ -3,11 +3,12 @@
 //
 // Why: at small batches a GPU training step is a few milliseconds of kernel
 // launches (Baseline_7x7 at batch 16 on an H200: ~3.8 ms, less than half of
-// it GPU work), and gathering and augmenting a batch is some 60 more
-// launches. Issued from the training thread they add straight onto the step;
-// from a worker thread they overlap it. The worker issues onto the same CUDA
-// stream, and the training thread takes a batch only once the worker has
-// queued all of its kernels, so stream order keeps it correct.
+// it GPU work), and gathering and augmenting a batch is some 40 more
+// launches (native/augment.hpp). Issued from the training thread they add
+// straight onto the step; from a worker thread they overlap it. The worker
+// issues onto the same CUDA stream, and the training thread takes a batch only
+// once the worker has queued all of its kernels, so stream order keeps it
+// correct.
 //
 // The worker draws the augmentation's random numbers in the order the steps
 // use them, and the epoch's stream ends with its last step (the next epoch
@@ -26,9 +27,11 @@
 
 namespace facekeys {
 
+// The augmentation of a split's images at the model's input size.
+Augmenter augmenter_for(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment);
+
 // One augmented batch of the given rows (idx: [B] int64 on the split's device).
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const ModelSpec& spec,
-                          const AugmentConfig& augment);
+Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment);
 
 class BatchStream {
 public:
@@ -52,8 +55,7 @@ private:
   void work();
 
   const DeviceSplit& split_;
-  const ModelSpec spec_;
-  const AugmentConfig augment_;
+  const Augmenter augment_;
   const int64_t steps_;
   const std::function<torch::Tensor(int64_t)> rows_;
   int64_t taken_ = 0;

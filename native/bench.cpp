@@ -68,9 +68,10 @@ Json benchmark_training(const BenchConfig& cfg) {
                                 [&](int) { return training_step(*model, optimizer, batches.next(), cfg.bf16); });
 
   // The batches alone (gather + augment, on this thread): what the stream has to hide.
+  const Augmenter augmenter = augmenter_for(data, spec, aug);
   const double batches_only = time_steps(device, std::min(cfg.warmup_steps, 2), cfg.steps, cfg.batch, [&](int i) {
     torch::NoGradGuard no_grad;
-    return make_training_batch(data, rows(i), spec, aug).points.sum();
+    return make_training_batch(data, rows(i), augmenter).points.sum();
   });
 
   Json j = Json::object();

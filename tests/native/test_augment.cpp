@@ -105,6 +105,20 @@ TEST_CASE("a flip relabels keypoints through the permutation", "[augment]") {
   CHECK(plain.points[0][0][0].item<float>() == Approx(0.25f).margin(1e-5));
 }
 
+TEST_CASE("an Augmenter with augmentation off gives back its input; one size per Augmenter", "[augment]") {
+  // The cached sampling grid must hit the pixel centres exactly: an off-by-half
+  // grid would blur every training image.
+  AugmentConfig off;
+  off.enabled = false;
+  const Augmenter augment(off, H, W, torch::tensor({1, 0}, torch::kInt64), torch::kCPU);
+  Batch in{torch::rand({3, 1, H, W}), torch::rand({3, 2, 2})};
+  Batch out = augment(in);
+  CHECK((out.images - in.images).abs().max().item<float>() < 1e-5f);
+  CHECK((out.points - in.points).abs().max().item<float>() < 1e-6f);
+  CHECK_THROWS_WITH(augment({torch::rand({1, 1, H, W + 2}), torch::rand({1, 2, 2})}),
+                    Catch::Contains("made for 120x90 images was given 122x90"));
+}
+
 TEST_CASE("random parameters stay within the configured ranges", "[augment]") {
   torch::manual_seed(1);
   AugmentConfig cfg;
@@ -141,7 +155,7 @@ TEST_CASE("a batch stream made on a worker gives the batches made in order on th
   // Reference: make_training_batch step by step, after the same seed.
   torch::manual_seed(5);
   std::vector<Batch> expected;
-  for (int64_t s = 0; s < 5; ++s) expected.push_back(make_training_batch(split, rows(s), spec, aug));
+  for (int64_t s = 0; s < 5; ++s) expected.push_back(make_training_batch(split, rows(s), augmenter_for(split, spec, aug)));
   for (bool background : {false, true}) {
     torch::manual_seed(5);
     BatchStream stream(split, spec, aug, 5, rows, background);
