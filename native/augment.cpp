@@ -8,7 +8,8 @@ namespace {
 
 // Forward map in centred pixel space q = x - (W-1)/2: q' = A q + t with
 // A = s R(angle) F ([B,2,2]; F = diag(-1, 1) mirrors x first when flipped)
-// and t [B,2].
+// and t [B,2]. One scale for both axes: Augmenter::apply inverts A as
+// A^T / s^2, which holds only while A^T A = s^2 I (no shear, no aspect change).
 std::pair<torch::Tensor, torch::Tensor> similarity(const AugmentParams& p) {
   const int64_t b = p.scale.size(0);
   auto rad = p.angle_deg * (M_PI / 180.0);

@@ -13,9 +13,9 @@ Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, co
   return augment({to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)});
 }
 
-BatchStream::BatchStream(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment, int64_t steps,
+BatchStream::BatchStream(const DeviceSplit& split, const Augmenter& augment, int64_t steps,
                          std::function<torch::Tensor(int64_t)> rows, bool background)
-    : split_(split), augment_(augmenter_for(split, spec, augment)), steps_(steps), rows_(std::move(rows)) {
+    : split_(split), augment_(augment), steps_(steps), rows_(std::move(rows)) {
   if (background && steps_ > 0) worker_ = std::thread([this] { work(); });
 }
 

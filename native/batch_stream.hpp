@@ -38,7 +38,9 @@ public:
   // rows(step): the split rows of step 0 .. steps-1. With background false the
   // batches are made in next() on the calling thread (the CPU: a worker would
   // only compete with LibTorch's own threads for the cores).
-  BatchStream(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment, int64_t steps,
+  // split and augment are the caller's and must outlive the stream (one
+  // Augmenter serves a whole run: it holds the constants made once).
+  BatchStream(const DeviceSplit& split, const Augmenter& augment, int64_t steps,
               std::function<torch::Tensor(int64_t)> rows, bool background);
   ~BatchStream();
   BatchStream(const BatchStream&) = delete;
@@ -55,7 +57,7 @@ private:
   void work();
 
   const DeviceSplit& split_;
-  const Augmenter augment_;
+  const Augmenter& augment_;
   const int64_t steps_;
   const std::function<torch::Tensor(int64_t)> rows_;
   int64_t taken_ = 0;

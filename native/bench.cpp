@@ -57,18 +57,18 @@ Json benchmark_training(const BenchConfig& cfg) {
   // End to end: what `facekeys train` does per step (shuffle, gather, augment, train).
   AugmentConfig aug;
   aug.enabled = cfg.augment;
+  const Augmenter augmenter = augmenter_for(data, spec, aug);
   const int64_t n = data.size();
   auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
   auto rows = [&](int64_t i) {  // consecutive windows of one shuffle, wrapping round
     const int64_t start = (i * cfg.batch) % std::max<int64_t>(1, n - cfg.batch + 1);
     return order.narrow(0, start, std::min<int64_t>(cfg.batch, n));
   };
-  BatchStream batches(data, spec, aug, cfg.warmup_steps + cfg.steps, rows, BatchStream::background_for(device));
+  BatchStream batches(data, augmenter, cfg.warmup_steps + cfg.steps, rows, BatchStream::background_for(device));
   const double e2e = time_steps(device, cfg.warmup_steps, cfg.steps, cfg.batch,
                                 [&](int) { return training_step(*model, optimizer, batches.next(), cfg.bf16); });
 
   // The batches alone (gather + augment, on this thread): what the stream has to hide.
-  const Augmenter augmenter = augmenter_for(data, spec, aug);
   const double batches_only = time_steps(device, std::min(cfg.warmup_steps, 2), cfg.steps, cfg.batch, [&](int i) {
     torch::NoGradGuard no_grad;
     return make_training_batch(data, rows(i), augmenter).points.sum();

@@ -411,13 +411,14 @@ TrainResult train(const TrainConfig& requested) {
   const auto run_start = Clock::now();
   int64_t images_seen = 0;
 
+  const Augmenter augment = augmenter_for(train_split, spec, cfg.augment);
   for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
     seed_epoch(cfg.seed, epoch, device);
     optimizer.set_lr(scheduled_lr(cfg, epoch));
     const auto epoch_start = Clock::now();
     auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-    BatchStream batches(train_split, spec, cfg.augment, steps_per_epoch, [&](int64_t step) {
+    BatchStream batches(train_split, augment, steps_per_epoch, [&](int64_t step) {
       return order.narrow(0, step * cfg.batch, std::min<int64_t>(cfg.batch, n - step * cfg.batch));
     }, BatchStream::background_for(device));
     for (int64_t step = 0; step < steps_per_epoch; ++step) {

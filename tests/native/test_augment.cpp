@@ -119,6 +119,28 @@ TEST_CASE("an Augmenter with augmentation off gives back its input; one size per
                     Catch::Contains("made for 120x90 images was given 122x90"));
 }
 
+TEST_CASE("a batch with different parameters per sample equals its samples augmented one by one", "[augment]") {
+  // Catches a mix-up of samples in the batched matrices, grid or relabelling,
+  // which the single-sample tests above cannot see.
+  torch::manual_seed(3);
+  const Augmenter augment(AugmentConfig{}, H, W, torch::tensor({2, 1, 0}, torch::kInt64), torch::kCPU);
+  Batch in{torch::rand({3, 1, H, W}), torch::rand({3, 3, 2})};
+  auto column = [](std::vector<float> v) { return torch::tensor(v); };
+  // angle, scale, tx, ty, flip (two of three: relabelled through [2, 1, 0]), brightness, contrast
+  AugmentParams p{column({12, -7, 0}), column({1.05f, 0.93f, 1}), column({5, -8, 0}),       column({-3, 6, 2}),
+                  column({0, 1, 1}),   column({0.05f, -0.03f, 0}), column({1.1f, 0.9f, 1})};
+  Batch all = augment.apply(in, p);
+  for (int64_t i = 0; i < 3; ++i) {
+    auto one = [i](const torch::Tensor& t) { return t.narrow(0, i, 1); };
+    AugmentParams pi{one(p.angle_deg), one(p.scale), one(p.tx_px), one(p.ty_px), one(p.flip), one(p.brightness),
+                     one(p.contrast)};
+    Batch alone = augment.apply({one(in.images), one(in.points)}, pi);
+    INFO("sample " << i);
+    CHECK((one(all.images) - alone.images).abs().max().item<float>() < 1e-5f);
+    CHECK((one(all.points) - alone.points).abs().max().item<float>() < 1e-6f);
+  }
+}
+
 TEST_CASE("random parameters stay within the configured ranges", "[augment]") {
   torch::manual_seed(1);
   AugmentConfig cfg;
@@ -148,17 +170,17 @@ TEST_CASE("a batch stream made on a worker gives the batches made in order on th
   ModelSpec spec = model_spec("SimpleModel");
   spec.input_w = W;
   spec.input_h = H;
-  const AugmentConfig aug;
+  const Augmenter aug = augmenter_for(split, spec, AugmentConfig{});
   auto order = torch::randperm(40, torch::kInt64);
   auto rows = [&](int64_t step) { return order.narrow(0, step * 8, 8); };
 
   // Reference: make_training_batch step by step, after the same seed.
   torch::manual_seed(5);
   std::vector<Batch> expected;
-  for (int64_t s = 0; s < 5; ++s) expected.push_back(make_training_batch(split, rows(s), augmenter_for(split, spec, aug)));
+  for (int64_t s = 0; s < 5; ++s) expected.push_back(make_training_batch(split, rows(s), aug));
   for (bool background : {false, true}) {
     torch::manual_seed(5);
-    BatchStream stream(split, spec, aug, 5, rows, background);
+    BatchStream stream(split, aug, 5, rows, background);
     for (int64_t s = 0; s < 5; ++s) {
       const Batch b = stream.next();
       CHECK(torch::equal(b.images, expected[s].images));
@@ -169,7 +191,7 @@ TEST_CASE("a batch stream made on a worker gives the batches made in order on th
 
   // An error while making a batch reaches next() at that step, after the good ones.
   for (bool background : {false, true}) {
-    BatchStream failing(split, spec, aug, 4, [&](int64_t step) {
+    BatchStream failing(split, aug, 4, [&](int64_t step) {
       if (step == 2) throw std::runtime_error("rows of step 2 are gone");
       return rows(step);
     }, background);
@@ -179,7 +201,7 @@ TEST_CASE("a batch stream made on a worker gives the batches made in order on th
   }
   // Left before its last batch (a NaN loss stops the epoch): it stops its worker and returns.
   {
-    BatchStream left(split, spec, aug, 5, rows, true);
+    BatchStream left(split, aug, 5, rows, true);
     left.next();
   }
 }
