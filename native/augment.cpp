@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "facekeys/geometry.hpp"
+
 namespace facekeys {
 namespace {
 
@@ -64,14 +66,18 @@ Augmenter::Augmenter(const AugmentConfig& cfg, int64_t height, int64_t width, co
                      const torch::Device& device)
     : cfg_(cfg), height_(height), width_(width), flip_permutation_(flip_permutation.to(device)) {
   const double W = static_cast<double>(width), H = static_cast<double>(height);
-  // grid_sample's normalised coordinates of the output pixel centres
-  // (align_corners=false): g = (2x + 1) / W - 1, rows in raster order.
-  std::vector<double> base(static_cast<std::size_t>(3 * height * width));
+  // grid_sample's coordinates of the output pixel centres, rows in raster
+  // order: with align_corners=false they are g = 2u - 1 for the shared core's
+  // normalised u of the pixel centre (facekeys/geometry.hpp).
+  const auto n = static_cast<std::size_t>(height * width);
+  std::vector<double> base(3 * n);
   for (int64_t y = 0; y < height; ++y)
     for (int64_t x = 0; x < width; ++x) {
-      const auto i = static_cast<std::size_t>(y * width + x), n = static_cast<std::size_t>(height * width);
-      base[i] = (2.0 * x + 1.0) / W - 1.0;
-      base[n + i] = (2.0 * y + 1.0) / H - 1.0;
+      const auto i = static_cast<std::size_t>(y * width + x);
+      const Point2f u = to_normalized({static_cast<float>(x), static_cast<float>(y)}, static_cast<int>(width),
+                                      static_cast<int>(height));
+      base[i] = 2.0 * u.x - 1.0;
+      base[n + i] = 2.0 * u.y - 1.0;
       base[2 * n + i] = 1.0;
     }
   grid_base_ = constant(std::move(base), {3, height * width}, device);
