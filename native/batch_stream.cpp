@@ -9,13 +9,33 @@ Augmenter augmenter_for(const DeviceSplit& split, const ModelSpec& spec, const A
   return Augmenter(augment, spec.input_h, spec.input_w, split.flip_permutation, split.images.device());
 }
 
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment) {
-  return augment({to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)});
+Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment,
+                          BatchShare share) {
+  const int64_t b = idx.size(0);
+  AugmentParams p = augment.sample(b * share.world);
+  if (share.world > 1) {
+    for (torch::Tensor* t : {&p.angle_deg, &p.scale, &p.tx_px, &p.ty_px, &p.flip, &p.brightness, &p.contrast})
+      *t = t->narrow(0, share.rank * b, b);
+  }
+  return augment.apply({to_unit_float(split.images.index_select(0, idx)), split.points.index_select(0, idx)}, p);
+}
+
+int64_t steps_per_epoch(int64_t n, int64_t batch, BatchShare share) {
+  const int64_t global = batch * share.world;
+  return (n + global - 1) / global;
+}
+
+torch::Tensor epoch_rows(const torch::Tensor& order, int64_t step, int64_t batch, BatchShare share) {
+  const int64_t n = order.size(0);
+  const int64_t start = (step * share.world + share.rank) * batch;
+  if (start + batch <= n) return order.narrow(0, start, batch);  // all but the last step or two
+  auto positions = torch::arange(start, start + batch, torch::TensorOptions().dtype(torch::kInt64)).remainder_(n);
+  return order.index_select(0, positions.to(order.device()));
 }
 
 BatchStream::BatchStream(const DeviceSplit& split, const Augmenter& augment, int64_t steps,
-                         std::function<torch::Tensor(int64_t)> rows, bool background)
-    : split_(split), augment_(augment), steps_(steps), rows_(std::move(rows)) {
+                         std::function<torch::Tensor(int64_t)> rows, bool background, BatchShare share)
+    : split_(split), augment_(augment), steps_(steps), rows_(std::move(rows)), share_(share) {
   if (background && steps_ > 0) worker_ = std::thread([this] { work(); });
 }
 
@@ -31,7 +51,7 @@ BatchStream::~BatchStream() {
 
 Batch BatchStream::make(int64_t step) const {
   torch::NoGradGuard no_grad;  // nothing here is trained through
-  return make_training_batch(split_, rows_(step), augment_);
+  return make_training_batch(split_, rows_(step), augment_, share_);
 }
 
 void BatchStream::work() {

@@ -30,8 +30,29 @@ namespace facekeys {
 // The augmentation of a split's images at the model's input size.
 Augmenter augmenter_for(const DeviceSplit& split, const ModelSpec& spec, const AugmentConfig& augment);
 
+// A rank's share of a global batch (data-parallel training): slice `rank` of
+// `world` equal slices.
+struct BatchShare {
+  int rank = 0, world = 1;
+};
+
 // One augmented batch of the given rows (idx: [B] int64 on the split's device).
-Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment);
+// The augmentation's random parameters are drawn for the whole global batch
+// (B x share.world samples, the same draws on every rank) and this rank's slice
+// is used: each sample of a step is augmented the same way whatever the number
+// of ranks that share the step, so a run depends on its global batch alone.
+Batch make_training_batch(const DeviceSplit& split, const torch::Tensor& idx, const Augmenter& augment,
+                          BatchShare share = {});
+
+// The split rows of one rank at one step of an epoch. `order` is the epoch's
+// global order of the n rows (the same on every rank); step k's global batch
+// is positions [k B W, (k + 1) B W) of it, of which this rank takes the
+// slice [rank B, (rank + 1) B). Positions past the end wrap round to the
+// order's start, so every batch is full (as torch's DistributedSampler pads):
+// over an epoch of ceil(n / (B W)) steps the ranks' rows are disjoint but for
+// those few repeats, and together cover every row.
+torch::Tensor epoch_rows(const torch::Tensor& order, int64_t step, int64_t batch, BatchShare share);
+int64_t steps_per_epoch(int64_t n, int64_t batch, BatchShare share);
 
 class BatchStream {
 public:
@@ -41,7 +62,7 @@ public:
   // split and augment are the caller's and must outlive the stream (one
   // Augmenter serves a whole run: it holds the constants made once).
   BatchStream(const DeviceSplit& split, const Augmenter& augment, int64_t steps,
-              std::function<torch::Tensor(int64_t)> rows, bool background);
+              std::function<torch::Tensor(int64_t)> rows, bool background, BatchShare share = {});
   ~BatchStream();
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;
@@ -60,6 +81,7 @@ private:
   const Augmenter& augment_;
   const int64_t steps_;
   const std::function<torch::Tensor(int64_t)> rows_;
+  const BatchShare share_;
   int64_t taken_ = 0;
 
   std::mutex mutex_;

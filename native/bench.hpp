@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "distributed.hpp"
 #include "facekeys/json.hpp"
 
 namespace facekeys {
@@ -18,9 +19,16 @@ struct BenchConfig {
   int steps = 100;
   bool augment = true;
   bool bf16 = false;
+  DistEnv dist;                       // a process group to measure in (WORLD_SIZE > 1)
+  std::string dist_backend = "auto";
+  double dist_timeout_s = 300;
 };
 
 // Returns {"device", "model", "batch", "model_only_img_s", "end_to_end_img_s", "ratio", ...}.
+// In a process group the figures are per rank, and "distributed" adds each
+// rank's img/s with gradients averaged and alone (no communication), their
+// totals, the scaling efficiency (total with averaging / (world x one rank
+// alone)), the all-reduce time and bytes per step.
 Json benchmark_training(const BenchConfig& cfg);
 
 }  // namespace facekeys

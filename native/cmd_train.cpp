@@ -40,6 +40,19 @@ std::string weights_of_export(const TrainConfig& cfg) {
   return out;
 }
 
+// torch.distributed options, shared by train and bench: the process group
+// itself comes from torchrun's environment variables (docs/DISTRIBUTED.md).
+void add_distributed_options(CLI::App* cmd, std::string& backend, double& timeout_s) {
+  cmd->add_option("--dist-backend", backend,
+                  "When started in a process group (WORLD_SIZE > 1, e.g. by torchrun): auto (NCCL on CUDA where built "
+                  "in, else Gloo), gloo or nccl")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+  cmd->add_option("--dist-timeout", timeout_s,
+                  "In a process group: seconds a rank waits for the others (at the start, and in each collective) "
+                  "before it stops with an error")
+      ->capture_default_str()->check(cli::positive());
+}
+
 void add_train(CLI::App& app) {
   auto cfg = std::make_shared<TrainConfig>();
   auto* cmd = app.add_subcommand("train", "Train a keypoint model on a pack (CUDA when available, else CPU)");
@@ -49,7 +62,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", cfg->model, "Architecture: " + models)->capture_default_str();
   cmd->add_option("-o,--out", cfg->out_dir, "Run folder: metrics.jsonl, last/best.safetensors")->capture_default_str();
   cmd->add_option("--epochs", cfg->epochs, "Epochs")->capture_default_str()->check(cli::positive());
-  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(cli::positive());
+  cmd->add_option("--batch", cfg->batch, "Batch size (per rank in a process group)")->capture_default_str()->check(cli::positive());
   cmd->add_option("--lr", cfg->lr, "Adam learning rate")->capture_default_str()->check(cli::positive());
   cmd->add_option("--weight-decay", cfg->weight_decay, "Decoupled weight decay (AdamW when > 0)")->capture_default_str();
   cmd->add_option("--schedule", cfg->schedule, "LR schedule")->capture_default_str()->check(
@@ -93,11 +106,19 @@ void add_train(CLI::App& app) {
                   "last; best.safetensors is still written whenever val improves")
       ->capture_default_str()->check(cli::positive());
   cmd->add_flag("--quiet", cfg->quiet, "No per-epoch lines");
+  add_distributed_options(cmd, cfg->dist_backend, cfg->dist_timeout_s);
   cmd->callback([cfg] {
-    if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) cfg->init_file = weights_of_export(*cfg);
+    cfg->dist = dist_env_from_environment();
+    if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) {
+      if (cfg->dist.distributed())
+        throw std::runtime_error("--init " + cfg->init + ": in a process group, convert it first (facekeys export "
+                                 "--weights-of DIR -o init.safetensors) and pass the .safetensors file");
+      cfg->init_file = weights_of_export(*cfg);
+    }
     TrainResult r = train(*cfg);
-    std::fprintf(stderr, "best val loss %.6f at epoch %d -> %s\n", r.best_val_loss, r.best_epoch,
-                 r.best_checkpoint.c_str());
+    if (cfg->dist.rank == 0)
+      std::fprintf(stderr, "best val loss %.6f at epoch %d -> %s\n", r.best_val_loss, r.best_epoch,
+                   r.best_checkpoint.c_str());
   });
 }
 
@@ -200,8 +221,24 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--warmup", cfg->warmup_steps, "Untimed warm-up steps")->capture_default_str()->check(cli::non_negative());
   cmd->add_flag("!--no-augment", cfg->augment, "Measure without augmentation");
   cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
+  add_distributed_options(cmd, cfg->dist_backend, cfg->dist_timeout_s);
   cmd->callback([cfg] {
+    cfg->dist = dist_env_from_environment();
     Json r = benchmark_training(*cfg);
+    if (cfg->dist.rank != 0) return;  // rank 0 speaks for the group
+    if (r.contains("distributed")) {
+      const Json& d = r.at("distributed");
+      std::string per_rank;
+      for (const Json& v : d.at("per_rank_img_s").as_array())
+        per_rank += (per_rank.empty() ? "" : ", ") + std::to_string(static_cast<long>(v.as_number() + 0.5));
+      std::fprintf(stderr,
+                   "%d ranks (%s), batch %d per rank: %.1f img/s in all (per rank: %s), %.1f alone without "
+                   "averaging: scaling efficiency %.3f; all-reduce %.2f ms a step for %.2f MB in %d bucket(s)\n",
+                   static_cast<int>(d.at("world_size").as_number()), d.at("backend").as_string().c_str(), cfg->batch,
+                   d.at("total_img_s").as_number(), per_rank.c_str(), d.at("total_alone_img_s").as_number(),
+                   d.at("scaling_efficiency").as_number(), d.at("all_reduce_ms_per_step").as_number(),
+                   d.at("all_reduce_bytes_per_step").as_number() / 1e6, static_cast<int>(d.at("buckets").as_number()));
+    }
     std::fprintf(stderr,
                  "%s on %s, batch %d: model-only %.1f img/s, end-to-end %.1f img/s, ratio %.3f "
                  "(batches alone: %.0f img/s, made %s)\n",

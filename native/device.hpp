@@ -14,6 +14,7 @@
 #define FACEKEYS_HAS_AUTOCAST 0
 #endif
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,10 +22,13 @@
 namespace facekeys {
 
 inline torch::Device pick_device(const std::string& name) {
-  // LibTorch defaults to one intra-op thread on some builds; use every core.
+  // LibTorch defaults to one intra-op thread on some builds; use every core,
+  // unless OMP_NUM_THREADS says otherwise (torchrun sets it to 1 per rank, so
+  // that ranks sharing a machine do not fight over its cores).
   static bool threads_set = false;
   if (!threads_set) {
-    unsigned n = std::thread::hardware_concurrency();
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    unsigned n = omp && std::atoi(omp) > 0 ? static_cast<unsigned>(std::atoi(omp)) : std::thread::hardware_concurrency();
     if (n > 0) at::set_num_threads(static_cast<int>(n));
     threads_set = true;
   }

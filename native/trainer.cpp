@@ -117,19 +117,36 @@ Json config_json(const TrainConfig& c) {
   return j;
 }
 
-// Mean training loss over a split, no augmentation, in eval mode.
-double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch, const LossConfig& loss) {
+// Mean training loss over a split, no augmentation, in eval mode. In a
+// process group each rank scores its own contiguous share of the rows and the
+// sums are added up, so every rank returns the same mean.
+double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch, const LossConfig& loss,
+                     ProcessGroup* group) {
   torch::NoGradGuard no_grad;
   model.eval();
+  const int64_t world = group ? group->size() : 1, rank = group ? group->rank() : 0;
+  const int64_t share = (split.size() + world - 1) / world;
+  const int64_t begin = std::min(split.size(), rank * share), end = std::min(split.size(), begin + share);
   double sum = 0;
-  for (int64_t i = 0; i < split.size(); i += batch) {
-    const int64_t n = std::min<int64_t>(batch, split.size() - i);
+  for (int64_t i = begin; i < end; i += batch) {
+    const int64_t n = std::min<int64_t>(batch, end - i);
     auto x = normalize_input(to_unit_float(split.images.narrow(0, i, n)));
     auto y = split.points.narrow(0, i, n);
     sum += keypoint_loss(model.forward(x), y, loss).item<double>() * static_cast<double>(n);
   }
   model.train();
+  if (group) sum = group->all_reduce_sum(std::vector<double>{sum})[0];
   return sum / static_cast<double>(split.size());
+}
+
+// A communication failure, said as what it most likely is.
+[[noreturn]] void rethrow_as_group_failure(const std::exception& e, const ProcessGroup& group, int epoch,
+                                          double timeout_s) {
+  throw std::runtime_error("rank " + std::to_string(group.rank()) + " of " + std::to_string(group.size()) +
+                           ": a collective failed in epoch " + std::to_string(epoch) +
+                           " (another rank stopped, crashed, or did not answer within --dist-timeout " +
+                           std::to_string(static_cast<int>(timeout_s)) + " s); no checkpoint of this epoch was "
+                           "written: " + e.what());
 }
 
 void check_finite(double loss, int epoch, const std::string& where) {
@@ -211,8 +228,9 @@ torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& poin
 }
 
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
-                            const LossConfig& loss_cfg) {
+                            const LossConfig& loss_cfg, GradientSync* sync) {
   const auto device = batch.images.device();
+  if (sync) sync->before_forward();
   torch::Tensor pred;
 #if FACEKEYS_HAS_AUTOCAST
   {
@@ -226,7 +244,10 @@ torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& ba
 #endif
   auto loss = keypoint_loss(pred.to(torch::kFloat32), batch.points, loss_cfg);
   optimizer.zero_grad();
-  loss.backward();
+  if (sync)
+    sync->backward(loss);
+  else
+    loss.backward();
   optimizer.step();
   return loss.detach();
 }
@@ -309,7 +330,29 @@ TrainResult train(const TrainConfig& requested) {
     throw std::runtime_error("-o " + cfg.out_dir + ": a file has this name; the run folder must be a folder");
   scheduled_lr(cfg, 0);  // validates the schedule name before any work
   keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // and the loss name
-  const torch::Device device = pick_device(cfg.device);
+  const torch::Device device = device_for_rank(pick_device(cfg.device), cfg.dist);
+  namespace fs = std::filesystem;
+
+  // Data parallel: join the group; rank 0 alone writes files and reports.
+  std::unique_ptr<ProcessGroup> group;
+  if (cfg.dist.distributed()) {
+    if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout must be positive (seconds)");
+    group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
+                               std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
+    if (group->rank() != 0) cfg.quiet = true;
+    // Restarted by torchrun --max-restarts: continue from the run's last checkpoint.
+    const fs::path last = fs::path(cfg.out_dir) / "last.safetensors";
+    if (cfg.resume.empty() && cfg.dist.restart_count > 0 && group->all_agree(fs::exists(last))) {
+      cfg.resume = last.string();
+      if (!cfg.quiet)
+        std::fprintf(stderr, "restart %d: resuming from %s\n", cfg.dist.restart_count, cfg.resume.c_str());
+    }
+    if (!cfg.quiet)
+      std::fprintf(stderr, "process group: %d ranks (%s), batch %d per rank, %d in all\n", group->size(),
+                   group->backend().c_str(), cfg.batch, cfg.batch * group->size());
+  }
+  const bool writes_files = !group || group->rank() == 0;
+  const BatchShare share{group ? group->rank() : 0, group ? group->size() : 1};
   torch::manual_seed(cfg.seed);
   if (device.is_cuda()) torch::cuda::manual_seed_all(cfg.seed);
 
@@ -344,8 +387,18 @@ TrainResult train(const TrainConfig& requested) {
   }
   model->to(device);
   model->train();
+  std::unique_ptr<GradientSync> sync;
+  if (group) {
+    // Every rank starts from rank 0's weights and buffers (as DDP); BatchNorm's
+    // running statistics then follow each rank's own batches.
+    std::vector<torch::Tensor> tensors;
+    for (auto& [name, t] : named_tensors(*model)) tensors.push_back(t);
+    group->broadcast_from_rank0(tensors);
+    std::vector<torch::Tensor> params;
+    for (auto& p : model->parameters()) params.push_back(p);
+    sync = std::make_unique<GradientSync>(*group, params);
+  }
 
-  namespace fs = std::filesystem;
   std::unique_ptr<WeightAverage> average;
   if (cfg.ema_decay > 0) {
     average = std::make_unique<WeightAverage>(*model, cfg.ema_decay);
@@ -374,14 +427,18 @@ TrainResult train(const TrainConfig& requested) {
     });
   }
 
-  if (std::error_code ec; !fs::create_directories(cfg.out_dir, ec) && ec)
-    throw std::runtime_error("-o " + cfg.out_dir + ": cannot create the run folder: " + ec.message());
-  if (cfg.resume.empty()) clear_previous_run(cfg.out_dir, cfg.quiet);
+  if (writes_files) {
+    if (std::error_code ec; !fs::create_directories(cfg.out_dir, ec) && ec)
+      throw std::runtime_error("-o " + cfg.out_dir + ": cannot create the run folder: " + ec.message());
+    if (cfg.resume.empty()) clear_previous_run(cfg.out_dir, cfg.quiet);
+  }
   TrainResult result;
+  result.world_size = share.world;
   result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
   result.last_checkpoint = (fs::path(cfg.out_dir) / "last.safetensors").string();
   result.best_checkpoint = (fs::path(cfg.out_dir) / "best.safetensors").string();
-  write_file_atomic((fs::path(cfg.out_dir) / "config.json").string(), config_json(cfg).dump(2) + "\n");
+  if (writes_files)
+    write_file_atomic((fs::path(cfg.out_dir) / "config.json").string(), config_json(cfg).dump(2) + "\n");
 
   // Keep the history of the run being resumed, drop anything after its epoch.
   std::string history;
@@ -402,58 +459,63 @@ TrainResult train(const TrainConfig& requested) {
 
   const std::string config_text = config_json(cfg).dump();
   ProgressBar progress(cfg.epochs);
-  // A last batch of a single image is left out (a different one each epoch: the
-  // order is random): BatchNorm cannot normalise one image in training mode.
-  const int64_t n = train_split.size() % cfg.batch == 1 && train_split.size() > 1 ? train_split.size() - 1
-                                                                                   : train_split.size();
+  // Whole batches only: the last one is completed with the epoch's first
+  // images, so no step sees a batch of one (which BatchNorm cannot normalise)
+  // and every rank of a process group takes the same number of steps.
+  const int64_t n = train_split.size();
+  const int64_t steps = steps_per_epoch(n, cfg.batch, share);
+  const int64_t global_batch = static_cast<int64_t>(cfg.batch) * share.world;
   result.train_images = n;
-  const int64_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
+  result.images_per_epoch = steps * global_batch;
   const auto run_start = Clock::now();
   int64_t images_seen = 0;
 
   const Augmenter augment = augmenter_for(train_split, spec, cfg.augment);
-  for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
+  for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) try {
     seed_epoch(cfg.seed, epoch, device);
     optimizer.set_lr(scheduled_lr(cfg, epoch));
     const auto epoch_start = Clock::now();
     auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-    BatchStream batches(train_split, augment, steps_per_epoch, [&](int64_t step) {
-      return order.narrow(0, step * cfg.batch, std::min<int64_t>(cfg.batch, n - step * cfg.batch));
-    }, BatchStream::background_for(device));
-    for (int64_t step = 0; step < steps_per_epoch; ++step) {
+    BatchStream batches(
+        train_split, augment, steps, [&](int64_t step) { return epoch_rows(order, step, cfg.batch, share); },
+        BatchStream::background_for(device), share);
+    for (int64_t step = 0; step < steps; ++step) {
       const Batch batch = batches.next();
-      const int64_t b = batch.images.size(0);
-      auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss);
+      auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss, sync.get());
       if (average) average->update();
-      loss_sum += loss * b;
-      images_seen += b;
+      loss_sum += loss;
+      images_seen += global_batch;
 
       // Reading the loss syncs the GPU: only a few times per epoch, and only for a bar someone sees.
-      if (!cfg.quiet && progress.live() && (step % 8 == 7 || step + 1 == steps_per_epoch)) {
+      if (!cfg.quiet && progress.live() && (step % 8 == 7 || step + 1 == steps)) {
         const double elapsed = seconds_since(run_start);
         const double ips = images_seen / std::max(elapsed, 1e-9);
-        const double remaining = (static_cast<double>(cfg.epochs - epoch) * n - (step + 1) * cfg.batch) / std::max(ips, 1e-9);
-        progress.update(epoch + 1, (step + 1.0) / steps_per_epoch, loss_sum.item<double>() / ((step + 1.0) * cfg.batch),
-                        ips, remaining);
+        const double remaining =
+            (static_cast<double>(cfg.epochs - epoch) * steps - (step + 1.0)) * global_batch / std::max(ips, 1e-9);
+        progress.update(epoch + 1, (step + 1.0) / steps, loss_sum.item<double>() / (step + 1.0), ips, remaining);
       }
     }
-    const double train_loss = loss_sum.item<double>() / static_cast<double>(n);  // waits for the GPU
+    // The mean over the epoch's batches (and ranks): every rank gets the same
+    // number, so all stop together if it is not finite. Waits for the GPU.
+    double train_loss = loss_sum.item<double>();
+    if (group) train_loss = group->all_reduce_sum(std::vector<double>{train_loss})[0] / share.world;
+    train_loss /= static_cast<double>(steps);
     const double train_s = seconds_since(epoch_start);
     check_finite(train_loss, epoch + 1, "training");
     // With a moving average, the average is what gets validated and kept as best.
     double live_val_loss = NAN;
     if (average) {
-      live_val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
+      live_val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss, group.get());
       average->swap_in();
     }
-    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss);
+    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss, group.get());
     if (average) average->swap_out();
     check_finite(val_loss, epoch + 1, "validation");
     // img/s of the training steps alone: validation and checkpoint writes are
     // in `seconds` (the whole epoch), and on a GPU they can take longer than
     // the steps.
-    const double ips = n / std::max(train_s, 1e-9);
+    const double ips = static_cast<double>(result.images_per_epoch) / std::max(train_s, 1e-9);
 
     result.epochs_run = epoch + 1 - start_epoch;
     result.final_train_loss = train_loss;
@@ -469,7 +531,7 @@ TrainResult train(const TrainConfig& requested) {
     row["img_per_s"] = ips;
     const bool save_last = saves_last_after(epoch + 1, start_epoch, cfg.epochs, cfg.save_every);
     // With val trained on, best is the last epoch: written with last (it need not be written every epoch).
-    const bool write_best = best && (!cfg.train_on_val || save_last);
+    const bool write_best = writes_files && best && (!cfg.train_on_val || save_last);
 
     std::map<std::string, std::string> meta = {{"config", config_text},
                                                {"pack_schema", pack.schema},
@@ -477,11 +539,13 @@ TrainResult train(const TrainConfig& requested) {
                                                {"device", device.str()},
                                                {"train_loss", std::to_string(train_loss)},
                                                {"val_loss", std::to_string(val_loss)},
-                                               {"torch_version", TORCH_VERSION}};
+                                               {"torch_version", TORCH_VERSION},
+                                               {"world_size", std::to_string(share.world)}};
     if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
-    if (save_last) save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
+    if (writes_files && save_last)
+      save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
     if (average) average->swap_in();
-    if (average && save_last)
+    if (writes_files && average && save_last)
       save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
     if (best) {
       result.best_val_loss = val_loss;
@@ -492,11 +556,16 @@ TrainResult train(const TrainConfig& requested) {
     const double epoch_s = seconds_since(epoch_start);
     row["seconds"] = epoch_s;
     history += row.dump() + "\n";
-    write_file_atomic(result.metrics_file, history);
+    if (writes_files) write_file_atomic(result.metrics_file, history);
     result.images_per_s = ips;
     if (!cfg.quiet)
       progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);
+  } catch (const CommunicationError& e) {
+    rethrow_as_group_failure(e, *group, epoch + 1, cfg.dist_timeout_s);
   }
+  // Rank 0 has written the last checkpoint before any rank leaves: a rank
+  // that leaves first would make the others' last collective fail.
+  if (group) group->barrier();
   return result;
 }
 

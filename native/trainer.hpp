@@ -9,6 +9,7 @@
 #include "adam.hpp"
 #include "augment.hpp"
 #include "dataset.hpp"
+#include "distributed.hpp"
 
 namespace facekeys {
 
@@ -54,6 +55,12 @@ struct TrainConfig {
   int save_every = 1;           // write last.safetensors (and ema.safetensors) every n epochs and at the
                                 // last one; best.safetensors is written whenever val improves
   bool quiet = false;           // no per-epoch lines (tests)
+  // Data parallel (docs/DISTRIBUTED.md): the process group to join, read from
+  // the environment by `facekeys train` (WORLD_SIZE 1: one process). --batch is
+  // per rank; the global batch is batch x world size.
+  DistEnv dist;
+  std::string dist_backend = "auto";  // auto | gloo | nccl
+  double dist_timeout_s = 300;        // how long a rank waits for the others before giving up
 };
 
 // Whether training writes last.safetensors after 1-based epoch `epoch` of a
@@ -63,7 +70,10 @@ bool saves_last_after(int epoch, int start_epoch, int total, int save_every);
 
 struct TrainResult {
   int epochs_run = 0;
-  int64_t train_images = 0;  // images per epoch (train, or train + val)
+  int64_t train_images = 0;  // images an epoch covers (train, or train + val)
+  int64_t images_per_epoch = 0;  // images an epoch trains on, over all ranks: whole global batches,
+                                 // the last one completed with the epoch's first images
+  int world_size = 1;
   double final_train_loss = 0, final_val_loss = 0, best_val_loss = 0;
   int best_epoch = 0;
   double images_per_s = 0;
@@ -101,9 +111,10 @@ class WeightAverage {
 TrainResult train(const TrainConfig& cfg);
 
 // Forward, loss (keypoint_loss), backward, optimizer step; returns the detached loss
-// (still on the device: reading it would synchronise the GPU).
+// (still on the device: reading it would synchronise the GPU). With `sync`, the
+// gradients are averaged over the process group during the backward pass.
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
-                            const LossConfig& loss = {});
+                            const LossConfig& loss = {}, GradientSync* sync = nullptr);
 
 // Gaussian heatmap targets on points' device: points [B, K, 2] normalised
 // (u, v) of the model input -> [B, K, height, width], each map summing to 1

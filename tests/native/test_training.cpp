@@ -326,6 +326,7 @@ TEST_CASE("training on train + val uses both splits and keeps the last epoch", "
   };
   const TrainResult held_out = run(false);
   CHECK(held_out.train_images == 4);
+  CHECK(held_out.images_per_epoch == 4);
   CHECK(held_out.best_epoch == 1);
   const TrainResult all = run(true);
   CHECK(all.train_images == 6);
@@ -365,17 +366,21 @@ TEST_CASE("with --save-every, the last epoch's checkpoints are complete", "[trai
   fs::remove_all(dir);
 }
 
-TEST_CASE("a last batch of one image is left out of the epoch", "[train][data]") {
+TEST_CASE("every batch is whole: the last one is completed with the epoch's first images", "[train][data]") {
   const Pack* full = imm_pack();
   REQUIRE(full != nullptr);
   const std::string dir = temp_dir("batchofone");
   TrainConfig cfg = small_run(*full, dir, "five", "SimpleModel", 5, 2);
   cfg.epochs = 1;
-  cfg.batch = 4;  // 5 = 4 + 1: the 1 is dropped
-  CHECK(train(cfg).train_images == 4);
-  cfg.batch = 3;  // 5 = 3 + 2: all kept
+  cfg.batch = 4;  // 5 = 4 + 1: the batch of one (which BatchNorm cannot train on) becomes a batch of 4
+  TrainResult r = train(cfg);
+  CHECK(r.train_images == 5);
+  CHECK(r.images_per_epoch == 8);
+  cfg.batch = 3;
   cfg.out_dir += "-b3";
-  CHECK(train(cfg).train_images == 5);
+  r = train(cfg);
+  CHECK(r.train_images == 5);
+  CHECK(r.images_per_epoch == 6);
   fs::remove_all(dir);
 }
 
