@@ -11,6 +11,8 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   # native: LibTorch (CPU), fast BLAS for it, OpenCV, ONNX, CLI, tests
   libtorch-dev libopenblas0-pthread libopencv-dev libjpeg-dev opencv-data libonnx-dev libcli11-dev catch2
+  # the LibTorch 2.x check (scripts/test-libtorch2.sh): a Debian 13 chroot with its libtorch-dev
+  mmdebstrap
   # web: Emscripten (with its own clang/LLVM); Chromium for the browser tests (playwright-core drives it)
   emscripten chromium
   # (npm packages, i.e. onnxruntime-node for the export parity test, come from package-lock.json:
