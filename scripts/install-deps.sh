@@ -13,6 +13,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libopencv-dev libjpeg-dev opencv-data libonnx-dev libcli11-dev catch2
   # torch.distributed: Gloo's headers for c10d's process group, torchrun (python3-torch) for the tests
   libgloo-dev python3-torch
+  # the LibTorch 2.x check (scripts/test-libtorch2.sh): a Debian 13 chroot with its libtorch-dev
+  mmdebstrap
   # web: Emscripten (with its own clang/LLVM); Chromium for the browser tests (playwright-core drives it)
   emscripten chromium
   # (npm packages, i.e. onnxruntime-node for the export parity test, come from package-lock.json:

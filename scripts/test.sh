@@ -2,6 +2,9 @@
 # Builds everything and runs every test: the README's test command, and what CI runs.
 #   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export, predict) via ctest
 #   wasm:   the shared core's tests compiled with em++ and run under Node
+#   libtorch2: the trainer (LibTorch alone) built and its tests run against Debian 13's LibTorch 2.6
+#           in a cached chroot (scripts/test-libtorch2.sh; about 10 min from nothing, 1-2 min cached;
+#           FACEKEYS_LIBTORCH2=0 skips it)
 #   web:    the browser demo into dist/ (preset web) and its tests in headless Chromium (tests/web)
 # Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
 set -euo pipefail
@@ -26,6 +29,12 @@ cmake --preset native "${DATA_ARGS[@]}"
 cmake --build --preset native -j "$JOBS"
 echo "== native tests"
 ctest --preset native -j "$JOBS"
+
+if [ "${FACEKEYS_LIBTORCH2:-1}" != 0 ]; then
+  echo "== LibTorch 2.x: the trainer and its tests against Debian 13's libtorch-dev (chroot)"
+  # After the native build: its facekeys packs IMM for the chroot's training smoke run.
+  JOBS=$JOBS scripts/test-libtorch2.sh
+fi
 
 echo "== wasm build of the shared core"
 cmake --preset wasm "${DATA_ARGS[@]}"

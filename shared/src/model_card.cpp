@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <string_view>
 
 #include "facekeys/file_io.hpp"
 #include "facekeys/schema.hpp"
@@ -15,11 +16,15 @@ namespace {
   throw std::runtime_error(name + ": " + what);
 }
 
-// Field access with messages naming the card and the JSON path.
-const Json& field(const Json& obj, const std::string& key, const std::string& path, const std::string& name) {
-  if (!obj.is_object()) fail(name, "model card field '" + path + "' is not an object");
-  const Json* v = obj.find(key);
-  if (!v) fail(name, "model card has no '" + (path.empty() ? key : path + "." + key) + "'");
+// Field access with messages naming the card and the JSON path. The result
+// refers into obj alone; key and path are views, so that a call with string
+// literals makes no temporary std::string for GCC 13+'s -Wdangling-reference
+// to suspect the returned reference of pointing into.
+const Json& field(const Json& obj, std::string_view key, std::string_view path, const std::string& name) {
+  const std::string k(key), p(path);
+  if (!obj.is_object()) fail(name, "model card field '" + p + "' is not an object");
+  const Json* v = obj.find(k);
+  if (!v) fail(name, "model card has no '" + (p.empty() ? k : p + "." + k) + "'");
   return *v;
 }
 

@@ -9,7 +9,7 @@
 #include "facekeys/pack.hpp"
 #include "facekeys/safetensors.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 
@@ -71,12 +71,12 @@ TEST_CASE("JSON objects: a repeated key replaces the value in place; many keys p
 TEST_CASE("JSON rejects malformed text with an offset", "[json]") {
   for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", "{\"a\":1}}", "[1e999]", "nan"}) {
     INFO(bad);
-    CHECK_THROWS_WITH(Json::parse(bad, "card.json"), Catch::Contains("card.json: JSON offset"));
+    CHECK_THROWS_WITH(Json::parse(bad, "card.json"), Catch::Matchers::ContainsSubstring("card.json: JSON offset"));
   }
   std::string deep(100, '[');
-  CHECK_THROWS_WITH(Json::parse(deep), Catch::Contains("deeper than 64"));
-  CHECK_THROWS_WITH(Json::parse("1.5").as_int(), Catch::Contains("integer"));
-  CHECK_THROWS_WITH(Json::parse("{}").at("x"), Catch::Contains("missing key 'x'"));
+  CHECK_THROWS_WITH(Json::parse(deep), Catch::Matchers::ContainsSubstring("deeper than 64"));
+  CHECK_THROWS_WITH(Json::parse("1.5").as_int(), Catch::Matchers::ContainsSubstring("integer"));
+  CHECK_THROWS_WITH(Json::parse("{}").at("x"), Catch::Matchers::ContainsSubstring("missing key 'x'"));
 }
 
 TEST_CASE("safetensors round-trips bit-exactly and validates", "[safetensors]") {
@@ -111,18 +111,18 @@ TEST_CASE("safetensors round-trips bit-exactly and validates", "[safetensors]") 
 
   SECTION("truncated file") {
     bytes.resize(bytes.size() - 4);
-    CHECK_THROWS_WITH(decode_safetensors(bytes, "x.safetensors"), Catch::Contains("x.safetensors") && Catch::Contains("outside"));
+    CHECK_THROWS_WITH(decode_safetensors(bytes, "x.safetensors"), Catch::Matchers::ContainsSubstring("x.safetensors") && Catch::Matchers::ContainsSubstring("outside"));
   }
   SECTION("too short for a header") {
-    CHECK_THROWS_WITH(decode_safetensors({1, 2, 3}, "tiny.safetensors"), Catch::Contains("tiny.safetensors"));
+    CHECK_THROWS_WITH(decode_safetensors({1, 2, 3}, "tiny.safetensors"), Catch::Matchers::ContainsSubstring("tiny.safetensors"));
   }
   SECTION("absurd header length") {
     bytes[7] = 0x7f;
-    CHECK_THROWS_WITH(decode_safetensors(bytes, "h.safetensors"), Catch::Contains("header length"));
+    CHECK_THROWS_WITH(decode_safetensors(bytes, "h.safetensors"), Catch::Matchers::ContainsSubstring("header length"));
   }
   SECTION("garbage header") {
     for (std::size_t i = 8; i < 20; ++i) bytes[i] = '#';
-    CHECK_THROWS_WITH(decode_safetensors(bytes, "g.safetensors"), Catch::Contains("g.safetensors"));
+    CHECK_THROWS_WITH(decode_safetensors(bytes, "g.safetensors"), Catch::Matchers::ContainsSubstring("g.safetensors"));
   }
   SECTION("a shape whose element count wraps 64 bits") {
     // 2^24 x 2^40 bytes wraps to 0 = the tensor's 0 bytes: refused, not read as empty.
@@ -131,10 +131,10 @@ TEST_CASE("safetensors round-trips bit-exactly and validates", "[safetensors]") 
     for (int i = 0; i < 8; ++i) wrap[i] = static_cast<std::uint8_t>(header.size() >> (8 * i));
     std::copy(header.begin(), header.end(), wrap.begin() + 8);
     CHECK_THROWS_WITH(decode_safetensors(wrap, "wrap.safetensors"),
-                      Catch::Contains("wrap.safetensors") && Catch::Contains("larger than the file"));
+                      Catch::Matchers::ContainsSubstring("wrap.safetensors") && Catch::Matchers::ContainsSubstring("larger than the file"));
   }
   SECTION("a missing tensor names the file") {
-    CHECK_THROWS_WITH(back.get("nope", "m.safetensors"), Catch::Contains("m.safetensors") && Catch::Contains("nope"));
+    CHECK_THROWS_WITH(back.get("nope", "m.safetensors"), Catch::Matchers::ContainsSubstring("m.safetensors") && Catch::Matchers::ContainsSubstring("nope"));
   }
 }
 
@@ -166,30 +166,30 @@ TEST_CASE("packs of another format or version are rejected by name", "[pack]") {
   SafeTensorsFile st;
   st.metadata["format"] = "something-else";
   write_safetensors(path, st);
-  CHECK_THROWS_WITH(read_pack(path), Catch::Contains(path) && Catch::Contains("not a facekeys pack"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::ContainsSubstring(path) && Catch::Matchers::ContainsSubstring("not a facekeys pack"));
 
   Pack p = small_pack();
   write_pack(path, p);
   SafeTensorsFile raw = read_safetensors(path);
   raw.metadata["version"] = "99";
   write_safetensors(path, raw);
-  CHECK_THROWS_WITH(read_pack(path), Catch::Contains("version 99") && Catch::Contains(path));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::ContainsSubstring("version 99") && Catch::Matchers::ContainsSubstring(path));
   // Random bytes are not read as a pack either, and the message says how to get one.
   write_file_atomic(path, std::string("\x93\x11 not a safetensors header at all"));
-  CHECK_THROWS_WITH(read_pack(path), Catch::Contains(path) && Catch::Contains("re-create it with `facekeys pack`"));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::ContainsSubstring(path) && Catch::Matchers::ContainsSubstring("re-create it with `facekeys pack`"));
   std::remove(path.c_str());
-  CHECK_THROWS_WITH(read_pack(path), Catch::Contains(path));
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::ContainsSubstring(path));
 }
 
 TEST_CASE("pack rejects inconsistent samples", "[pack]") {
   Pack p = small_pack();
   std::uint8_t img[12] = {};
   CHECK_THROWS_WITH(p.add("bad.jpg", img, {0.1f, 0.2f}, 1, Split::Train, {1, 0, 0, 0, 1, 0}, 4, 3),
-                    Catch::Contains("bad.jpg") && Catch::Contains("1 points"));
+                    Catch::Matchers::ContainsSubstring("bad.jpg") && Catch::Matchers::ContainsSubstring("1 points"));
   CHECK_THROWS_WITH(p.add("nan.jpg", img, {NAN, 0.2f, 0.1f, 0.1f}, 1, Split::Train, {1, 0, 0, 0, 1, 0}, 4, 3),
-                    Catch::Contains("nan.jpg"));
+                    Catch::Matchers::ContainsSubstring("nan.jpg"));
   p.pixels.pop_back();
-  CHECK_THROWS_WITH(p.validate("p.pack"), Catch::Contains("p.pack") && Catch::Contains("pixel"));
+  CHECK_THROWS_WITH(p.validate("p.pack"), Catch::Matchers::ContainsSubstring("p.pack") && Catch::Matchers::ContainsSubstring("pixel"));
 }
 
 TEST_CASE("file extensions are compared lower-cased", "[file_io]") {
@@ -207,13 +207,13 @@ TEST_CASE("atomic writes leave no temporary file and report bad paths", "[file_i
   CHECK(read_file_text(path) == "bye");
   std::remove(path.c_str());
   CHECK_THROWS_WITH(write_file_atomic("/nonexistent-dir/x.txt", std::string("x")),
-                    Catch::StartsWith("/nonexistent-dir/x.txt: cannot open for writing (No such file or directory)"));
-  CHECK_THROWS_WITH(read_file_bytes("/nonexistent-dir/y.bin"), Catch::Contains("/nonexistent-dir/y.bin"));
+                    Catch::Matchers::StartsWith("/nonexistent-dir/x.txt: cannot open for writing (No such file or directory)"));
+  CHECK_THROWS_WITH(read_file_bytes("/nonexistent-dir/y.bin"), Catch::Matchers::ContainsSubstring("/nonexistent-dir/y.bin"));
   // A folder where the file should go: said as such, and no temporary file left beside it.
   const std::string folder = temp_path("atomic-folder");
   std::filesystem::create_directories(folder);
   CHECK_THROWS_WITH(write_file_atomic(folder, std::string("x")),
-                    Catch::StartsWith(folder + ": a folder has this name"));
+                    Catch::Matchers::StartsWith(folder + ": a folder has this name"));
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(folder).parent_path()))
     CHECK(e.path().filename().string().find("atomic-folder.tmp") == std::string::npos);
   std::filesystem::remove_all(folder);

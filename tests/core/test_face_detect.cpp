@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "facekeys/face_detect.hpp"
 

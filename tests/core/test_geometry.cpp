@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "facekeys/geometry.hpp"
 

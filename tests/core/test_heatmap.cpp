@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using facekeys::decode_argmax_refined;
 using facekeys::decode_soft_argmax;

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/test_helpers.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "facekeys/image_header.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 

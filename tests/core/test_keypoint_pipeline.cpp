@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include "support/test_helpers.hpp"
 #include "facekeys/heatmap.hpp"

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using facekeys::auc;
 using facekeys::ced_curve;

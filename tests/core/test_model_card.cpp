@@ -7,7 +7,7 @@
 #include "facekeys/json.hpp"
 #include "facekeys/model_card.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 
@@ -110,57 +110,57 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
   };
 
   CHECK_THROWS_WITH(read_text(with("format", "facekeys-checkpoint"), "card_fmt.json"),
-                    Catch::Contains("card_fmt.json") && Catch::Contains("not a facekeys model card"));
+                    Catch::Matchers::ContainsSubstring("card_fmt.json") && Catch::Matchers::ContainsSubstring("not a facekeys model card"));
   CHECK_THROWS_WITH(read_text(with("version", 2), "card_ver.json"),
-                    Catch::Contains("card_ver.json") && Catch::Contains("version 2"));
+                    Catch::Matchers::ContainsSubstring("card_ver.json") && Catch::Matchers::ContainsSubstring("version 2"));
   CHECK_THROWS_WITH(read_text("{\"format\": \"facekeys-model-card\"", "card_trunc.json"),
-                    Catch::Contains("card_trunc.json"));
-  CHECK_THROWS_WITH(read_text("[1, 2]", "card_array.json"), Catch::Contains("card_array.json"));
-  CHECK_THROWS_WITH(read_model_card(temp_path("no_such_card.json")), Catch::Contains("no_such_card.json"));
+                    Catch::Matchers::ContainsSubstring("card_trunc.json"));
+  CHECK_THROWS_WITH(read_text("[1, 2]", "card_array.json"), Catch::Matchers::ContainsSubstring("card_array.json"));
+  CHECK_THROWS_WITH(read_model_card(temp_path("no_such_card.json")), Catch::Matchers::ContainsSubstring("no_such_card.json"));
 
   Json lm = Json::object();
   lm["schema"] = "imm58";
   lm["num_points"] = 68;
   CHECK_THROWS_WITH(read_text(with("landmarks", lm), "card_np.json"),
-                    Catch::Contains("card_np.json") && Catch::Contains("num_points is 68"));
+                    Catch::Matchers::ContainsSubstring("card_np.json") && Catch::Matchers::ContainsSubstring("num_points is 68"));
   lm["schema"] = "cats12";
-  CHECK_THROWS_WITH(read_text(with("landmarks", lm), "card_schema.json"), Catch::Contains("cats12"));
+  CHECK_THROWS_WITH(read_text(with("landmarks", lm), "card_schema.json"), Catch::Matchers::ContainsSubstring("cats12"));
 
   Json in = good.at("input");
   in["channels"] = 3;
-  CHECK_THROWS_WITH(read_text(with("input", in), "card_ch.json"), Catch::Contains("input.channels is 3"));
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_ch.json"), Catch::Matchers::ContainsSubstring("input.channels is 3"));
   in = good.at("input");
   in["std"] = 0.0;
-  CHECK_THROWS_WITH(read_text(with("input", in), "card_std.json"), Catch::Contains("std"));
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_std.json"), Catch::Matchers::ContainsSubstring("std"));
   in["std"] = -1.0;  // would flip the input's sign: refused here, not at the first photo
   CHECK_THROWS_WITH(read_text(with("input", in), "card_negstd.json"),
-                    Catch::Contains("card_negstd.json") && Catch::Contains("std > 0"));
+                    Catch::Matchers::ContainsSubstring("card_negstd.json") && Catch::Matchers::ContainsSubstring("std > 0"));
   in = good.at("input");
   in["width"] = 100000;  // sizes derived from it must fit in 32 bits on wasm32
   CHECK_THROWS_WITH(read_text(with("input", in), "card_huge.json"),
-                    Catch::Contains("card_huge.json") && Catch::Contains("100000x180 is not within 1..4096"));
+                    Catch::Matchers::ContainsSubstring("card_huge.json") && Catch::Matchers::ContainsSubstring("100000x180 is not within 1..4096"));
   in = good.at("input");
   in["width"] = "240";
-  CHECK_THROWS_WITH(read_text(with("input", in), "card_w.json"), Catch::Contains("input.width"));
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_w.json"), Catch::Matchers::ContainsSubstring("input.width"));
 
   Json out = good.at("output");
   out["kind"] = "boxes";
-  CHECK_THROWS_WITH(read_text(with("output", out), "card_kind.json"), Catch::Contains("boxes"));
+  CHECK_THROWS_WITH(read_text(with("output", out), "card_kind.json"), Catch::Matchers::ContainsSubstring("boxes"));
 
   Json crop = good.at("crop");
   crop["source"] = "face-box";  // then a margin is required
-  CHECK_THROWS_WITH(read_text(with("crop", crop), "card_crop.json"), Catch::Contains("crop.margin"));
+  CHECK_THROWS_WITH(read_text(with("crop", crop), "card_crop.json"), Catch::Matchers::ContainsSubstring("crop.margin"));
 
   Json onnx = good.at("onnx");
   onnx["weights"] = "int8";
   CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_int8.json").onnx.weights == "int8");
   onnx["weights"] = "int4";
-  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_int4.json"), Catch::Contains("onnx.weights is 'int4'"));
+  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_int4.json"), Catch::Matchers::ContainsSubstring("onnx.weights is 'int4'"));
   onnx["weights"] = "int8";
   onnx["flip_test"] = true;
   CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_flip.json").onnx.flip_test);
   onnx["flip_test"] = "yes";
-  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_flip_str.json"), Catch::Contains("onnx.flip_test"));
+  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_flip_str.json"), Catch::Matchers::ContainsSubstring("onnx.flip_test"));
   Json old_onnx = Json::object();  // cards written before the field existed
   for (const auto& kv : good.at("onnx").as_object())
     if (kv.first != "flip_test") old_onnx[kv.first] = kv.second;
@@ -173,7 +173,7 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
     if (kv.first != "onnx") fields.push_back(kv);
   Json no_onnx = Json::object();
   for (auto& kv : fields) no_onnx[kv.first] = kv.second;
-  CHECK_THROWS_WITH(read_text(no_onnx.dump(), "card_noonnx.json"), Catch::Contains("no 'onnx'"));
+  CHECK_THROWS_WITH(read_text(no_onnx.dump(), "card_noonnx.json"), Catch::Matchers::ContainsSubstring("no 'onnx'"));
 }
 
 TEST_CASE("card shapes are checked against a model's declared shapes", "[model_card]") {
@@ -183,10 +183,10 @@ TEST_CASE("card shapes are checked against a model's declared shapes", "[model_c
   CHECK_NOTHROW(check_card_matches_shapes(c, {-1, 1, 180, 240}, {-1, 116}, "m.onnx"));
   CHECK_NOTHROW(check_card_matches_shapes(c, {1, 1, 180, 240}, {1, 116}, "m.onnx"));  // a fixed batch is fine
   CHECK_THROWS_WITH(check_card_matches_shapes(c, {-1, 1, 240, 180}, {-1, 116}, "m.onnx"),
-                    Catch::Contains("m.onnx") && Catch::Contains("input shape [N, 1, 240, 180]"));
+                    Catch::Matchers::ContainsSubstring("m.onnx") && Catch::Matchers::ContainsSubstring("input shape [N, 1, 240, 180]"));
   CHECK_THROWS_WITH(check_card_matches_shapes(c, {-1, 1, 180, 240}, {-1, 136}, "m.onnx"),
-                    Catch::Contains("output shape [N, 136]") && Catch::Contains("[N, 116]"));
-  CHECK_THROWS_WITH(check_card_matches_shapes(c, {-1, 1, -1, -1}, {-1, 116}, "m.onnx"), Catch::Contains("input"));
+                    Catch::Matchers::ContainsSubstring("output shape [N, 136]") && Catch::Matchers::ContainsSubstring("[N, 116]"));
+  CHECK_THROWS_WITH(check_card_matches_shapes(c, {-1, 1, -1, -1}, {-1, 116}, "m.onnx"), Catch::Matchers::ContainsSubstring("input"));
 }
 
 TEST_CASE("sha256 matches the FIPS 180-4 test vectors", "[model_card]") {
@@ -205,8 +205,8 @@ TEST_CASE("onnx_bytes_mismatch: the card's SHA-256 decides", "[model_card]") {
   c.onnx.sha256 = sha256_hex("abc", 3);
   CHECK(onnx_bytes_mismatch(c, "abc", 3).empty());
   const std::string why = onnx_bytes_mismatch(c, "abd", 3);
-  CHECK_THAT(why, Catch::Contains("does not match its model card") && Catch::Contains(c.onnx.sha256.substr(0, 12)) &&
-                      Catch::Contains(sha256_hex("abd", 3).substr(0, 12)) && Catch::Contains("model.onnx"));
+  CHECK_THAT(why, Catch::Matchers::ContainsSubstring("does not match its model card") && Catch::Matchers::ContainsSubstring(c.onnx.sha256.substr(0, 12)) &&
+                      Catch::Matchers::ContainsSubstring(sha256_hex("abd", 3).substr(0, 12)) && Catch::Matchers::ContainsSubstring("model.onnx"));
   c.onnx.sha256.clear();  // cards written before export fills it in: nothing to compare
   CHECK(onnx_bytes_mismatch(c, "abd", 3).empty());
 }

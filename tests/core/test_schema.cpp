@@ -2,7 +2,7 @@
 // permutation's algebra, and the documented anchor points (docs/CONVENTIONS.md).
 // The data test (tests/data/test_real_data.cpp) checks the flip tables
 // against real annotations.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <set>
@@ -162,7 +162,7 @@ TEST_CASE("nose_tip_only and schema_by_name", "[schema]") {
   CHECK(&schema_by_name("nose_tip") == &nose_tip_only());
   for (const auto& name : schema_names()) CHECK(schema_by_name(name).name == name);
   CHECK_THROWS_AS(schema_by_name("ibug_68"), std::invalid_argument);
-  CHECK_THROWS_WITH(schema_by_name("dlib5"), Catch::Matchers::Contains("unknown landmark schema 'dlib5'"));
+  CHECK_THROWS_WITH(schema_by_name("dlib5"), Catch::Matchers::ContainsSubstring("unknown landmark schema 'dlib5'"));
 }
 
 TEST_CASE("relabel_for_flip moves point i to flip_permutation[i]", "[schema]") {

@@ -3,7 +3,7 @@
 // the checks that tie the conventions to the data: every file parses, the
 // three 300-W representations (.pts, dlib XML, box CSV) agree, and the flip
 // permutations really map left onto right on real faces.
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -26,7 +26,7 @@
 #include "facekeys/pack.hpp"
 #include "support/test_helpers.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 extern char** environ;
 

@@ -8,7 +8,7 @@
 #include "facekeys/geometry.hpp"
 #include "facekeys/image.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 
@@ -116,7 +116,7 @@ TEST_CASE("an Augmenter with augmentation off gives back its input; one size per
   CHECK((out.images - in.images).abs().max().item<float>() < 1e-5f);
   CHECK((out.points - in.points).abs().max().item<float>() < 1e-6f);
   CHECK_THROWS_WITH(augment({torch::rand({1, 1, H, W + 2}), torch::rand({1, 2, 2})}),
-                    Catch::Contains("made for 120x90 images was given 122x90"));
+                    Catch::Matchers::ContainsSubstring("made for 120x90 images was given 122x90"));
 }
 
 TEST_CASE("a batch with different parameters per sample equals its samples augmented one by one", "[augment]") {

@@ -41,7 +41,7 @@
 #include <opencv2/dnn.hpp>
 #endif
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 #ifdef FACEKEYS_EXPORT_EXE
 

@@ -29,7 +29,7 @@
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 namespace fs = std::filesystem;
@@ -80,7 +80,7 @@ TEST_CASE("ResNet18/34 output 136 coordinates, the U-Net 68 maps at half resolut
         torch::IntArrayRef({2, 68, unet.input_h / 2, unet.input_w / 2}));
   ModelSpec odd = unet;
   odd.input_w = 100;
-  CHECK_THROWS_WITH(make_model(odd), Catch::Contains("multiples of 16"));
+  CHECK_THROWS_WITH(make_model(odd), Catch::Matchers::ContainsSubstring("multiples of 16"));
 }
 
 TEST_CASE("torch Gaussian targets equal the shared core's gaussian_heatmaps", "[ibug][heatmap]") {
@@ -162,7 +162,7 @@ TEST_CASE("KL heatmap loss: zero for a perfect prediction, positive otherwise", 
     CHECK(keypoint_loss(coords + 0.05, pts, cfg).item<double>() > 0.0);
   }
   cfg.coord_loss = "l3";
-  CHECK_THROWS_WITH(keypoint_loss(coords, pts, cfg), Catch::Contains("unknown loss 'l3'"));
+  CHECK_THROWS_WITH(keypoint_loss(coords, pts, cfg), Catch::Matchers::ContainsSubstring("unknown loss 'l3'"));
 }
 
 TEST_CASE("wing loss: log-shaped inside w, linear outside, continuous at w", "[ibug][loss]") {
@@ -181,7 +181,7 @@ TEST_CASE("wing loss: log-shaped inside w, linear outside, continuous at w", "[i
   wing_loss(x, torch::zeros({2}, torch::kFloat64), w, eps).backward();
   CHECK(x.grad()[0].item<double>() == Approx(w / (eps + 0.001) / 2).epsilon(1e-9));
   CHECK(x.grad()[1].item<double>() == Approx(0.5).epsilon(1e-12));
-  CHECK_THROWS_WITH(wing_loss(x, x, 0.0, eps), Catch::Contains("w and eps must be > 0"));
+  CHECK_THROWS_WITH(wing_loss(x, x, 0.0, eps), Catch::Matchers::ContainsSubstring("w and eps must be > 0"));
 }
 
 TEST_CASE("pretrained weights by path (--init): matching tensors load by name, the rest is skipped", "[ibug][checkpoint]") {
@@ -219,7 +219,7 @@ TEST_CASE("pretrained weights by path (--init): matching tensors load by name, t
   CHECK(torch::allclose(r34->named_parameters()["conv1.weight"], rgb.sum(1, true)));
   st.tensors.erase(st.tensors.begin());
   write_safetensors(path, st);
-  CHECK_THROWS_WITH(load_matching_weights(*r34, path, &notes), Catch::Contains(path) && Catch::Contains("no tensor"));
+  CHECK_THROWS_WITH(load_matching_weights(*r34, path, &notes), Catch::Matchers::ContainsSubstring(path) && Catch::Matchers::ContainsSubstring("no tensor"));
   fs::remove_all(dir);
 }
 
@@ -342,17 +342,17 @@ TEST_CASE("pack ibug: bad input names the file and line", "[ibug][pack][data]") 
   SECTION("malformed XML") {
     const std::string path = dir + "/broken.xml";
     write_file_atomic(path, "<dataset>\n<images>\n  <image file='a.jpg'>\n    <box top='1' left='2' width='3'\n");
-    CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}), Catch::Contains("broken.xml:"));
+    CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}), Catch::Matchers::ContainsSubstring("broken.xml:"));
   }
   SECTION("a missing image") {
     const std::string path = xml_with(dir, dir + "/nowhere.jpg", "<box top='200' left='100' width='180' height='180'>");
     CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}),
-                      Catch::Contains("bad.xml:4") && Catch::Contains("nowhere.jpg") && Catch::Contains("no such image"));
+                      Catch::Matchers::ContainsSubstring("bad.xml:4") && Catch::Matchers::ContainsSubstring("nowhere.jpg") && Catch::Matchers::ContainsSubstring("no such image"));
   }
   SECTION("a box outside the image") {
     const std::string path = xml_with(dir, image, "<box top='200' left='5000' width='180' height='180'>");
     CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}),
-                      Catch::Contains("bad.xml:4") && Catch::Contains("outside the 412x600 image"));
+                      Catch::Matchers::ContainsSubstring("bad.xml:4") && Catch::Matchers::ContainsSubstring("outside the 412x600 image"));
   }
   SECTION("a .pts with 67 points") {
     const std::string ptsdir = dir + "/pts";
@@ -366,22 +366,22 @@ TEST_CASE("pack ibug: bad input names the file and line", "[ibug][pack][data]") 
     h67.replace(h67.find("68"), 2, "67");
     write_file_atomic(ptsdir + "/image_0001.pts", h67);
     CHECK_THROWS_WITH(pack_ibug(ptsdir, opt),
-                      Catch::Contains("image_0001.pts:2") && Catch::Contains("expected 68 points, file has 67"));
+                      Catch::Matchers::ContainsSubstring("image_0001.pts:2") && Catch::Matchers::ContainsSubstring("expected 68 points, file has 67"));
     // Header says 68, but one coordinate line is missing.
     std::string l67 = text;
     const std::size_t last = l67.rfind('\n', l67.rfind('}') - 2);
     l67.erase(last, l67.rfind('}') - 1 - last);
     write_file_atomic(ptsdir + "/image_0001.pts", l67);
-    CHECK_THROWS_WITH(pack_ibug(ptsdir, opt), Catch::Contains("image_0001.pts:71"));
+    CHECK_THROWS_WITH(pack_ibug(ptsdir, opt), Catch::Matchers::ContainsSubstring("image_0001.pts:71"));
   }
   SECTION("the box CSV or one .pts file given as the annotations") {
     CHECK_THROWS_WITH(pack_ibug(data_300w() + "/boxes_lfpw.csv", IbugPackOptions{}),
-                      Catch::Contains("boxes_lfpw.csv") && Catch::Contains("goes to --boxes"));
+                      Catch::Matchers::ContainsSubstring("boxes_lfpw.csv") && Catch::Matchers::ContainsSubstring("goes to --boxes"));
     CHECK_THROWS_WITH(pack_ibug(data_300w() + "/lfpw/trainset/image_0001.pts", IbugPackOptions{}),
-                      Catch::Contains("image_0001.pts") && Catch::Contains("give the folder"));
+                      Catch::Matchers::ContainsSubstring("image_0001.pts") && Catch::Matchers::ContainsSubstring("give the folder"));
   }
   SECTION("a folder without .pts files") {
-    CHECK_THROWS_WITH(pack_ibug(dir, IbugPackOptions{}), Catch::Contains(dir) && Catch::Contains("no .pts files"));
+    CHECK_THROWS_WITH(pack_ibug(dir, IbugPackOptions{}), Catch::Matchers::ContainsSubstring(dir) && Catch::Matchers::ContainsSubstring("no .pts files"));
   }
   fs::remove_all(dir);
 }
@@ -498,7 +498,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     Predictions pr = p;
     pr.spec = model_spec("ResNet18");
     CHECK_THROWS_WITH(write_heatmap_samples(dir + "/h.safetensors", *resnet, pr, full, pack_path, "cpu"),
-                      Catch::Contains("no heatmaps"));
+                      Catch::Matchers::ContainsSubstring("no heatmaps"));
   }
   fs::remove_all(dir);
 }

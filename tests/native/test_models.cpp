@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 
@@ -75,7 +75,7 @@ TEST_CASE("Baseline models match the seed's printout", "[models]") {
     CHECK(params["fc.weight"].sizes() == torch::IntArrayRef({256, 8960}));
     CHECK(params["fc2.weight"].sizes() == torch::IntArrayRef({116, 256}));
   }
-  CHECK_THROWS_WITH(model_spec("ResNet99"), Catch::Contains("unknown model 'ResNet99'") && Catch::Contains("Baseline_7x7"));
+  CHECK_THROWS_WITH(model_spec("ResNet99"), Catch::Matchers::ContainsSubstring("unknown model 'ResNet99'") && Catch::Matchers::ContainsSubstring("Baseline_7x7"));
 }
 
 TEST_CASE("checkpoint save -> load is bit-exact", "[checkpoint]") {
@@ -124,9 +124,9 @@ TEST_CASE("checkpoints of another architecture or format are rejected by name", 
   SafeTensorsFile st = read_safetensors(path);
   st.metadata["arch"] = "Baseline_9x9";
   write_safetensors(path, st);
-  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains(path) && Catch::Contains("conv1.weight"));
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Matchers::ContainsSubstring(path) && Catch::Matchers::ContainsSubstring("conv1.weight"));
   st.metadata["format"] = "pytorch";
   write_safetensors(path, st);
-  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Contains("not a facekeys checkpoint"));
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Matchers::ContainsSubstring("not a facekeys checkpoint"));
   std::remove(path.c_str());
 }

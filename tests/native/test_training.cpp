@@ -17,7 +17,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 namespace fs = std::filesystem;
@@ -222,29 +222,29 @@ TEST_CASE("report draws a run and refuses inputs that are not of it", "[report][
     other.names[pack.size() - 1] = "somebody-else.jpg";  // the val rows come last
     rc.pack_path = dir + "/other.pack";
     write_pack(rc.pack_path, other);
-    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("pred.json") && Catch::Contains("is not that row of") &&
-                                            Catch::Contains("other.pack"));
+    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("pred.json") && Catch::Matchers::ContainsSubstring("is not that row of") &&
+                                            Catch::Matchers::ContainsSubstring("other.pack"));
   }
   SECTION("predictions without the pack") {
     rc.pack_path.clear();
-    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("--predictions needs --pack"));
+    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("--predictions needs --pack"));
   }
   SECTION("a file that is not predictions") {
     write_file_atomic(dir + "/cfg.json", std::string("{\"model\": \"SimpleModel\"}"));
     rc.predictions_path = dir + "/cfg.json";
-    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("cfg.json: not a file from `facekeys eval --predictions`"));
+    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("cfg.json: not a file from `facekeys eval --predictions`"));
   }
   SECTION("a checkpoint of another model") {
     const ModelSpec spec = model_spec("SimpleModelDeeper");
     rc.checkpoint_path = dir + "/deeper.safetensors";
     save_checkpoint(rc.checkpoint_path, spec, *make_model(spec), nullptr, 0, {});
-    CHECK_THROWS_WITH(write_report(rc), Catch::Contains("a SimpleModelDeeper checkpoint, but") &&
-                                            Catch::Contains("trained SimpleModel"));
+    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("a SimpleModelDeeper checkpoint, but") &&
+                                            Catch::Matchers::ContainsSubstring("trained SimpleModel"));
   }
   SECTION("a folder with nothing to report") {
     ReportConfig empty;
     empty.run_dir = testing::fresh_temp_dir("facekeys_test_report_empty");
-    CHECK_THROWS_WITH(write_report(empty), Catch::Contains("nothing to report"));
+    CHECK_THROWS_WITH(write_report(empty), Catch::Matchers::ContainsSubstring("nothing to report"));
     CHECK(fs::is_empty(empty.run_dir));
     fs::remove_all(empty.run_dir);
   }
@@ -285,9 +285,9 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   train(more);
   fs::copy_file(dir + "/ema-4.safetensors", ema_file, fs::copy_options::overwrite_existing);
   more.epochs = 6;
-  CHECK_THROWS_WITH(train(more), Catch::Contains("ema.safetensors") && Catch::Contains("epoch 4"));
+  CHECK_THROWS_WITH(train(more), Catch::Matchers::ContainsSubstring("ema.safetensors") && Catch::Matchers::ContainsSubstring("epoch 4"));
   more.ema_decay = 1.0;
-  CHECK_THROWS_WITH(train(more), Catch::Contains("--ema"));
+  CHECK_THROWS_WITH(train(more), Catch::Matchers::ContainsSubstring("--ema"));
 
   // A fresh run without an average in the same folder replaces the run, the old average with it.
   TrainConfig fresh = cfg;
@@ -394,17 +394,17 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
     cfg.epochs = 5;
     cfg.batch = 4;
     cfg.lr = 1e12;
-    CHECK_THROWS_WITH(train(cfg), Catch::Contains("epoch") && Catch::Contains("not finite"));
+    CHECK_THROWS_WITH(train(cfg), Catch::Matchers::ContainsSubstring("epoch") && Catch::Matchers::ContainsSubstring("not finite"));
   }
   SECTION("a file where the run folder should be") {
     TrainConfig cfg = small_run(*full, dir, "small", "SimpleModel", 4, 2);
     write_file_atomic(cfg.out_dir, std::string("not a folder"));
-    CHECK_THROWS_WITH(train(cfg), Catch::Contains(cfg.out_dir) && Catch::Contains("a file has this name"));
+    CHECK_THROWS_WITH(train(cfg), Catch::Matchers::ContainsSubstring(cfg.out_dir) && Catch::Matchers::ContainsSubstring("a file has this name"));
   }
   SECTION("an empty validation split names the pack") {
     TrainConfig cfg = small_run(*full, dir, "noval", "SimpleModel", 4, 0);
     cfg.epochs = 1;
-    CHECK_THROWS_WITH(train(cfg), Catch::Contains(cfg.pack_path) && Catch::Contains("val split is empty"));
+    CHECK_THROWS_WITH(train(cfg), Catch::Matchers::ContainsSubstring(cfg.pack_path) && Catch::Matchers::ContainsSubstring("val split is empty"));
   }
   SECTION("a malformed .asf stops packing with its file and line") {
     const std::string imm = dir + "/imm";
@@ -414,7 +414,7 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
     std::string text = read_file_text(src + "01-1m.asf");
     text.replace(text.find("0.35763609"), 10, "zero.three");
     write_file_atomic(imm + "/01-1m.asf", text);
-    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Contains("01-1m.asf:17"));
+    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Matchers::ContainsSubstring("01-1m.asf:17"));
   }
   SECTION("a corrupt image stops packing with its name") {
     const std::string imm = dir + "/imm2";
@@ -422,7 +422,7 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
     const std::string src = std::string(FACEKEYS_DATA_DIR) + "/imm_face_db/";
     fs::copy_file(src + "01-1m.asf", imm + "/01-1m.asf");
     write_file_atomic(imm + "/01-1m.jpg", std::string("not a jpeg"));
-    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Contains("01-1m.jpg"));
+    CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Matchers::ContainsSubstring("01-1m.jpg"));
   }
   fs::remove_all(dir);
 }
@@ -486,7 +486,7 @@ TEST_CASE("learning-rate schedules", "[train]") {
   cfg.warmup_epochs = 4;
   CHECK(scheduled_lr(cfg, 0) == Approx(2e-4));
   cfg.schedule = "bogus";
-  CHECK_THROWS_WITH(scheduled_lr(cfg, 10), Catch::Contains("bogus"));
+  CHECK_THROWS_WITH(scheduled_lr(cfg, 10), Catch::Matchers::ContainsSubstring("bogus"));
 }
 
 #ifdef FACEKEYS_WITH_OPENCV

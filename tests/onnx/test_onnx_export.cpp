@@ -25,7 +25,7 @@
 #include <opencv2/dnn.hpp>
 #endif
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 namespace fs = std::filesystem;
@@ -129,12 +129,12 @@ TEST_CASE("export --metrics takes only an eval of the same model", "[onnx]") {
   opt.metrics_path = dir + "/eval.json";
   write_file_atomic(opt.metrics_path, std::string("{\"model\": \"SimpleModel\", \"epochs\": 3}"));  // a config
   CHECK_THROWS_WITH(export_checkpoint(ck, dir + "/out", opt),
-                    Catch::Contains("eval.json: not the JSON of `facekeys eval`"));
+                    Catch::Matchers::ContainsSubstring("eval.json: not the JSON of `facekeys eval`"));
   write_file_atomic(opt.metrics_path, std::string("{\"split\": \"val\", \"n\": 48, \"model\": \"Baseline_7x7\", "
                                                   "\"schema\": \"imm58\", \"mse\": 0.0002}"));
   CHECK_THROWS_WITH(export_checkpoint(ck, dir + "/out", opt),
-                    Catch::Contains("metrics of a Baseline_7x7 (imm58 points), but") &&
-                        Catch::Contains("is a SimpleModel (nose_tip points)"));
+                    Catch::Matchers::ContainsSubstring("metrics of a Baseline_7x7 (imm58 points), but") &&
+                        Catch::Matchers::ContainsSubstring("is a SimpleModel (nose_tip points)"));
   CHECK_FALSE(fs::exists(dir + "/out"));  // refused before anything is written
 }
 
@@ -254,7 +254,7 @@ TEST_CASE("int8 weight storage: a quarter of the bytes, same graph interface, cl
   CHECK(types.count("fc.weight") == 0);
 
   CHECK(parse_weight_storage("float32") == WeightStorage::Float32);
-  CHECK_THROWS_WITH(parse_weight_storage("int4"), Catch::Contains("'int4'"));
+  CHECK_THROWS_WITH(parse_weight_storage("int4"), Catch::Matchers::ContainsSubstring("'int4'"));
 
 #ifdef FACEKEYS_WITH_OPENCV_DNN
   std::mt19937 rng(3);
@@ -315,16 +315,16 @@ TEST_CASE("weights read back from an export: exact for float32, within half an i
   onnx::ModelProto m = read_onnx_model(dir + "/int8/model.onnx");
   for (auto& t : *m.mutable_graph()->mutable_initializer())
     if (t.name() == "conv2.weight.scale") t.set_name("conv2.weight.scales");
-  CHECK_THROWS_WITH(onnx_weights(m, "odd.onnx"), Catch::Contains("odd.onnx") && Catch::Contains("conv2.weight.scale"));
+  CHECK_THROWS_WITH(onnx_weights(m, "odd.onnx"), Catch::Matchers::ContainsSubstring("odd.onnx") && Catch::Matchers::ContainsSubstring("conv2.weight.scale"));
   onnx::ModelProto cut = read_onnx_model(dir + "/float32/model.onnx");
   for (auto& t : *cut.mutable_graph()->mutable_initializer())
     if (t.name() == "fc.weight") t.mutable_raw_data()->resize(t.raw_data().size() / 2);
-  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Contains("cut.onnx") && Catch::Contains("'fc.weight'"));
+  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Matchers::ContainsSubstring("cut.onnx") && Catch::Matchers::ContainsSubstring("'fc.weight'"));
   for (auto& t : *cut.mutable_graph()->mutable_initializer())
     if (t.name() == "fc.weight") t.set_dims(0, -128);
-  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Contains("'fc.weight'"));
+  CHECK_THROWS_WITH(onnx_weights(cut, "cut.onnx"), Catch::Matchers::ContainsSubstring("'fc.weight'"));
   fs::create_directories(dir + "/empty");
-  CHECK_THROWS_WITH(write_export_weights(dir + "/empty", dir + "/never.safetensors"), Catch::Contains("model.json"));
+  CHECK_THROWS_WITH(write_export_weights(dir + "/empty", dir + "/never.safetensors"), Catch::Matchers::ContainsSubstring("model.json"));
   CHECK_FALSE(fs::exists(dir + "/never.safetensors"));
 }
 
@@ -337,14 +337,14 @@ TEST_CASE("export names the checkpoint and the problem on bad input", "[onnx]") 
   SafeTensorsFile st = simple_model_checkpoint();
   st.metadata["arch"] = "ResNet99";
   CHECK_THROWS_WITH(export_of(st, "unknown_arch.safetensors"),
-                    Catch::Contains("unknown_arch.safetensors") && Catch::Contains("cannot export architecture 'ResNet99'") &&
-                        Catch::Contains("Baseline_7x7"));
+                    Catch::Matchers::ContainsSubstring("unknown_arch.safetensors") && Catch::Matchers::ContainsSubstring("cannot export architecture 'ResNet99'") &&
+                        Catch::Matchers::ContainsSubstring("Baseline_7x7"));
   CHECK_FALSE(fs::exists(dir + "/out_unknown_arch.safetensors"));  // nothing written
 
   st = simple_model_checkpoint();
   st.tensors.erase(st.tensors.begin() + 3);  // conv2.bias
   CHECK_THROWS_WITH(export_of(st, "missing.safetensors"),
-                    Catch::Contains("missing.safetensors") && Catch::Contains("lacks tensor 'conv2.bias'"));
+                    Catch::Matchers::ContainsSubstring("missing.safetensors") && Catch::Matchers::ContainsSubstring("lacks tensor 'conv2.bias'"));
 
   st = simple_model_checkpoint();
   for (auto& t : st.tensors)
@@ -353,35 +353,35 @@ TEST_CASE("export names the checkpoint and the problem on bad input", "[onnx]") 
       t.bytes.resize(128 * 2000 * 4);
     }
   CHECK_THROWS_WITH(export_of(st, "misshaped.safetensors"),
-                    Catch::Contains("misshaped.safetensors") && Catch::Contains("'fc.weight' has shape [128, 2000]") &&
-                        Catch::Contains("[128, 2240]"));
+                    Catch::Matchers::ContainsSubstring("misshaped.safetensors") && Catch::Matchers::ContainsSubstring("'fc.weight' has shape [128, 2000]") &&
+                        Catch::Matchers::ContainsSubstring("[128, 2240]"));
 
   st = simple_model_checkpoint();
   st.metadata["input_w"] = "96";  // the conv stack then needs fc.weight [128, 32*7*12]
-  CHECK_THROWS_WITH(export_of(st, "wrong_input.safetensors"), Catch::Contains("'fc.weight'"));
+  CHECK_THROWS_WITH(export_of(st, "wrong_input.safetensors"), Catch::Matchers::ContainsSubstring("'fc.weight'"));
 
   st = simple_model_checkpoint();
   std::mt19937 rng(3);
   st.tensors.push_back(random_tensor("conv4.weight", {64, 32, 3, 3}, rng, 0.1f));
-  CHECK_THROWS_WITH(export_of(st, "extra.safetensors"), Catch::Contains("'conv4.weight' is not part of SimpleModel"));
+  CHECK_THROWS_WITH(export_of(st, "extra.safetensors"), Catch::Matchers::ContainsSubstring("'conv4.weight' is not part of SimpleModel"));
 
   st = simple_model_checkpoint();
   st.metadata["format"] = "facekeys-pack";
   CHECK_THROWS_WITH(export_of(st, "pack.safetensors"),
-                    Catch::Contains("pack.safetensors") && Catch::Contains("not a facekeys checkpoint"));
+                    Catch::Matchers::ContainsSubstring("pack.safetensors") && Catch::Matchers::ContainsSubstring("not a facekeys checkpoint"));
 
   st = simple_model_checkpoint();
   st.metadata.erase("num_points");
-  CHECK_THROWS_WITH(export_of(st, "nometa.safetensors"), Catch::Contains("num_points"));
+  CHECK_THROWS_WITH(export_of(st, "nometa.safetensors"), Catch::Matchers::ContainsSubstring("num_points"));
 
   const std::string garbage = (fs::path(dir) / "garbage.safetensors").string();
   write_file_atomic(garbage, std::string("this is not a checkpoint"));
-  CHECK_THROWS_WITH(export_checkpoint(garbage, dir + "/out_garbage"), Catch::Contains("garbage.safetensors"));
+  CHECK_THROWS_WITH(export_checkpoint(garbage, dir + "/out_garbage"), Catch::Matchers::ContainsSubstring("garbage.safetensors"));
 
   ExportOptions opt;
   opt.opset = 18;
   CHECK_THROWS_WITH(export_checkpoint(write_checkpoint(simple_model_checkpoint(), dir, "ok.safetensors"), dir + "/o", opt),
-                    Catch::Contains("opset 18"));
+                    Catch::Matchers::ContainsSubstring("opset 18"));
 }
 
 TEST_CASE("corrupt or mismatched exports are rejected by verify_export", "[onnx]") {
@@ -395,39 +395,39 @@ TEST_CASE("corrupt or mismatched exports are rejected by verify_export", "[onnx]
 
   SECTION("garbage bytes") {
     write_file_atomic(onnx_path, std::string("\x08\x07garbage that is not protobuf \xff\xff\xff", 36));
-    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx"));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Matchers::ContainsSubstring("model.onnx"));
   }
   SECTION("truncated file") {
     write_file_atomic(onnx_path, good_onnx.data(), good_onnx.size() / 2);
-    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx"));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Matchers::ContainsSubstring("model.onnx"));
   }
   SECTION("a graph that fails the checker") {
     onnx::ModelProto m = read_onnx_model(onnx_path);
     m.mutable_graph()->mutable_initializer()->RemoveLast();  // fc2.bias: a node input nobody produces
-    CHECK_THROWS_WITH(check_onnx_model(m, "broken.onnx"), Catch::Contains("broken.onnx") && Catch::Contains("ONNX"));
+    CHECK_THROWS_WITH(check_onnx_model(m, "broken.onnx"), Catch::Matchers::ContainsSubstring("broken.onnx") && Catch::Matchers::ContainsSubstring("ONNX"));
   }
   SECTION("a declared output shape that inference contradicts") {
     onnx::ModelProto m = read_onnx_model(onnx_path);
     m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(4);
-    CHECK_THROWS_WITH(check_onnx_model(m, "shape.onnx"), Catch::Contains("shape.onnx"));
+    CHECK_THROWS_WITH(check_onnx_model(m, "shape.onnx"), Catch::Matchers::ContainsSubstring("shape.onnx"));
   }
   SECTION("a card promising another input size") {
     Json j = Json::parse(good_card);
     j["input"]["width"] = 96;
     write_file_atomic(card_path, j.dump(2));
-    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.onnx") && Catch::Contains("input shape [N, 1, 60, 80]"));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Matchers::ContainsSubstring("model.onnx") && Catch::Matchers::ContainsSubstring("input shape [N, 1, 60, 80]"));
   }
   SECTION("a card of another format") {
     Json j = Json::parse(good_card);
     j["format"] = "something-else";
     write_file_atomic(card_path, j.dump(2));
-    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("model.json") && Catch::Contains("not a facekeys model card"));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Matchers::ContainsSubstring("model.json") && Catch::Matchers::ContainsSubstring("not a facekeys model card"));
   }
   SECTION("an ONNX file replaced after export") {
     const std::string other_dir = dir + "/other";
     export_checkpoint(write_checkpoint(simple_model_checkpoint(9), dir, "other.safetensors"), other_dir);
     fs::copy_file(other_dir + "/model.onnx", onnx_path, fs::copy_options::overwrite_existing);
-    CHECK_THROWS_WITH(verify_export(out), Catch::Contains("SHA-256"));
+    CHECK_THROWS_WITH(verify_export(out), Catch::Matchers::ContainsSubstring("SHA-256"));
   }
 }
 
@@ -466,7 +466,7 @@ TEST_CASE("heatmap model cards record the map size and the training sigma", "[on
   CHECK(make_model_card(st, "u.safetensors", {}).output.sigma == Approx(2.0));
   // The tensors are SimpleModel's: the graph builder refuses them.
   CHECK_THROWS_WITH(build_onnx_model(st, "u.safetensors"),
-                    Catch::Contains("u.safetensors") && Catch::Contains("lacks tensor 'inc.body.0.weight'"));
+                    Catch::Matchers::ContainsSubstring("u.safetensors") && Catch::Matchers::ContainsSubstring("lacks tensor 'inc.body.0.weight'"));
 }
 
 TEST_CASE("a card says when the val split was trained on", "[onnx]") {
@@ -496,7 +496,7 @@ TEST_CASE("facekeys-export command line", "[onnx][cli]") {
   const std::string log = dir + "/err.txt";
   CHECK(std::system(("\"" + exe + "\" \"" + bad_ck + "\" -o \"" + dir + "/bad\" 2> \"" + log + "\"").c_str()) != 0);
   const std::string err = read_file_text(log);
-  CHECK_THAT(err, Catch::Contains("bad.safetensors") && Catch::Contains("'Mystery'"));
+  CHECK_THAT(err, Catch::Matchers::ContainsSubstring("bad.safetensors") && Catch::Matchers::ContainsSubstring("'Mystery'"));
 
   CHECK(std::system(("\"" + exe + "\" --weights-of \"" + dir + "/out8\" -o \"" + dir + "/w.safetensors\" > /dev/null").c_str()) ==
         0);

@@ -39,7 +39,7 @@
 #include "jpeg_check.hpp"
 #include "predict.hpp"
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
 
 using namespace facekeys;
 namespace fs = std::filesystem;
@@ -491,7 +491,7 @@ TEST_CASE("predict: bad models give clear errors", "[predict][bad]") {
   CHECK(r.err.find("model.json") != std::string::npos);
 
   // Library level: the same checks throw std::runtime_error.
-  CHECK_THROWS_WITH(KeypointModel(dir + "/mismatch_points"), Catch::Contains("card and model do not match"));
+  CHECK_THROWS_WITH(KeypointModel(dir + "/mismatch_points"), Catch::Matchers::ContainsSubstring("card and model do not match"));
   CHECK_NOTHROW(KeypointModel(good));
 }
 
@@ -649,18 +649,18 @@ TEST_CASE("damaged JPEG data is refused, naming the file", "[predict][bad]") {
   std::vector<std::uint8_t> zeroed = good;
   std::fill(zeroed.begin() + 3000, zeroed.begin() + 9000, std::uint8_t{0});
   CHECK_THROWS_WITH(check_jpeg_data(zeroed.data(), zeroed.size(), "zeroed.jpg"),
-                    Catch::StartsWith("zeroed.jpg: corrupt JPEG data (libjpeg: "));
+                    Catch::Matchers::StartsWith("zeroed.jpg: corrupt JPEG data (libjpeg: "));
   std::vector<std::uint8_t> noisy = good;
   std::mt19937 rng(3);
   for (std::size_t i = 5000; i < 5400; ++i) noisy[i] = static_cast<std::uint8_t>(rng());
-  CHECK_THROWS_WITH(check_jpeg_data(noisy.data(), noisy.size(), "noisy.jpg"), Catch::Contains("corrupt JPEG data"));
+  CHECK_THROWS_WITH(check_jpeg_data(noisy.data(), noisy.size(), "noisy.jpg"), Catch::Matchers::ContainsSubstring("corrupt JPEG data"));
   const std::string text = "\xff\xd8\xff but then nothing a decoder can use";  // libjpeg's fatal-error path
   CHECK_THROWS_WITH(check_jpeg_data(reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), "text.jpg"),
-                    Catch::StartsWith("text.jpg: corrupt JPEG data (libjpeg: "));
+                    Catch::Matchers::StartsWith("text.jpg: corrupt JPEG data (libjpeg: "));
   // load_image_rgb (pack, predict) runs the check.
   const std::string path = temp_dir("damagedjpeg") + "/zeroed.jpg";
   write_file_atomic(path, zeroed);
-  CHECK_THROWS_WITH(load_image_rgb(path), Catch::Contains(path + ": corrupt JPEG data"));
+  CHECK_THROWS_WITH(load_image_rgb(path), Catch::Matchers::ContainsSubstring(path + ": corrupt JPEG data"));
   CHECK(load_image_rgb(kImm + "/01-1m.jpg").width() == 640);
 }
 
