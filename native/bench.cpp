@@ -29,7 +29,7 @@ double time_steps(const torch::Device& device, int warmup, int steps, int batch,
 Json benchmark_training(const BenchConfig& cfg) {
   const torch::Device device = device_for_rank(pick_device(cfg.device), cfg.dist);
   std::unique_ptr<ProcessGroup> group;
-  if (cfg.dist.distributed())
+  if (cfg.dist.joins_group(cfg.dist_backend))
     group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
                                std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
   torch::manual_seed(0);

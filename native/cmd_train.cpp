@@ -45,7 +45,7 @@ std::string weights_of_export(const TrainConfig& cfg) {
 void add_distributed_options(CLI::App* cmd, std::string& backend, double& timeout_s) {
   cmd->add_option("--dist-backend", backend,
                   "When started in a process group (WORLD_SIZE > 1, e.g. by torchrun): auto (NCCL on CUDA where built "
-                  "in, else Gloo), gloo or nccl")
+                  "in, else Gloo), gloo or nccl; naming one joins a group of one rank too (a smoke test)")
       ->capture_default_str()->check(CLI::IsMember({"auto", "gloo", "nccl"}));
   cmd->add_option("--dist-timeout", timeout_s,
                   "In a process group: seconds a rank waits for the others (at the start, and in each collective) "
@@ -110,7 +110,7 @@ void add_train(CLI::App& app) {
   cmd->callback([cfg] {
     cfg->dist = dist_env_from_environment();
     if (!cfg->init.empty() && std::filesystem::is_directory(cfg->init)) {
-      if (cfg->dist.distributed())
+      if (cfg->dist.joins_group(cfg->dist_backend))
         throw std::runtime_error("--init " + cfg->init + ": in a process group, convert it first (facekeys export "
                                  "--weights-of DIR -o init.safetensors) and pass the .safetensors file");
       cfg->init_file = weights_of_export(*cfg);

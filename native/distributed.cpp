@@ -47,7 +47,8 @@ int env_int(const char* name, int fallback, int lo, int hi) {
 DistEnv dist_env_from_environment() {
   DistEnv e;
   e.world_size = env_int("WORLD_SIZE", 1, 1, 1 << 20);
-  if (e.world_size == 1) return e;
+  if (e.world_size == 1 && !(std::getenv("RANK") && std::getenv("MASTER_ADDR") && std::getenv("MASTER_PORT")))
+    return e;
   if (!std::getenv("RANK"))
     throw std::runtime_error("WORLD_SIZE=" + std::to_string(e.world_size) +
                              " but RANK is not set (start the ranks with torchrun, or set RANK, WORLD_SIZE, "
@@ -60,11 +61,12 @@ DistEnv dist_env_from_environment() {
   e.master_port = env_int("MASTER_PORT", 0, 1, 65535);
   e.agent_store = env_or("TORCHELASTIC_USE_AGENT_STORE", "") == "True";
   e.restart_count = env_int("TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 20);
+  e.launched = true;
   return e;
 }
 
 torch::Device device_for_rank(const torch::Device& requested, const DistEnv& env) {
-  if (!requested.is_cuda() || !env.distributed()) return requested;
+  if (!requested.is_cuda() || !env.launched) return requested;
   const int gpus = static_cast<int>(torch::cuda::device_count());
   if (env.local_rank >= gpus)
     throw std::runtime_error("LOCAL_RANK " + std::to_string(env.local_rank) + " but this machine has " +
@@ -107,7 +109,7 @@ const std::string& ProcessGroup::backend() const { return impl_->backend; }
 
 std::unique_ptr<ProcessGroup> ProcessGroup::join(const DistEnv& env, const torch::Device& device,
                                                  const std::string& backend, std::chrono::milliseconds timeout) {
-  if (!env.distributed()) throw std::logic_error("ProcessGroup::join: WORLD_SIZE is 1");
+  if (!env.launched) throw std::logic_error("ProcessGroup::join: not started as a rank");
   std::string name = backend;
   if (name == "auto") name = device.is_cuda() && nccl_available() ? "nccl" : "gloo";
   if (name == "nccl" && !nccl_available())

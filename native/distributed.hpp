@@ -42,12 +42,18 @@ struct DistEnv {
   // client, under a prefix of its restart attempt.
   bool agent_store = false;
   int restart_count = 0;  // TORCHELASTIC_RESTART_COUNT: > 0 after a torchrun --max-restarts restart
+  // Started as a rank (RANK, MASTER_ADDR and MASTER_PORT set), of any world size.
+  bool launched = false;
   bool distributed() const { return world_size > 1; }
+  // Whether to join a process group: always with several ranks; a group of one
+  // only when a backend is named (a smoke test of NCCL on one GPU, say).
+  bool joins_group(const std::string& backend) const { return distributed() || (launched && backend != "auto"); }
 };
 
 // Reads RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT and torchrun's
-// TORCHELASTIC_* variables. WORLD_SIZE unset or 1: a single process. Throws
-// naming the variable when one is malformed or missing.
+// TORCHELASTIC_* variables. WORLD_SIZE unset or 1: a single process (launched
+// when the others are set too). Throws naming the variable when one is
+// malformed, or missing with WORLD_SIZE > 1.
 DistEnv dist_env_from_environment();
 
 // Whether this LibTorch has c10d (Debian's and pip's do) and NCCL.
@@ -58,7 +64,7 @@ bool nccl_available();
 // members are collectives: every rank calls them in the same order.
 class ProcessGroup {
  public:
-  // Joins the group of env (env.distributed() must hold) for tensors on
+  // Joins the group of env (env.launched must hold) for tensors on
   // `device`: backend "auto" is NCCL on CUDA where built in, else Gloo;
   // "gloo" or "nccl" choose. A collective that waits longer than `timeout`
   // for another rank (hung, or stopped without closing its connections)

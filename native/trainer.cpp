@@ -335,7 +335,7 @@ TrainResult train(const TrainConfig& requested) {
 
   // Data parallel: join the group; rank 0 alone writes files and reports.
   std::unique_ptr<ProcessGroup> group;
-  if (cfg.dist.distributed()) {
+  if (cfg.dist.joins_group(cfg.dist_backend)) {
     if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout must be positive (seconds)");
     group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
                                std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));

@@ -119,6 +119,14 @@ if [ "$BENCH" != 0 ]; then
   "$FK" bench --model Baseline_7x7 --pack "$WORK/imm.pack" --batch 16 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee "$OUT/bench.txt"
   "$FK" bench --model ResNet18 --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee -a "$OUT/bench.txt"
   "$FK" bench --model HeatmapUNet --pack "$WORK/lfpw.pack" --batch 64 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" --device "$DEVICE" | tee -a "$OUT/bench.txt"
+  # The distributed trainer on the GPU: a process group of one rank with the backend
+  # named (NCCL where this LibTorch has it, else Gloo), docs/DISTRIBUTED.md. A failure
+  # is reported, not fatal: the training below matters more.
+  backend=gloo; [ "$DEVICE" = cuda ] && backend=nccl
+  echo "== bench in a process group of one rank ($backend)"
+  RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29577 timeout 120 \
+    "$FK" bench --model Baseline_7x7 --pack "$WORK/imm.pack" --batch 16 --steps "$BENCH_STEPS" --warmup "$BENCH_WARMUP" \
+    --device "$DEVICE" --dist-backend "$backend" 2>&1 | tee -a "$OUT/bench.txt" || echo "gpu_run: the $backend smoke test failed"
 fi
 
 # Trains under `timeout`, leaving 30 s for the scores and the tar; a run cut short

@@ -38,13 +38,7 @@ namespace {
 // A pack of random 240x180 faces with 58 random points (IMM's shape): what the
 // equivalence needs is real training arithmetic, not real faces.
 std::string synthetic_pack(const std::string& dir, int n_train, int n_val) {
-  Pack p;
-  p.schema = "imm58";
-  p.source = "synthetic";
-  p.width = 240;
-  p.height = 180;
-  p.channels = 1;
-  p.num_points = 58;
+  Pack p = testing::imm58_pack_header(240, 180, "synthetic (tests/distributed)");
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(0.2f, 0.8f);
   for (int i = 0; i < n_train + n_val; ++i) {
@@ -142,6 +136,25 @@ std::vector<int> run_two_ranks(const std::vector<std::vector<std::string>>& args
     if (codes.back() != 0) UNSCOPED_INFO("rank " << r << ":\n" << ranks[r]->output());
   }
   return codes;
+}
+
+// Waits (at most `limit`) until `done` holds; returns whether it does.
+template <class Pred>
+bool wait_until(Pred done, std::chrono::seconds limit = std::chrono::seconds(120)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return done();
+}
+
+// Two ranks by hand, returned once rank 0 has logged an epoch: training is under way.
+std::pair<std::unique_ptr<Child>, std::unique_ptr<Child>> two_ranks_training(const std::vector<std::string>& args,
+                                                                               const std::string& dir) {
+  const int port = free_port();
+  auto rank0 = std::make_unique<Child>(args, rank_env(0, 2, port), dir + "/rank0.log");
+  auto rank1 = std::make_unique<Child>(args, rank_env(1, 2, port), dir + "/rank1.log");
+  REQUIRE(wait_until([&] { return fs::exists(dir + "/run/metrics.jsonl"); }));
+  return {std::move(rank0), std::move(rank1)};
 }
 
 int run_alone(const std::vector<std::string>& args, const std::string& log) {
@@ -305,21 +318,13 @@ TEST_CASE("a process group resumes from a checkpoint as if never stopped", "[dis
 TEST_CASE("a rank that is killed stops the other with a clear error and no partial checkpoint", "[dist][slow]") {
   const std::string dir = testing::fresh_temp_dir("facekeys_test_dist_kill");
   const std::string pack = synthetic_pack(dir, 64, 4);
-  const int port = free_port();
-  const auto args = train_args(pack, dir + "/run", 8, 50);
-  Child rank0(args, rank_env(0, 2, port), dir + "/rank0.log");
-  Child rank1(args, rank_env(1, 2, port), dir + "/rank1.log");
-  // Kill rank 1 once training is under way (rank 0 has written an epoch).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (!fs::exists(dir + "/run/metrics.jsonl") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(fs::exists(dir + "/run/metrics.jsonl"));
-  ::kill(rank1.pid, SIGKILL);
-  rank1.wait();
+  auto [rank0, rank1] = two_ranks_training(train_args(pack, dir + "/run", 8, 50), dir);
+  ::kill(rank1->pid, SIGKILL);
+  rank1->wait();
   const auto t0 = std::chrono::steady_clock::now();
-  const int code = rank0.wait();
+  const int code = rank0->wait();
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string out = rank0.output();
+  const std::string out = rank0->output();
   INFO(out);
   CHECK(code == 1);
   CHECK(waited < 60);  // well before --dist-timeout: a closed connection is noticed at once
@@ -329,6 +334,91 @@ TEST_CASE("a rank that is killed stops the other with a clear error and no parti
   CHECK(load_checkpoint(dir + "/run/last.safetensors").epoch >= 1);
   for (const auto& e : fs::directory_iterator(dir + "/run"))
     CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a rank that hangs stops the other after --dist-timeout", "[dist][slow]") {
+  const std::string dir = testing::fresh_temp_dir("facekeys_test_dist_hang");
+  const std::string pack = synthetic_pack(dir, 64, 4);
+  auto args = train_args(pack, dir + "/run", 8, 50);
+  args[args.size() - 3] = "8";  // --dist-timeout 8
+  auto [rank0, rank1] = two_ranks_training(args, dir);
+  ::kill(rank1->pid, SIGSTOP);  // alive, connections open, silent
+  const auto t0 = std::chrono::steady_clock::now();
+  const int code = rank0->wait();
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::kill(rank1->pid, SIGKILL);
+  const std::string out = rank0->output();
+  INFO(out);
+  CHECK(code == 1);
+  CHECK(waited > 4);   // it did wait for the stopped rank
+  CHECK(waited < 60);  // and gave up after the timeout, not never
+  CHECK(out.find("did not answer within --dist-timeout 8 s") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+// The worker processes of a torchrun whose command line names `marker`.
+std::vector<pid_t> workers_naming(const std::string& marker) {
+  std::vector<pid_t> pids;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline;
+    try {
+      cmdline = read_file_text(e.path().string() + "/cmdline");
+    } catch (const std::exception&) {
+      continue;  // gone meanwhile
+    }
+    if (cmdline.find(marker) != std::string::npos && cmdline.find("torchrun") == std::string::npos &&
+        cmdline.rfind(FACEKEYS_EXE, 0) == 0)
+      pids.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return pids;
+}
+
+TEST_CASE("torchrun --max_restarts restarts a group that lost a rank from its last checkpoint", "[dist][slow]") {
+  const std::string dir = testing::fresh_temp_dir("facekeys_test_dist_restart");
+  const std::string pack = synthetic_pack(dir, 16, 4);  // one step an epoch
+  const int port = free_port();
+  std::vector<std::string> args = {"torchrun", "--no_python", "--redirects", "1", "--tee", "1",
+                                   "--nproc_per_node", "2", "--max_restarts", "1", "--master_port",
+                                   std::to_string(port)};
+  for (const auto& a : train_args(pack, dir + "/run", 8, 8)) args.push_back(a);
+  Child run(args, {}, dir + "/torchrun.log");
+  // Once two epochs are logged, kill one worker: torchrun stops the other and starts both again.
+  auto epochs_logged = [&] {
+    std::error_code ec;
+    if (!fs::exists(dir + "/run/metrics.jsonl", ec)) return 0L;
+    const std::string m = read_file_text(dir + "/run/metrics.jsonl");
+    return static_cast<long>(std::count(m.begin(), m.end(), '\n'));
+  };
+  REQUIRE(wait_until([&] { return epochs_logged() >= 2; }));
+  const auto workers = workers_naming(dir + "/run");
+  REQUIRE(workers.size() == 2u);
+  ::kill(workers[0], SIGKILL);
+  const int code = run.wait();
+  const std::string out = run.output();
+  INFO(out);
+  REQUIRE(code == 0);
+  CHECK(out.find("restart 1: resuming from " + dir + "/run/last.safetensors") != std::string::npos);
+  CHECK(load_checkpoint(dir + "/run/last.safetensors").epoch == 8);
+  // One history: the epochs after the checkpoint were trained again, not logged twice.
+  const std::string m = read_file_text(dir + "/run/metrics.jsonl");
+  CHECK(std::count(m.begin(), m.end(), '\n') == 8);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a named backend joins a group of one rank", "[dist]") {
+  const std::string dir = testing::fresh_temp_dir("facekeys_test_dist_one");
+  const std::string pack = synthetic_pack(dir, 4, 2);
+  auto args = train_args(pack, dir + "/run", 4, 1);
+  args.push_back("--dist-backend");
+  args.push_back("gloo");
+  Child c(args, rank_env(0, 1, free_port()), dir + "/log");
+  const int code = c.wait();
+  INFO(c.output());
+  CHECK(code == 0);
+  CHECK(c.output().find("process group: 1 ranks (gloo)") != std::string::npos);
   fs::remove_all(dir);
 }
 

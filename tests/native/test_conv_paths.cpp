@@ -87,13 +87,7 @@ TEST_CASE("SimpleModel-family training step: loss and gradients match float64 on
 TEST_CASE("SimpleModel and SimpleModelDeeper train on a synthetic pack with finite losses", "[train][conv]") {
   // 80x60 gray frames with a bright blob at the nose tip (IMM point 52), the
   // other 57 points scattered: 32 train, 16 val.
-  Pack pack;
-  pack.schema = "imm58";
-  pack.source = "synthetic (tests/native/test_conv_paths.cpp)";
-  pack.width = 80;
-  pack.height = 60;
-  pack.channels = 1;
-  pack.num_points = 58;
+  Pack pack = testing::imm58_pack_header(80, 60, "synthetic (tests/native/test_conv_paths.cpp)");
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> where(0.2f, 0.8f);
   std::uniform_int_distribution<int> noise(0, 40);

@@ -10,6 +10,7 @@
 
 #include "facekeys/image.hpp"
 #include "facekeys/model_card.hpp"
+#include "facekeys/pack.hpp"
 #include "facekeys/safetensors.hpp"
 
 namespace facekeys::testing {
@@ -39,6 +40,19 @@ inline TensorRecord random_tensor(const std::string& name, std::vector<std::int6
   std::uniform_real_distribution<float> u(-scale, scale);
   for (auto& x : v) x = u(rng);
   return make_tensor_record(name, DType::F32, std::move(shape), v);
+}
+
+// An empty pack of w x h gray frames with IMM's 58 points, for tests that make
+// their own images.
+inline Pack imm58_pack_header(int w, int h, const std::string& source) {
+  Pack p;
+  p.schema = "imm58";
+  p.source = source;
+  p.width = w;
+  p.height = h;
+  p.channels = 1;
+  p.num_points = 58;
+  return p;
 }
 
 // The card of an IMM 58-point model on whole 240x180 frames.
