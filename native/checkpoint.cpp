@@ -44,7 +44,8 @@ int to_int(const std::map<std::string, std::string>& m, const std::string& key, 
 }  // namespace
 
 void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet& model, const Adam* optimizer,
-                     int epoch, const std::map<std::string, std::string>& extra) {
+                     int epoch, const std::map<std::string, std::string>& extra,
+                     const std::vector<std::pair<std::string, torch::Tensor>>& average) {
   SafeTensorsFile st;
   st.metadata = extra;
   st.metadata["format"] = kFormat;
@@ -62,6 +63,7 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet
     st.metadata["optimizer_step"] = std::to_string(optimizer->steps());
     for (const auto& s : optimizer->state()) st.tensors.push_back(to_record(s.first, s.second));
   }
+  for (const auto& [name, t] : average) st.tensors.push_back(to_record("ema." + name, t));
   write_safetensors(path, st);
 }
 
@@ -102,6 +104,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     for (const auto& r : st.tensors)
       if (r.name.rfind("adam.", 0) == 0) ck.optimizer_state[r.name] = from_record(r, path);
   }
+  for (const auto& r : st.tensors)
+    if (r.name.rfind("ema.", 0) == 0) ck.average[r.name.substr(4)] = from_record(r, path);
   return ck;
 }
 
@@ -124,7 +128,8 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
   for (const auto& r : st.tensors) {
     auto it = targets.find(r.name);
     if (it == targets.end()) {
-      if (r.name.rfind("adam.", 0) != 0) note("'" + r.name + "' is not in the model: skipped");
+      if (r.name.rfind("adam.", 0) != 0 && r.name.rfind("ema.", 0) != 0)
+        note("'" + r.name + "' is not in the model: skipped");
       continue;
     }
     torch::ScalarType type;

@@ -23,11 +23,16 @@ struct Checkpoint {
   int epoch = 0;                                // epochs completed
   std::int64_t optimizer_step = 0;
   std::map<std::string, torch::Tensor> optimizer_state;  // "adam.m.<param>" -> tensor (may be empty)
+  std::map<std::string, torch::Tensor> average;          // "ema.<tensor>" -> the moving average (may be empty)
 };
 
-// Writes atomically. extra metadata (config, metrics) is stored verbatim.
+// Writes atomically. extra metadata (config, metrics) is stored verbatim;
+// `average` (named tensors, stored as "ema.<name>") keeps a moving average of
+// the weights in the same file as the weights it belongs with, so that no
+// interruption can leave the two of different epochs.
 void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet& model, const Adam* optimizer,
-                     int epoch, const std::map<std::string, std::string>& extra = {});
+                     int epoch, const std::map<std::string, std::string>& extra = {},
+                     const std::vector<std::pair<std::string, torch::Tensor>>& average = {});
 
 // Every parameter and buffer of a module by name, parameters first: the
 // tensors a checkpoint holds, in the order it holds them.

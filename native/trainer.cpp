@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -79,6 +80,46 @@ void clear_previous_run(const std::string& out_dir, bool quiet) {
     std::fprintf(stderr, "note: %s held %s; this run replaces it (use --resume %s to continue it instead)\n",
                  out_dir.c_str(), what.c_str(), (dir / "last.safetensors").string().c_str());
 }
+
+// The run folder, made before training (so that one that cannot be made stops
+// the run at once) but written only when the first epoch ends: a run that fails
+// before then leaves no folder behind, and an earlier run in it stays whole.
+// Temporary files of writes that a kill interrupted are cleared on the way in.
+class RunFolder {
+ public:
+  RunFolder(const std::string& dir, bool active) : dir_(dir), active_(active) {
+    namespace fs = std::filesystem;
+    if (!active_) return;
+    std::error_code ec;
+    made_ = fs::create_directories(dir_, ec);
+    if (!made_ && ec) throw std::runtime_error("-o " + dir_ + ": cannot create the run folder: " + ec.message());
+    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+      const std::string name = e.path().filename().string();
+      const auto tmp = name.find(".tmp-");
+      if (tmp != std::string::npos && name.find_first_not_of("0123456789", tmp + 5) == std::string::npos)
+        fs::remove(e.path(), ec);
+    }
+  }
+  ~RunFolder() {
+    std::error_code ec;
+    if (active_ && made_ && !started_) std::filesystem::remove_all(dir_, ec);
+  }
+  RunFolder(const RunFolder&) = delete;
+  RunFolder& operator=(const RunFolder&) = delete;
+
+  // Before the first file of the run: `clear` (a fresh run replaces an earlier
+  // one), then config.json.
+  void start(const std::function<void()>& clear, const std::string& config) {
+    if (started_) return;
+    if (clear) clear();
+    write_file_atomic((std::filesystem::path(dir_) / "config.json").string(), config);
+    started_ = true;
+  }
+
+ private:
+  std::string dir_;
+  bool active_, made_ = false, started_ = false;
+};
 
 Json config_json(const TrainConfig& c) {
   Json j = Json::object();
@@ -299,6 +340,22 @@ void WeightAverage::swap_out() {
   saved_.clear();
 }
 
+void WeightAverage::load(const std::map<std::string, torch::Tensor>& saved) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const auto it = saved.find(names_[i]);
+    if (it == saved.end() || it->second.sizes() != shadow_[i].sizes())
+      throw std::runtime_error("moving average: tensor '" + names_[i] + "' missing or mis-shaped");
+    shadow_[i].copy_(it->second);
+  }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> WeightAverage::named() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = 0; i < names_.size(); ++i) out.emplace_back(names_[i], shadow_[i]);
+  return out;
+}
+
 void WeightAverage::load(torch::nn::Module& from) {
   torch::NoGradGuard no_grad;
   const auto saved = named_tensors(from);  // same architecture: same names in the same order
@@ -402,9 +459,14 @@ TrainResult train(const TrainConfig& requested) {
   std::unique_ptr<WeightAverage> average;
   if (cfg.ema_decay > 0) {
     average = std::make_unique<WeightAverage>(*model, cfg.ema_decay);
-    // A resumed run continues the average saved beside its checkpoint.
+    // A resumed run continues the average saved in its checkpoint (or, from
+    // runs of before that, beside it).
     const fs::path saved = fs::path(cfg.resume).parent_path() / "ema.safetensors";
-    if (!cfg.resume.empty() && fs::exists(saved)) {
+    if (!resumed.average.empty()) {
+      std::map<std::string, torch::Tensor> on_device;
+      for (const auto& [name, t] : resumed.average) on_device[name] = t.to(device);
+      average->load(on_device);
+    } else if (!cfg.resume.empty() && fs::exists(saved)) {
       Checkpoint ema = load_checkpoint(saved.string());
       if (ema.epoch != start_epoch)
         throw std::runtime_error(saved.string() + ": moving average is of epoch " + std::to_string(ema.epoch) +
@@ -427,18 +489,12 @@ TrainResult train(const TrainConfig& requested) {
     });
   }
 
-  if (writes_files) {
-    if (std::error_code ec; !fs::create_directories(cfg.out_dir, ec) && ec)
-      throw std::runtime_error("-o " + cfg.out_dir + ": cannot create the run folder: " + ec.message());
-    if (cfg.resume.empty()) clear_previous_run(cfg.out_dir, cfg.quiet);
-  }
+  RunFolder folder(cfg.out_dir, writes_files);
   TrainResult result;
   result.world_size = share.world;
   result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
   result.last_checkpoint = (fs::path(cfg.out_dir) / "last.safetensors").string();
   result.best_checkpoint = (fs::path(cfg.out_dir) / "best.safetensors").string();
-  if (writes_files)
-    write_file_atomic((fs::path(cfg.out_dir) / "config.json").string(), config_json(cfg).dump(2) + "\n");
 
   // Keep the history of the run being resumed, drop anything after its epoch.
   std::string history;
@@ -512,9 +568,8 @@ TrainResult train(const TrainConfig& requested) {
     const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss, group.get());
     if (average) average->swap_out();
     check_finite(val_loss, epoch + 1, "validation");
-    // img/s of the training steps alone: validation and checkpoint writes are
-    // in `seconds` (the whole epoch), and on a GPU they can take longer than
-    // the steps.
+    // img/s of the training steps alone: validation is in `seconds` (the
+    // epoch up to its writes), and on a GPU it can take longer than the steps.
     const double ips = static_cast<double>(result.images_per_epoch) / std::max(train_s, 1e-9);
 
     result.epochs_run = epoch + 1 - start_epoch;
@@ -542,21 +597,31 @@ TrainResult train(const TrainConfig& requested) {
                                                {"torch_version", TORCH_VERSION},
                                                {"world_size", std::to_string(share.world)}};
     if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
-    if (writes_files && save_last)
-      save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta);
-    if (average) average->swap_in();
-    if (writes_files && average && save_last)
-      save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
     if (best) {
       result.best_val_loss = val_loss;
       result.best_epoch = epoch + 1;
     }
-    if (write_best) save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
-    if (average) average->swap_out();
     const double epoch_s = seconds_since(epoch_start);
     row["seconds"] = epoch_s;
     history += row.dump() + "\n";
-    if (writes_files) write_file_atomic(result.metrics_file, history);
+    // In an order that a kill at any moment leaves resumable: the history
+    // first (a resume drops rows past its checkpoint), then best and the
+    // average, and last.safetensors, the resume point, last of all (a resume
+    // from the one before trains this epoch again, to the same weights).
+    if (writes_files) {
+      folder.start(cfg.resume.empty() ? std::function<void()>([&] { clear_previous_run(cfg.out_dir, cfg.quiet); })
+                                      : std::function<void()>(),
+                   config_json(cfg).dump(2) + "\n");
+      write_file_atomic(result.metrics_file, history);
+      if (average) average->swap_in();
+      if (write_best) save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
+      if (average && save_last)
+        save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
+      if (average) average->swap_out();
+      if (save_last)
+        save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta,
+                        average ? average->named() : std::vector<std::pair<std::string, torch::Tensor>>{});
+    }
     result.images_per_s = ips;
     if (!cfg.quiet)
       progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);

@@ -94,8 +94,11 @@ class WeightAverage {
   void swap_in();
   void swap_out();
   // Continues an average saved earlier: copies the tensors of `from` (the same
-  // architecture) into the shadow, by name.
+  // architecture, or a checkpoint's `average`) into the shadow, by name.
   void load(torch::nn::Module& from);
+  void load(const std::map<std::string, torch::Tensor>& saved);
+  // The average by tensor name (what save_checkpoint keeps as "ema.<name>").
+  std::vector<std::pair<std::string, torch::Tensor>> named() const;
 
  private:
   double decay_;

@@ -23,35 +23,15 @@
 
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
-#include "facekeys/pack.hpp"
-#include "support/test_helpers.hpp"
+#include "support/cli_runs.hpp"
 
 #include "support/catch.hpp"
 
-extern char** environ;
-
 using namespace facekeys;
+using namespace facekeys::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A pack of random 240x180 faces with 58 random points (IMM's shape): what the
-// equivalence needs is real training arithmetic, not real faces.
-std::string synthetic_pack(const std::string& dir, int n_train, int n_val) {
-  Pack p = testing::imm58_pack_header(240, 180, "synthetic (tests/distributed)");
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(0.2f, 0.8f);
-  for (int i = 0; i < n_train + n_val; ++i) {
-    const ImageU8 img = testing::random_u8(240, 180, 1, rng);
-    std::vector<float> pts(58 * 2);
-    for (auto& v : pts) v = u(rng);
-    p.add("img" + std::to_string(i), img.data(), pts, i, i < n_train ? Split::Train : Split::Val,
-          {1, 0, 0, 0, 1, 0}, 240, 180);
-  }
-  const std::string path = dir + "/synthetic.pack";
-  write_pack(path, p);
-  return path;
-}
 
 // A free TCP port on 127.0.0.1 for a rendezvous (tests may run side by side).
 int free_port() {
@@ -66,49 +46,6 @@ int free_port() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
-
-// A child process with extra environment variables, stdout and stderr to `log`.
-struct Child {
-  pid_t pid = -1;
-  std::string log;
-
-  Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, std::string log_path)
-      : log(std::move(log_path)) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) {
-      const std::string kv(*e);
-      if (!env.count(kv.substr(0, kv.find('=')))) env_strings.push_back(kv);
-    }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp, args;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_copy = argv;
-    for (auto& s : argv_copy) args.push_back(s.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    REQUIRE(posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data()) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-
-  // The exit status (128 + signal when killed).
-  int wait() {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string output() const { return read_file_text(log); }
-  ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
 
 std::vector<std::string> train_args(const std::string& pack, const std::string& out, int batch, int epochs) {
   return {FACEKEYS_EXE, "train",       "--pack",      pack,   "--model", "Baseline_7x7", "--batch",
@@ -138,15 +75,6 @@ std::vector<int> run_two_ranks(const std::vector<std::vector<std::string>>& args
   return codes;
 }
 
-// Waits (at most `limit`) until `done` holds; returns whether it does.
-template <class Pred>
-bool wait_until(Pred done, std::chrono::seconds limit = std::chrono::seconds(120)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  return done();
-}
-
 // Two ranks by hand, returned once rank 0 has logged an epoch: training is under way.
 std::pair<std::unique_ptr<Child>, std::unique_ptr<Child>> two_ranks_training(const std::vector<std::string>& args,
                                                                                const std::string& dir) {
@@ -162,21 +90,6 @@ int run_alone(const std::vector<std::string>& args, const std::string& log) {
   const int code = c.wait();
   if (code != 0) UNSCOPED_INFO(c.output());
   return code;
-}
-
-// The largest relative difference, ||a - b|| / ||a||, over the tensors of two checkpoints.
-double weight_difference(const std::string& a, const std::string& b) {
-  Checkpoint ca = load_checkpoint(a), cb = load_checkpoint(b);
-  const auto ta = named_tensors(*ca.model), tb = named_tensors(*cb.model);
-  REQUIRE(ta.size() == tb.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < ta.size(); ++i) {
-    if (!ta[i].second.is_floating_point()) continue;
-    const double norm = ta[i].second.norm().item<double>();
-    const double diff = (ta[i].second - tb[i].second).norm().item<double>();
-    worst = std::max(worst, norm > 0 ? diff / norm : diff);
-  }
-  return worst;
 }
 
 }  // namespace
