@@ -85,6 +85,23 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.spec.num_points = to_int(st.metadata, "num_points", path);
   ck.spec.output = st.meta("output", path);
   ck.epoch = to_int(st.metadata, "epoch", path);
+  // The metadata must describe the architecture it names: a damaged field is
+  // refused here rather than trained or scored on as if nothing happened.
+  const ModelSpec& zoo = model_spec(arch);
+  auto damaged = [&](const std::string& what) {
+    throw std::runtime_error(path + ": checkpoint metadata is damaged: " + what);
+  };
+  if (ck.spec.output != zoo.output)
+    damaged("'output' is '" + ck.spec.output + "', but a " + arch + " outputs '" + zoo.output + "'");
+  if (ck.spec.channels != zoo.channels)
+    damaged("'channels' is " + std::to_string(ck.spec.channels) + ", a " + arch + " reads " +
+            std::to_string(zoo.channels));
+  if (ck.spec.input_w < 16 || ck.spec.input_w > 2048 || ck.spec.input_h < 16 || ck.spec.input_h > 2048)
+    damaged("input size " + std::to_string(ck.spec.input_w) + "x" + std::to_string(ck.spec.input_h) +
+            " is not within 16..2048");
+  if (ck.spec.num_points < 1 || ck.spec.num_points > 1000)
+    damaged("'num_points' is " + std::to_string(ck.spec.num_points));
+  if (ck.epoch < 0) damaged("'epoch' is negative");
   ck.model = make_model(ck.spec);
 
   torch::NoGradGuard no_grad;

@@ -198,17 +198,23 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
   if (c.input.channels != 1)
     fail(name, "model card input.channels is " + std::to_string(c.input.channels) + " (only 1, gray, is supported)");
   if (c.input.color != "gray-bt601") fail(name, "model card input.color '" + c.input.color + "' is not 'gray-bt601'");
-  if (!std::isfinite(c.input.mean) || !std::isfinite(c.input.std) || !(c.input.std > 0.0))
-    fail(name, "model card input.mean/std must be finite with std > 0");
+  // Ranges that a real model can have, so that a damaged card is refused
+  // rather than followed to points millions of pixels away.
+  if (!(c.input.mean >= -1.0 && c.input.mean <= 2.0) || !(c.input.std > 0.0 && c.input.std <= 10.0))
+    fail(name, "model card input.mean/std must be finite with std > 0 (mean within [-1, 2], std at most 10)");
   if (c.crop.source != "whole-image" && c.crop.source != "face-box")
     fail(name, "model card crop.source '" + c.crop.source + "' is not 'whole-image' or 'face-box'");
-  if (c.crop.source == "face-box" && !(std::isfinite(c.crop.margin) && c.crop.margin > 0))
-    fail(name, "model card crop.margin must be finite and > 0");
-  if (!(std::isfinite(c.crop.aspect) && c.crop.aspect > 0)) fail(name, "model card crop.aspect must be finite and > 0");
+  if (c.crop.source == "face-box" && !(c.crop.margin > 0 && c.crop.margin <= 10))
+    fail(name, "model card crop.margin must be within (0, 10] (the crop side over the face box side)");
+  if (!(c.crop.center_shift_y >= -1 && c.crop.center_shift_y <= 1))
+    fail(name, "model card crop.center_shift_y must be within [-1, 1] (a fraction of the face box height)");
+  if (!(c.crop.aspect >= 0.1 && c.crop.aspect <= 10)) fail(name, "model card crop.aspect must be within [0.1, 10]");
   if (c.output.kind == "coords") {
     if (c.output.layout != "interleaved-xy")
       fail(name, "model card output.layout '" + c.output.layout + "' is not 'interleaved-xy'");
   } else if (c.output.kind == "heatmaps") {
+    if (!(c.output.sigma >= 0 && c.output.sigma <= 100))  // 0: not given
+      fail(name, "model card output.sigma must be within (0, 100] heatmap cells");
     if (c.output.width <= 0 || c.output.height <= 0 || c.output.width > kMaxSide || c.output.height > kMaxSide)
       fail(name, "model card heatmap output size " + std::to_string(c.output.width) + "x" +
                      std::to_string(c.output.height) + " is not within 1.." + std::to_string(kMaxSide));
@@ -216,7 +222,7 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
     fail(name, "model card output.kind '" + c.output.kind + "' is not 'coords' or 'heatmaps'");
   }
   if (c.onnx.file.empty()) fail(name, "model card onnx.file is empty");
-  if (c.onnx.opset <= 0) fail(name, "model card onnx.opset must be positive");
+  if (c.onnx.opset < 7 || c.onnx.opset > 30) fail(name, "model card onnx.opset must be within 7..30");
   if (c.onnx.weights != "float32" && c.onnx.weights != "int8")
     fail(name, "model card onnx.weights is '" + c.onnx.weights + "' (expected float32 or int8)");
 }

@@ -39,6 +39,10 @@ int parse_positive(const std::string& text, const std::string& key, const std::s
   throw std::runtime_error(file + ": metadata '" + key + "' = '" + text + "' is not a positive integer");
 }
 
+// A keypoint may lie outside its crop (a face cut by the crop's edge), but not
+// further than a whole image away: normalised coordinates within [-1, 2].
+bool point_in_sane_range(float v) { return v >= -1.0f && v <= 2.0f; }
+
 }  // namespace
 
 const char* split_name(Split s) {
@@ -68,8 +72,11 @@ void Pack::add(const std::string& name, const std::uint8_t* image, const std::ve
   if (normalized_points.size() != static_cast<std::size_t>(num_points) * 2)
     throw std::invalid_argument(name + ": " + std::to_string(normalized_points.size() / 2) + " points, pack expects " +
                                 std::to_string(num_points));
-  for (float v : normalized_points)
-    if (!std::isfinite(v)) throw std::invalid_argument(name + ": non-finite keypoint coordinate");
+  for (std::size_t i = 0; i < normalized_points.size(); ++i)
+    if (!point_in_sane_range(normalized_points[i]))
+      throw std::invalid_argument(name + ": keypoint " + std::to_string(i / 2) + " " + (i % 2 ? "y" : "x") + " = " +
+                                  std::to_string(normalized_points[i]) + " (normalised) is " +
+                                  (std::isfinite(normalized_points[i]) ? "far outside the image" : "not finite"));
   names.push_back(name);
   pixels.insert(pixels.end(), image, image + image_bytes());
   points.insert(points.end(), normalized_points.begin(), normalized_points.end());
@@ -91,8 +98,17 @@ void Pack::validate(const std::string& file) const {
   check(points.size() == n * num_points * 2, "point count");
   check(person.size() == n && split.size() == n, "person/split count");
   check(image_to_pack.size() == n * 6 && original_size.size() == n * 2, "transform count");
+  check(width <= 8192 && height <= 8192, "image side over 8192 pixels");
   for (auto s : split) check(s <= 2, "split value out of range");
-  for (float v : points) check(std::isfinite(v), "non-finite keypoint");
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (!point_in_sane_range(points[i]))
+      throw std::runtime_error(file + ": image '" + names[i / (2 * static_cast<std::size_t>(num_points))] + "' keypoint " +
+                               std::to_string(i / 2 % static_cast<std::size_t>(num_points)) + " " + (i % 2 ? "y" : "x") +
+                               " = " + std::to_string(points[i]) +
+                               " (normalised) is not finite or far outside its image (the pack is damaged: re-create "
+                               "it with `facekeys pack`)");
+  for (double v : image_to_pack) check(std::isfinite(v), "non-finite image transform");
+  for (auto v : original_size) check(v > 0, "original image size not positive");
 }
 
 void write_pack(const std::string& path, const Pack& pack) {

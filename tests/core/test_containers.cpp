@@ -1,6 +1,7 @@
 // JSON, safetensors and pack files: the containers every other file format rides on.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -188,8 +189,29 @@ TEST_CASE("pack rejects inconsistent samples", "[pack]") {
                     Catch::Matchers::ContainsSubstring("bad.jpg") && Catch::Matchers::ContainsSubstring("1 points"));
   CHECK_THROWS_WITH(p.add("nan.jpg", img, {NAN, 0.2f, 0.1f, 0.1f}, 1, Split::Train, {1, 0, 0, 0, 1, 0}, 4, 3),
                     Catch::Matchers::ContainsSubstring("nan.jpg"));
+  CHECK_THROWS_WITH(p.add("far.jpg", img, {1e38f, 0.2f, 0.1f, 0.1f}, 1, Split::Train, {1, 0, 0, 0, 1, 0}, 4, 3),
+                    Catch::Matchers::ContainsSubstring("far.jpg") && Catch::Matchers::ContainsSubstring("keypoint 0 x") &&
+                        Catch::Matchers::ContainsSubstring("far outside the image"));
   p.pixels.pop_back();
   CHECK_THROWS_WITH(p.validate("p.pack"), Catch::Matchers::ContainsSubstring("p.pack") && Catch::Matchers::ContainsSubstring("pixel"));
+}
+
+TEST_CASE("a pack whose keypoints parse but make no sense is refused, naming the image", "[pack]") {
+  // Finite but absurd points (a damaged file): refused when read, not trained on.
+  const std::string path = temp_path("absurd.pack");
+  write_pack(path, small_pack());
+  SafeTensorsFile st = read_safetensors(path);
+  for (auto& t : st.tensors)
+    if (t.name == "points") {
+      const float far = 1e38f;
+      std::memcpy(t.bytes.data() + 3 * sizeof(float), &far, sizeof far);  // sample 0, point 1, y
+    }
+  write_safetensors(path, st);
+  const Pack ok = small_pack();
+  CHECK_THROWS_WITH(read_pack(path), Catch::Matchers::ContainsSubstring(path) &&
+                                         Catch::Matchers::ContainsSubstring("image '" + ok.names[0] + "' keypoint 1 y") &&
+                                         Catch::Matchers::ContainsSubstring("damaged"));
+  std::remove(path.c_str());
 }
 
 TEST_CASE("file extensions are compared lower-cased", "[file_io]") {

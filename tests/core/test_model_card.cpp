@@ -151,7 +151,27 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
   crop["source"] = "face-box";  // then a margin is required
   CHECK_THROWS_WITH(read_text(with("crop", crop), "card_crop.json"), Catch::Matchers::ContainsSubstring("crop.margin"));
 
+  // Values that parse but no real model has: refused, naming the field.
+  crop = good.at("crop");
+  crop["source"] = "face-box";
+  crop["margin"] = 1.3;
+  crop["center_shift_y"] = 100000.0;
+  CHECK_THROWS_WITH(read_text(with("crop", crop), "card_shift.json"),
+                    Catch::Matchers::ContainsSubstring("card_shift.json") && Catch::Matchers::ContainsSubstring("crop.center_shift_y"));
+  crop["center_shift_y"] = 0.1;
+  crop["aspect"] = 1e308;
+  CHECK_THROWS_WITH(read_text(with("crop", crop), "card_aspect.json"), Catch::Matchers::ContainsSubstring("crop.aspect"));
+  crop["aspect"] = 1.0;
+  crop["margin"] = 1e6;
+  CHECK_THROWS_WITH(read_text(with("crop", crop), "card_margin.json"), Catch::Matchers::ContainsSubstring("crop.margin"));
+  in = good.at("input");
+  in["mean"] = 1e300;
+  CHECK_THROWS_WITH(read_text(with("input", in), "card_mean.json"), Catch::Matchers::ContainsSubstring("input.mean"));
+
   Json onnx = good.at("onnx");
+  onnx["opset"] = 100000;
+  CHECK_THROWS_WITH(read_text(with("onnx", onnx), "card_opset.json"), Catch::Matchers::ContainsSubstring("onnx.opset"));
+  onnx = good.at("onnx");
   onnx["weights"] = "int8";
   CHECK(model_card_from_json(Json::parse(with("onnx", onnx)), "card_int8.json").onnx.weights == "int8");
   onnx["weights"] = "int4";

@@ -130,3 +130,20 @@ TEST_CASE("checkpoints of another architecture or format are rejected by name", 
   CHECK_THROWS_WITH(load_checkpoint(path), Catch::Matchers::ContainsSubstring("not a facekeys checkpoint"));
   std::remove(path.c_str());
 }
+
+TEST_CASE("a checkpoint whose metadata contradicts its architecture is refused", "[checkpoint]") {
+  const std::string path = (std::filesystem::temp_directory_path() / "facekeys_ck3.safetensors").string();
+  auto model = make_model(model_spec("Baseline"));
+  save_checkpoint(path, model_spec("Baseline"), *model, nullptr, 1);
+  SafeTensorsFile st = read_safetensors(path);
+  st.metadata["output"] = "heatmaps";  // a damaged output kind: --resume used to run on with it
+  write_safetensors(path, st);
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Matchers::ContainsSubstring(path) &&
+                                               Catch::Matchers::ContainsSubstring("metadata is damaged") &&
+                                               Catch::Matchers::ContainsSubstring("'output' is 'heatmaps'"));
+  st.metadata["output"] = "coords";
+  st.metadata["input_w"] = "100000";
+  write_safetensors(path, st);
+  CHECK_THROWS_WITH(load_checkpoint(path), Catch::Matchers::ContainsSubstring("input size 100000x"));
+  std::remove(path.c_str());
+}
