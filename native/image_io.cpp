@@ -20,6 +20,11 @@ ImageU8 load_image_rgb(const std::string& path) {
   // draws damaged JPEG data with a warning only. IMREAD_COLOR applies EXIF
   // orientation and yields 8-bit BGR for gray, 16-bit and CMYK inputs alike.
   const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  // A size the header claims is checked before OpenCV allocates for it (its
+  // own limit ends in an assertion that names no file).
+  if (const auto size = image_size(bytes.data(), bytes.size()))
+    if (const std::string problem = image_size_problem(size->width, size->height); !problem.empty())
+      throw std::runtime_error(path + ": " + problem);
   if (image_format(bytes.data(), bytes.size()) == ImageFormat::Jpeg) check_jpeg_data(bytes.data(), bytes.size(), path);
   cv::Mat bgr = cv::imdecode(bytes, cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error(path + ": cannot decode (corrupt or not an image OpenCV reads)");

@@ -175,9 +175,9 @@ std::optional<FaceBox> BoxCsv::box(const std::string& file, const std::string& p
     // A pixel rectangle: its pixels' outer edges, half a pixel out from their centres.
     b = {*v[0] - 0.5f, *v[1] - 0.5f, *v[0] + *v[2] - 0.5f, *v[1] + *v[3] - 0.5f};
   }
-  if (b.x2 < b.x1 || b.y2 < b.y1)
+  if (!(b.x2 > b.x1 && b.y2 > b.y1))
     throw FormatError(source_, row.line, "box " + quote(prefix) + " of " + quote(file) +
-                                             " has negative width or height");
+                                             " has zero or negative width or height");
   return b;
 }
 

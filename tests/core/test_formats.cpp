@@ -521,9 +521,10 @@ TEST_CASE("box csv: malformed files", "[formats][csv]") {
     CHECK_THAT(PARSE_ERROR(parse_box_csv(header + "\"a\"x,1,2,3,4,5,6\n", "b.csv")), ContainsSubstring("b.csv:2: expected ',' after a quoted cell"));
   }
   SECTION("partly empty and inverted boxes") {
-    const BoxCsv csv = parse_box_csv(header + "a.png,1,2,3,,5,6\r\nb.png,1,2,5,5,3,6\r\n", "b.csv");
+    const BoxCsv csv = parse_box_csv(header + "a.png,1,2,3,,5,6\r\nb.png,1,2,5,5,3,6\r\nc.png,1,2,3,5,3,6\r\n", "b.csv");
     CHECK_THAT(PARSE_ERROR(csv.box("a.png", "dan")), ContainsSubstring("b.csv:2: box 'dan' of 'a.png' is partly empty (3 of 4 cells filled)"));
-    CHECK_THAT(PARSE_ERROR(csv.box("b.png", "dan")), ContainsSubstring("b.csv:3: box 'dan' of 'b.png' has negative width or height"));
+    CHECK_THAT(PARSE_ERROR(csv.box("b.png", "dan")), ContainsSubstring("b.csv:3: box 'dan' of 'b.png' has zero or negative width or height"));
+    CHECK_THAT(PARSE_ERROR(csv.box("c.png", "dan")), ContainsSubstring("b.csv:4: box 'dan' of 'c.png' has zero or negative width or height"));
   }
   SECTION("missing file names the file") {
     CHECK_THAT(PARSE_ERROR(read_box_csv(kFixtures + "missing.csv")), StartsWith(kFixtures + "missing.csv: cannot open file"));

@@ -354,6 +354,16 @@ TEST_CASE("pack ibug: bad input names the file and line", "[ibug][pack][data]") 
     CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}),
                       Catch::Matchers::ContainsSubstring("bad.xml:4") && Catch::Matchers::ContainsSubstring("outside the 412x600 image"));
   }
+  SECTION("an image whose header claims 100000x100000 pixels") {
+    // A PNG signature and IHDR alone: refused by its header, before OpenCV sees it.
+    const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                 0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    const std::string huge = dir + "/huge.png";
+    write_file_atomic(huge, png, sizeof png);
+    const std::string path = xml_with(dir, huge, "<box top='200' left='100' width='180' height='180'>");
+    CHECK_THROWS_WITH(pack_ibug(path, IbugPackOptions{}),
+                      Catch::Matchers::ContainsSubstring("huge.png") && Catch::Matchers::ContainsSubstring("100000x100000"));
+  }
   SECTION("a .pts with 67 points") {
     const std::string ptsdir = dir + "/pts";
     fs::create_directories(ptsdir);
