@@ -192,23 +192,26 @@ std::string default_detector_path() {
   return a.string();  // reported as missing by FaceDetector
 }
 
+// The rule is the core's default_model_name (model_card.hpp), the browser's too:
+// assets/models/DEFAULT names the folder; when the file is missing or names a
+// folder that is not there, the first folder with a model.json in name order.
 std::string default_model_dir() {
   if (const char* e = std::getenv("FACEKEYS_MODEL")) return e;
   std::error_code ec;
   const fs::path models = fs::path(assets_dir()) / "models";
   if (!fs::is_directory(models, ec)) return {};
-  const fs::path named = models / "DEFAULT";
-  if (fs::is_regular_file(named, ec)) {
-    std::string n = read_file_text(named.string());
-    while (!n.empty() && std::isspace(static_cast<unsigned char>(n.back()))) n.pop_back();
-    if (!n.empty() && fs::is_regular_file(models / n / "model.json", ec)) return (models / n).string();
-  }
-  if (fs::is_regular_file(models / "imm58-baseline7x7" / "model.json", ec)) return (models / "imm58-baseline7x7").string();
-  std::vector<std::string> found;
+  std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(models, ec))
-    if (fs::is_regular_file(e.path() / "model.json", ec)) found.push_back(e.path().string());
-  std::sort(found.begin(), found.end());
-  return found.empty() ? std::string() : found.front();
+    if (fs::is_regular_file(e.path() / "model.json", ec)) names.push_back(e.path().filename().string());
+  const fs::path named = models / "DEFAULT";
+  const std::string text = fs::is_regular_file(named, ec) ? read_file_text(named.string()) : std::string();
+  const std::string name = default_model_name(text, names);
+  if (name.empty()) return {};
+  const std::string wanted = default_file_name(text);
+  if (!wanted.empty() && wanted != name)
+    std::cerr << "facekeys: " << named.string() << " names '" << wanted << "', which is not a model folder there: using '"
+              << name << "' (the first in name order)\n";
+  return (models / name).string();
 }
 
 // ---- image header sniffing ---------------------------------------------------

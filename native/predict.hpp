@@ -68,9 +68,10 @@ class KeypointModel {
 // Defaults: $FACEKEYS_DETECTOR, else assets/detectors/ultraface/version-RFB-320.onnx
 // (source tree), else FACEKEYS_DATA_DIR/models/ultraface/version-RFB-320.onnx.
 std::string default_detector_path();
-// $FACEKEYS_MODEL, else assets/models/DEFAULT (a file naming a folder there),
-// else assets/models/imm58-baseline7x7, else the first assets/models/*/model.json
-// in name order. Empty when there is none.
+// $FACEKEYS_MODEL, else the folder assets/models/DEFAULT names, else (no file, or
+// it names a folder that is not there) the first assets/models/*/model.json in
+// name order: the core's default_model_name, the browser's rule too. Empty when
+// there is none.
 std::string default_model_dir();
 
 struct PredictConfig {

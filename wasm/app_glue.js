@@ -501,7 +501,12 @@
         setStatus(`Model ${id}: ${e.message}`, true);
       }
     }
-    const d = st.models.findIndex((m) => m.id === index.default);
+    // The default: the core's rule (default_model_name), as `facekeys predict`: the folder
+    // named in index.json (the DEFAULT file's name), else the first model in name order.
+    const dk = withString(String(index.default || ''), (p) => st.mod._fk_default_model(p));
+    const d = st.models.findIndex((m) => m.index === dk);
+    if (index.default && d >= 0 && st.models[d].id !== index.default)
+      console.warn(`facekeys: the default model '${index.default}' is not here: using '${st.models[d].id}'`);
     st.defaultModel = st.model = d >= 0 ? d : 0;
     if (st.models.length) st.mod._fk_select_model(st.models[st.model].index);
     // Warm the detector and the default model so the first photo is fast.
@@ -554,6 +559,25 @@
     setHeatmap: (on) => st.mod._fk_set_heatmap(on ? 1 : 0),
     setThreshold: (t) => st.mod._fk_set_threshold(t),
     overlayPng,
+    // NME of one face's points against the truth ([[x, y], ...] in pixels), normalised by the
+    // schema's outer eye corners: the core's nme_per_image, as `facekeys eval` and the native tests.
+    nme(points, truth, schema = 'ibug68') {
+      const m = st.mod, n = truth.length;
+      if (points.length !== n) throw new Error(`facekeys.nme: ${points.length} points against ${n}`);
+      const p = m._malloc(16 * n);
+      try {
+        const f = new Float32Array(4 * n);
+        for (let i = 0; i < n; ++i) {
+          const q = points[i];
+          f[2 * i] = q && q[0] !== null ? q[0] : NaN; f[2 * i + 1] = q && q[1] !== null ? q[1] : NaN;
+          f[2 * n + 2 * i] = truth[i][0]; f[2 * n + 2 * i + 1] = truth[i][1];
+        }
+        m.HEAPF32.set(f, p / 4);
+        const v = withString(schema, (sp) => m._fk_nme(p, p + 8 * n, n, sp));
+        if (v < 0) throw moduleError('nme');
+        return v;
+      } finally { m._free(p); }
+    },
     photos: () => st.photos.map((p) => ({ name: p.name, result: p.result })),
   };
 })();

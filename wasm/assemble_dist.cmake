@@ -58,22 +58,26 @@ if(NOT ids)
   message(WARNING "assemble_dist: no models in '${MODELS_DIR}' (one folder per model with model.onnx + "
                   "model.json): the page will say so. Set -DFACEKEYS_WEB_MODELS_DIR=...")
 endif()
-# The default: FACEKEYS_WEB_DEFAULT_MODEL, else MODELS_DIR/DEFAULT (a one-line file naming a
-# folder; `facekeys predict` reads the same file), else the first model in name order.
+# The default: FACEKEYS_WEB_DEFAULT_MODEL (must be among the models), else the name in
+# MODELS_DIR/DEFAULT (a one-line file naming a folder; `facekeys predict` reads the same file).
+# index.json carries that name as it is; the page picks the default with the core's
+# default_model_name (facekeys/model_card.hpp), the rule `facekeys predict` uses: the named
+# folder, else the first model in name order.
 set(default "")
-if(NOT DEFAULT_MODEL AND EXISTS "${MODELS_DIR}/DEFAULT")
-  file(STRINGS "${MODELS_DIR}/DEFAULT" DEFAULT_MODEL LIMIT_COUNT 1)
-  string(STRIP "${DEFAULT_MODEL}" DEFAULT_MODEL)
-endif()
 if(DEFAULT_MODEL)
   list(FIND ids "${DEFAULT_MODEL}" di)
   if(di LESS 0)
-    message(FATAL_ERROR "assemble_dist: default model '${DEFAULT_MODEL}' (FACEKEYS_WEB_DEFAULT_MODEL or "
-                        "${MODELS_DIR}/DEFAULT) is not among the models: ${ids}")
+    message(FATAL_ERROR "assemble_dist: FACEKEYS_WEB_DEFAULT_MODEL '${DEFAULT_MODEL}' is not among the models: ${ids}")
   endif()
   set(default "${DEFAULT_MODEL}")
-elseif(ids)
-  list(GET ids 0 default)
+elseif(EXISTS "${MODELS_DIR}/DEFAULT")
+  file(STRINGS "${MODELS_DIR}/DEFAULT" default LIMIT_COUNT 1)
+  string(STRIP "${default}" default)
+  list(FIND ids "${default}" di)
+  if(default AND ids AND di LESS 0)
+    message(WARNING "assemble_dist: ${MODELS_DIR}/DEFAULT names '${default}', which is not among the models "
+                    "(${ids}): the page falls back to the first in name order, as `facekeys predict` does")
+  endif()
 endif()
 set(json "{\"default\": \"${default}\", \"models\": [")
 set(sep "")
@@ -84,4 +88,4 @@ endforeach()
 string(APPEND json "]}\n")
 file(WRITE "${DIST}/models/index.json" "${json}")
 list(LENGTH ids n)
-message(STATUS "facekeys: dist/ at ${DIST} with ${n} model(s), default '${default}'")
+message(STATUS "facekeys: dist/ at ${DIST} with ${n} model(s), default named '${default}'")

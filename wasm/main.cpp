@@ -36,6 +36,7 @@
 #include "facekeys/image_header.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/metrics.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
@@ -97,6 +98,7 @@ struct App {
   double busy_since_ms = 0;
   bool fit_pending = false;
   ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
+  float panel_content_h = 0;                 // the height its contents took in the last frame
 };
 App g;
 
@@ -165,6 +167,12 @@ void set_error(const std::string& msg) {
   g.status = msg;
   g.status_error = true;
 }
+
+// Shown under the model picker for whole-image (IMM) models, which were trained
+// on 240 studio portraits and see the whole photo as one face.
+constexpr const char* kWholeImageNote =
+    "This model expects a frontal studio portrait filling the frame (one face, head and shoulders). "
+    "For other photos pick a 68-point (ibug68) model.";
 
 const Model* model_at(int i) { return (i >= 0 && i < static_cast<int>(g.models.size())) ? &g.models[i] : nullptr; }
 
@@ -286,7 +294,9 @@ void handle_view_input() {
 
 void draw_panel() {
   ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
-  ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_FirstUseEver);
+  // 280 px wide; height 0: fitted to the contents every frame (the IMM note, the heatmap box and
+  // the status come and go: a fixed height would hide the timings and the status behind a scroll bar).
+  ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_Always);
   ImGui::Begin("facekeys");
   g.panel_pos = ImGui::GetWindowPos();
   g.panel_size = ImGui::GetWindowSize();
@@ -317,6 +327,11 @@ void draw_panel() {
       }
     }
     ImGui::EndCombo();
+  }
+  if (cur && card_is_whole_image(cur->card)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.8f, 0.35f, 1.f));
+    ImGui::TextWrapped("%s", kWholeImageNote);
+    ImGui::PopStyleColor();
   }
   ImGui::SliderFloat("threshold", &g.threshold, 0.05f, 0.99f, "%.2f");
   if (ImGui::IsItemDeactivatedAfterEdit()) facekeys_web::web_call0("rerunDetection");
@@ -351,7 +366,13 @@ void draw_panel() {
     ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", g.status.c_str());
   else
     ImGui::TextWrapped("%s", g.status.c_str());
-  ImGui::TextDisabled("wheel: zoom, drag: pan, shift-drag: face box");
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("wheel: zoom, drag: pan, shift-drag: face box");
+  ImGui::PopStyleColor();
+  // The height is fitted to the previous frame's contents: draw once more when they changed.
+  const float content_h = ImGui::GetCursorPosY();
+  if (content_h != g.panel_content_h) redraw();
+  g.panel_content_h = content_h;
   ImGui::End();
 }
 
@@ -423,6 +444,35 @@ EMSCRIPTEN_KEEPALIVE int fk_add_model(const char* id, const char* card_json) {
     redraw();
     return static_cast<int>(g.models.size()) - 1;
   });
+}
+// The default model among those registered: `named` is the name from
+// models/index.json (the DEFAULT file's), the rule is the core's
+// default_model_name, as `facekeys predict`'s. Returns its index, -1 when none.
+EMSCRIPTEN_KEEPALIVE int fk_default_model(const char* named) {
+  std::vector<std::string> ids;
+  for (const Model& m : g.models) ids.push_back(m.id);
+  const std::string id = default_model_name(named ? named : "", ids);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == id) return static_cast<int>(i);
+  return -1;
+}
+// NME of one face, the core's nme_per_image (what `facekeys eval` and the native
+// tests report): `pred` and `truth` hold n_points (x, y) pairs in pixels, the
+// distance of the schema's outer eye corners normalises. -1 with the message in
+// fk_last_error() on bad input (unknown schema, wrong count, zero eye distance).
+EMSCRIPTEN_KEEPALIVE double fk_nme(const float* pred, const float* truth, int n_points, const char* schema_name) {
+  double nme = -1;
+  guarded("nme", [&] {
+    const LandmarkSchema& s = schema_by_name(schema_name ? schema_name : "");
+    if (n_points != s.num_points || s.left_eye_outer < 0)
+      throw std::invalid_argument(std::to_string(n_points) + " points for schema " + s.name + " (" +
+                                  std::to_string(s.num_points) + " points, NME needs its eye corners)");
+    const std::size_t n = static_cast<std::size_t>(n_points);
+    nme = nme_per_image(std::vector<float>(pred, pred + 2 * n), std::vector<float>(truth, truth + 2 * n), 1, n,
+                        static_cast<std::size_t>(s.left_eye_outer), static_cast<std::size_t>(s.right_eye_outer))[0];
+    return 0;
+  });
+  return nme;
 }
 EMSCRIPTEN_KEEPALIVE void fk_select_model(int i) {
   if (model_at(i)) g.model = i;
@@ -771,6 +821,9 @@ EMSCRIPTEN_KEEPALIVE void fk_clear_photo() {
 // The current view, for tests: screen (canvas pixel) = (x + 0.5) * scale + (ox, oy).
 EMSCRIPTEN_KEEPALIVE const char* fk_view_json() {
   Json j = Json::object();
+  const Model* cur = model_at(g.model);
+  j["model"] = cur ? cur->id : std::string();
+  j["model_note"] = cur && card_is_whole_image(cur->card) ? std::string(kWholeImageNote) : std::string();  // shown in the panel
   j["scale"] = static_cast<double>(g.view_scale);
   j["ox"] = static_cast<double>(g.view_x);
   j["oy"] = static_cast<double>(g.view_y);

@@ -1,5 +1,6 @@
 #include "facekeys/model_card.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -327,6 +328,22 @@ std::string onnx_bytes_mismatch(const ModelCard& card, const void* data, std::si
   return "does not match its model card (SHA-256 " + sha.substr(0, 12) + "..., the card records " +
          card.onnx.sha256.substr(0, 12) + "...): " + card.onnx.file +
          " and model.json must come from the same `facekeys export`";
+}
+
+std::string default_file_name(const std::string& default_file_text) {
+  const std::string line = default_file_text.substr(0, default_file_text.find_first_of("\r\n"));
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; };
+  std::size_t a = 0, b = line.size();
+  while (a < b && space(line[a])) ++a;
+  while (b > a && space(line[b - 1])) --b;
+  return line.substr(a, b - a);
+}
+
+std::string default_model_name(const std::string& default_file_text, const std::vector<std::string>& names) {
+  const std::string named = default_file_name(default_file_text);
+  if (!named.empty() && std::find(names.begin(), names.end(), named) != names.end()) return named;
+  if (names.empty()) return "";
+  return *std::min_element(names.begin(), names.end());
 }
 
 }  // namespace facekeys

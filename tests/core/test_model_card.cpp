@@ -230,3 +230,16 @@ TEST_CASE("onnx_bytes_mismatch: the card's SHA-256 decides", "[model_card]") {
   c.onnx.sha256.clear();  // cards written before export fills it in: nothing to compare
   CHECK(onnx_bytes_mismatch(c, "abd", 3).empty());
 }
+
+TEST_CASE("default_model_name: the DEFAULT file names it, else the first folder in name order", "[model_card]") {
+  const std::vector<std::string> names = {"imm58-baseline-int8", "ibug68-unet", "ibug68-resnet18"};
+  CHECK(default_model_name("ibug68-unet\n", names) == "ibug68-unet");
+  CHECK(default_model_name("  ibug68-unet \r\nignored second line\n", names) == "ibug68-unet");
+  CHECK(default_model_name("imm58-baseline-int8", names) == "imm58-baseline-int8");
+  // no file, an empty file, a folder that is not there: the first name in byte order
+  CHECK(default_model_name("", names) == "ibug68-resnet18");
+  CHECK(default_model_name("\n", names) == "ibug68-resnet18");
+  CHECK(default_model_name("ibug68-gone\n", names) == "ibug68-resnet18");
+  CHECK(default_model_name("ibug68-unet", {}).empty());
+  CHECK(default_file_name("\t ibug68-unet  \nx") == "ibug68-unet");
+}

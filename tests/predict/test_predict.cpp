@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <functional>
 #include <cmath>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include "facekeys/asf.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
+#include "facekeys/metrics.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/pts.hpp"
 #include "facekeys/safetensors.hpp"
@@ -320,6 +322,120 @@ TEST_CASE("predict: shipped models find the annotated points within their expect
     if (schema.left_eye_outer >= 0) CHECK(sum_nme / n <= want_nme);
     else CHECK(sum_px / n <= want_px);
   }
+}
+
+// ---- the default model on everyday photos -------------------------------------------
+
+// The whole pipeline as a user runs it: `facekeys predict PHOTOS` with no --model (the
+// default of assets/models/DEFAULT), the detector finding the faces, on the 224 LFPW test
+// photos. Each photo's face is the detection whose box centre is nearest the centre of the
+// ground-truth points' bounding box; its NME is the core's nme_per_image (mean point error
+// over the outer-eye-corner distance, iBUG 36 and 45). A photo with no detection, or with a
+// point the model could not decode, counts as a failure with NME 1 (so a miss costs the mean
+// 1/224 = 0.0045). The page runs the same photos through its pipeline (tests/web/web.test.mjs).
+TEST_CASE("predict: the default model on the 224 LFPW test photos, detector included: mean NME <= 0.04",
+          "[predict][accuracy][default]") {
+  std::vector<std::string> stems;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kLfpw, ec))
+    if (e.path().extension() == ".png" && fs::is_regular_file(fs::path(e.path()).replace_extension(".pts"), ec))
+      stems.push_back(e.path().stem().string());
+  std::sort(stems.begin(), stems.end());
+  REQUIRE(stems.size() == 224u);
+  std::vector<std::string> args = {"predict", "--detector", detector_path()};
+  for (const auto& s : stems) args.push_back(kLfpw + "/" + s + ".png");
+  ::unsetenv("FACEKEYS_MODEL");  // the default, from assets/models/DEFAULT
+  ::unsetenv("FACEKEYS_ASSETS_DIR");
+  const auto t0 = std::chrono::steady_clock::now();
+  const RunResult r = run_facekeys(args, "default_lfpw224");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto lines = json_lines(r.out);
+  REQUIRE(lines.size() == stems.size());
+  const std::string want = default_file_name(read_file_text(std::string(FACEKEYS_SOURCE_DIR) + "/assets/models/DEFAULT"));
+  const LandmarkSchema& schema = ibug68();
+  std::vector<double> nmes;
+  int missed = 0, undecoded = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    INFO(stems[i]);
+    REQUIRE(lines[i].at("model").as_string() == want);
+    REQUIRE(lines[i].at("schema").as_string() == "ibug68");
+    const std::vector<Point2f> gt = read_pts(kLfpw + "/" + stems[i] + ".pts", 68);
+    float x0 = 1e9f, y0 = 1e9f, x1 = -1e9f, y1 = -1e9f;
+    for (const auto& p : gt) x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+    const double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
+    const Json* best = nullptr;
+    double best_d = 0;
+    for (const Json& f : lines[i].at("faces").as_array()) {
+      const auto& b = f.at("box").as_array();
+      const double d = std::hypot(b[0].as_number() + 0.5 * b[2].as_number() - cx, b[1].as_number() + 0.5 * b[3].as_number() - cy);
+      if (!best || d < best_d) best = &f, best_d = d;
+    }
+    if (!best) {
+      ++missed;
+      nmes.push_back(1.0);
+      continue;
+    }
+    std::vector<float> pred, truth;
+    bool decoded = true;
+    for (const Json& p : best->at("points").as_array()) {
+      decoded = decoded && !p.is_null() && !p.as_array()[0].is_null() && !p.as_array()[1].is_null();
+      pred.push_back(decoded ? static_cast<float>(p.as_array()[0].as_number()) : 0.f);
+      pred.push_back(decoded ? static_cast<float>(p.as_array()[1].as_number()) : 0.f);
+    }
+    for (const auto& p : gt) truth.push_back(p.x), truth.push_back(p.y);
+    REQUIRE(pred.size() == truth.size());
+    if (!decoded) {
+      ++undecoded;
+      nmes.push_back(1.0);
+      continue;
+    }
+    nmes.push_back(nme_per_image(pred, truth, 1, 68, static_cast<std::size_t>(schema.left_eye_outer),
+                                 static_cast<std::size_t>(schema.right_eye_outer))[0]);
+  }
+  double mean = 0;
+  for (double v : nmes) mean += v;
+  mean /= static_cast<double>(nmes.size());
+  WARN(want << " on " << nmes.size() << " LFPW test photos through `facekeys predict` (detector included): mean NME "
+            << mean << ", no face " << missed << ", undecoded " << undecoded << ", FR@0.10 " << failure_rate(nmes, 0.10)
+            << " (" << seconds << " s)");
+  CHECK(missed + undecoded <= 2);
+  CHECK(mean <= 0.04);
+}
+
+// One rule for the default model (the core's default_model_name): DEFAULT names it; when
+// the file is missing or names a folder that is not there, the first folder in name order.
+TEST_CASE("predict: the default model follows assets/models/DEFAULT, else the first folder in name order",
+          "[predict][cli][default]") {
+  const std::string dir = temp_dir("default_rule");
+  const std::string imm = export_test_model(dir + "/imm", "imm58", 80, 64);
+  const std::string ibug = export_test_model(dir + "/ibug", "ibug68", 64, 64);
+  const fs::path assets = fs::path(dir) / "assets";
+  fs::create_directories(assets / "models");
+  fs::copy(ibug, assets / "models" / "a-ibug", fs::copy_options::recursive);
+  fs::copy(imm, assets / "models" / "b-imm", fs::copy_options::recursive);
+  const std::string photo = kImm + "/33-1m.jpg";
+  ::unsetenv("FACEKEYS_MODEL");
+  ::setenv("FACEKEYS_ASSETS_DIR", assets.string().c_str(), 1);
+  auto schema_used = [&](const std::string& tag) {
+    const RunResult r = run_facekeys({"predict", "--detector", detector_path(), photo}, "default_rule_" + tag);
+    INFO(tag << ": " << r.err);
+    REQUIRE(r.status == 0);
+    const auto lines = json_lines(r.out);
+    REQUIRE(lines.size() == 1u);
+    return std::make_pair(lines[0].at("schema").as_string(), r.err);
+  };
+  write_file_atomic((assets / "models" / "DEFAULT").string(), "b-imm\n");
+  CHECK(schema_used("named").first == "imm58");
+  write_file_atomic((assets / "models" / "DEFAULT").string(), "gone-model\n");
+  const auto [schema_gone, err_gone] = schema_used("gone");
+  CHECK(schema_gone == "ibug68");
+  CHECK_THAT(err_gone, Catch::Matchers::ContainsSubstring("names 'gone-model'") &&
+                           Catch::Matchers::ContainsSubstring("using 'a-ibug'"));
+  fs::remove(assets / "models" / "DEFAULT");
+  CHECK(schema_used("none").first == "ibug68");
+  ::unsetenv("FACEKEYS_ASSETS_DIR");
 }
 
 // ---- plumbing with a random-weight export ----------------------------------------

@@ -120,6 +120,109 @@ test('the page loads from dist/ and lists its models', async () => {
   assert.ok(await page().evaluate(() => self.crossOriginIsolated), 'page is not cross-origin isolated (coi-serviceworker)');
 });
 
+test('the default model is the one DEFAULT names, a 68-point face-box model; whole-image models carry a note', async () => {
+  const models = await shippedModels();
+  const index = JSON.parse(readFileSync(path.join(DIST, 'models/index.json'), 'utf8'));
+  const def = models.find((m) => m.default);
+  assert.ok(def, 'no default model');
+  assert.equal(def.id, index.default, `models/index.json names '${index.default}' (assets/models/DEFAULT)`);
+  // what every visitor sees must work on everyday photos: one crop per detected face
+  assert.equal(def.schema, 'ibug68');
+  assert.equal(def.crop.source, 'face-box');
+  const photo = readFileSync(requireFile(path.join(IMM, IMM_FILES[0]), 'IMM image'));
+  const note = async (model) => {
+    const r = await predictBytes(photo, IMM_FILES[0], { model });
+    assert.ok(r.result, `${model}: ${r.error}`);
+    return page().evaluate(() => window.facekeys.view());
+  };
+  const imm = await wholeImageModel();
+  const withImm = await note(imm.id);
+  assert.equal(withImm.model, imm.id);
+  assert.match(withImm.model_note, /frontal studio portrait filling the frame/);
+  const withDefault = await note(def.id);
+  assert.equal(withDefault.model, def.id);
+  assert.equal(withDefault.model_note, '');
+});
+
+test('the default rule in the page: a name that is not shipped, or none, gives the first model in name order', async () => {
+  // A copy of dist/ (symbolic links) whose models/index.json names a folder that is not there,
+  // then none: the page applies the core's default_model_name, as `facekeys predict` does
+  // (tests/predict: "the default model follows assets/models/DEFAULT").
+  const index = JSON.parse(readFileSync(path.join(DIST, 'models/index.json'), 'utf8'));
+  const first = [...index.models].sort()[0];
+  for (const named of ['gone-model', '']) {
+    const site = mkdtempSync(path.join(tmpdir(), 'facekeys-default-'));
+    for (const e of readdirSync(DIST)) if (e !== 'models') symlinkSync(path.join(DIST, e), path.join(site, e));
+    mkdirSync(path.join(site, 'models'));
+    for (const e of readdirSync(path.join(DIST, 'models')))
+      if (e !== 'index.json') symlinkSync(path.join(DIST, 'models', e), path.join(site, 'models', e));
+    writeFileSync(path.join(site, 'models/index.json'), JSON.stringify({ default: named, models: index.models }));
+    const srv2 = await serve(site);
+    const b2 = await openPage(srv2);
+    try {
+      const models = await b2.page.evaluate(() => window.facekeys.models());
+      assert.deepEqual(models.filter((m) => m.default).map((m) => m.id), [first], `index.json naming '${named}'`);
+      if (named) assert.ok(b2.logs.some((l) => l.includes(`'${named}' is not here: using '${first}'`)), b2.logs.join('\n'));
+    } finally {
+      await b2.close();
+      srv2.close();
+      rmSync(site, { recursive: true, force: true });
+    }
+  }
+});
+
+// The whole pipeline of the page (decode, UltraFace, crop, model, decoding) with the default
+// model on the 224 LFPW test photos, in this one page session. Scored as the native test does
+// (tests/predict/test_predict.cpp, "the default model on the 224 LFPW test photos"): the face
+// whose box centre is nearest the centre of the ground truth's bounding box, NME from the core's
+// nme_per_image (facekeys.nme: outer eye corners), a photo with no face or an undecoded point
+// counts as NME 1.
+function readPts(file) {
+  const nums = readFileSync(file, 'utf8').split('{')[1].split('}')[0].trim().split(/\s+/).map(Number);
+  const pts = [];
+  for (let i = 0; i + 1 < nums.length; i += 2) pts.push([nums[i] - 1, nums[i + 1] - 1]);
+  return pts;
+}
+
+test('the default model on the 224 LFPW test photos through the page: mean NME <= 0.04', { timeout: 900000 }, async () => {
+  requireFile(LFPW, 'LFPW test set (FACEKEYS_DATA_DIR)');
+  const files = readdirSync(LFPW).filter((f) => f.endsWith('.png')).sort();
+  assert.equal(files.length, 224);
+  const def = (await shippedModels()).find((m) => m.default);
+  const t0 = Date.now();
+  const nmes = [];
+  let missed = 0, undecoded = 0;
+  for (const f of files) {
+    const truth = readPts(path.join(LFPW, f.replace(/\.png$/, '.pts')));
+    assert.equal(truth.length, 68, f);
+    const r = await page().evaluate(async ({ b64, name, truth }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      let result;
+      try { result = await window.facekeys.predict(new File([bytes], name)); } catch (e) { return { error: e.message }; }
+      const xs = truth.map((p) => p[0]), ys = truth.map((p) => p[1]);
+      const cx = (Math.min(...xs) + Math.max(...xs)) / 2, cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+      let best = null, bestD = Infinity;
+      for (const face of result.faces) {
+        const d = Math.hypot(face.box[0] + face.box[2] / 2 - cx, face.box[1] + face.box[3] / 2 - cy);
+        if (d < bestD) { best = face; bestD = d; }
+      }
+      if (!best) return { model: result.model, faces: 0 };
+      return { model: result.model, faces: result.faces.length, nme: window.facekeys.nme(best.points, truth, 'ibug68') };
+    }, { b64: readFileSync(path.join(LFPW, f)).toString('base64'), name: f, truth });
+    assert.ok(!r.error, `${f}: ${r.error}`);
+    assert.equal(r.model, def.name, f);
+    if (!r.faces) { ++missed; nmes.push(1); continue; }
+    if (!Number.isFinite(r.nme)) { ++undecoded; nmes.push(1); continue; }
+    nmes.push(r.nme);
+  }
+  const mean = nmes.reduce((a, v) => a + v, 0) / nmes.length;
+  const seconds = (Date.now() - t0) / 1000;
+  console.log(`${def.id} on ${nmes.length} LFPW test photos through the page: mean NME ${mean.toFixed(5)}, ` +
+              `no face ${missed}, undecoded ${undecoded}, NME > 0.10: ${nmes.filter((v) => v > 0.1).length} (${seconds.toFixed(0)} s)`);
+  assert.ok(missed + undecoded <= 2, `${missed} photos without a face, ${undecoded} with undecoded points`);
+  assert.ok(mean <= 0.04, `mean NME ${mean.toFixed(4)} > 0.04`);
+});
+
 test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mean point difference <= 0.5 px)', async () => {
   const models = await shippedModels();
   assert.ok(models.length > 0, 'no models in dist/');
@@ -177,8 +280,16 @@ test('EXIF orientation is applied: a JPEG tagged "rotate 90" matches `facekeys p
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+// The shipped whole-image (IMM) model: the tests of the 1/4-scale decode need one.
+async function wholeImageModel() {
+  const models = await shippedModels();
+  const imm = models.find((m) => m.crop.source === 'whole-image' && m.schema === 'imm58');
+  assert.ok(imm, `no whole-image (IMM) model among the shipped models: ${models.map((m) => m.id).join(', ')}`);
+  return imm;
+}
+
 test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys predict` (full decode)', async () => {
-  const def = (await shippedModels()).find((m) => m.default);
+  const def = await wholeImageModel();  // decoded at 1/4 scale: 1000x750
   const bytes = await twelveMegapixelImm('33-1m.jpg');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-12mp-'));
   try {
@@ -219,16 +330,16 @@ test('a 12-megapixel JPEG is decoded at reduced scale and agrees with `facekeys 
 test('picking a model that needs more pixels decodes a large photo again', async () => {
   const models = await shippedModels();
   const def = models.find((m) => m.default);
+  const imm = await wholeImageModel();
   const faceBox = models.find((m) => m.crop.source === 'face-box');
   assert.ok(faceBox, `no face-box (300-W) model among the shipped models: ${models.map((m) => m.id).join(', ')}`);
-  assert.equal(def.crop.source, 'whole-image', 'the default model is expected to be a whole-image (IMM) model');
   const dir = mkdtempSync(path.join(tmpdir(), 'facekeys-redecode-'));
   try {
     const bytes = await twelveMegapixelImm('36-2m.jpg');
     const file = path.join(dir, 'big_redecode.jpg');
     writeFileSync(file, bytes);
-    await page().evaluate((id) => window.facekeysApp.selectModel(window.facekeys.models().findIndex((m) => m.id === id)), def.id);
-    const first = await upload(file);  // decoded at 1/4 scale for the whole-image default
+    await page().evaluate((id) => window.facekeysApp.selectModel(window.facekeys.models().findIndex((m) => m.id === id)), imm.id);
+    const first = await upload(file);  // decoded at 1/4 scale for the whole-image model
     assert.ok(first.result, first.status.message);
     const k = await page().evaluate(() => window.facekeys.photos().length - 1);
     const index = models.findIndex((m) => m.id === faceBox.id);  // the module's model index: cards load in this order

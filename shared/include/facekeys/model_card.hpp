@@ -126,4 +126,16 @@ std::string sha256_hex(const void* data, std::size_t size);
 // model.onnx copied without its model.json is refused in the same words.
 std::string onnx_bytes_mismatch(const ModelCard& card, const void* data, std::size_t size);
 
+// The default keypoint model: the one rule of `facekeys predict` and the browser
+// demo. `names` are the model folders on offer (assets/models/<name>/ natively,
+// models/index.json's list in the page); `default_file_text` is the content of
+// the models folder's DEFAULT file ("" when there is none): its first line,
+// without surrounding white space, names the default. When that names none of
+// `names` (no file, an empty file, a folder that is not there), the default is
+// the first of `names` in byte order. "" only when `names` is empty.
+std::string default_model_name(const std::string& default_file_text, const std::vector<std::string>& names);
+
+// The first line of a DEFAULT file without surrounding white space.
+std::string default_file_name(const std::string& default_file_text);
+
 }  // namespace facekeys
