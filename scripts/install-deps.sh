@@ -13,6 +13,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libopencv-dev libjpeg-dev opencv-data libonnx-dev libcli11-dev catch2
   # torch.distributed: Gloo's headers for c10d's process group, torchrun (python3-torch) for the tests
   libgloo-dev python3-torch
+  # fuzzing the core's parsers: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # the LibTorch 2.x check (scripts/test-libtorch2.sh): a Debian 13 chroot with its libtorch-dev
   mmdebstrap
   # web: Emscripten (with its own clang/LLVM); Chromium for the browser tests (playwright-core drives it)

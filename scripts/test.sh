@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the README's test command, and what CI runs.
 #   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export, predict) via ctest
+#   fuzz:   the core's parsers under libFuzzer with ASan + UBSan, 25 s a target (scripts/fuzz.sh; about 5 min)
 #   wasm:   the shared core's tests compiled with em++ and run under Node
 #   libtorch2: the trainer (LibTorch alone) built and its tests run against Debian 13's LibTorch 2.6
 #           in a cached chroot (scripts/test-libtorch2.sh; about 10 min from nothing, 1-2 min cached;
@@ -29,6 +30,9 @@ cmake --preset native "${DATA_ARGS[@]}"
 cmake --build --preset native -j "$JOBS"
 echo "== native tests"
 ctest --preset native -j "$JOBS"
+
+echo "== fuzz: each parser of untrusted bytes in the core, 25 s under libFuzzer + ASan + UBSan (scripts/fuzz.sh)"
+JOBS=$JOBS scripts/fuzz.sh all "${FACEKEYS_FUZZ_SECONDS:-25}"
 
 if [ "${FACEKEYS_LIBTORCH2:-1}" != 0 ]; then
   echo "== LibTorch 2.x: the trainer and its tests against Debian 13's libtorch-dev (chroot)"

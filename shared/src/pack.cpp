@@ -136,7 +136,10 @@ void write_pack(const std::string& path, const Pack& pack) {
 }
 
 Pack read_pack(const std::string& path) {
-  const std::vector<std::uint8_t> bytes = read_file_bytes(path);  // a missing file is named as such
+  return decode_pack(read_file_bytes(path), path);  // a missing file is named as such
+}
+
+Pack decode_pack(const std::vector<std::uint8_t>& bytes, const std::string& path) {
   SafeTensorsFile st;
   try {
     st = decode_safetensors(bytes, path);

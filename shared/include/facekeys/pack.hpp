@@ -53,5 +53,7 @@ struct Pack {
 void write_pack(const std::string& path, const Pack& pack);
 // Rejects other formats and versions with a message naming the file.
 Pack read_pack(const std::string& path);
+// The same from a pack file's bytes; `path` names it in messages.
+Pack decode_pack(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 }  // namespace facekeys
