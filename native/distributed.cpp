@@ -329,8 +329,6 @@ GradientSync::~GradientSync() {
   for (std::size_t i = 0; i < impl_->hooks.size(); ++i) impl_->params[i].remove_hook(impl_->hooks[i]);
 }
 
-void GradientSync::before_forward() {}
-
 void GradientSync::backward(const torch::Tensor& loss) {
   Impl& m = *impl_;
   {
@@ -404,7 +402,6 @@ void ProcessGroup::barrier() { no_c10d(); }
 struct GradientSync::Impl {};
 GradientSync::GradientSync(ProcessGroup&, const std::vector<torch::Tensor>&, double) { no_c10d(); }
 GradientSync::~GradientSync() = default;
-void GradientSync::before_forward() {}
 void GradientSync::backward(const torch::Tensor&) {}
 
 #endif  // FACEKEYS_WITH_C10D

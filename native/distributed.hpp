@@ -99,14 +99,12 @@ class ProcessGroup {
 
 // Averages gradients across the group during backward, as DistributedDataParallel
 // does (same bucket sizes: 1 MiB first, 25 MiB after). One per model for a run:
-// call before_forward() before each training forward, and backward(loss)
-// instead of loss.backward(): when it returns, every parameter's .grad holds
-// the mean over ranks. Failures throw CommunicationError.
+// call backward(loss) instead of loss.backward(): when it returns, every
+// parameter's .grad holds the mean over ranks. Failures throw CommunicationError.
 class GradientSync {
  public:
   GradientSync(ProcessGroup& group, const std::vector<torch::Tensor>& parameters, double bucket_mib = 25.0);
   ~GradientSync();
-  void before_forward();
   void backward(const torch::Tensor& loss);
   // Bytes all-reduced per step (all parameters' gradients) and buckets.
   int64_t bytes_per_step() const { return bytes_; }

@@ -271,7 +271,6 @@ torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& poin
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
                             const LossConfig& loss_cfg, GradientSync* sync) {
   const auto device = batch.images.device();
-  if (sync) sync->before_forward();
   torch::Tensor pred;
 #if FACEKEYS_HAS_AUTOCAST
   {
