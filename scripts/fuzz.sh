@@ -28,7 +28,8 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$work"
   log=build/fuzz/$t.log
   # -rss_limit_mb: a parser that allocates what a header claims shows up here.
-  if ! build/fuzz/tests/fuzz/fuzz_$t "$work" "tests/fuzz/corpus/$t" -max_total_time="$SECONDS_EACH" \
+  seeds=(); [ -d "tests/fuzz/corpus/$t" ] && seeds=("tests/fuzz/corpus/$t")
+  if ! build/fuzz/tests/fuzz/fuzz_$t "$work" "${seeds[@]}" -max_total_time="$SECONDS_EACH" \
        -timeout=10 -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
        -artifact_prefix=build/fuzz/artifacts/"$t"- >"$log" 2>&1; then
     tail -n 40 "$log" >&2
