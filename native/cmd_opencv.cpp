@@ -32,10 +32,19 @@ void add_pack(CLI::App& app) {
   imm->add_option("--last-train-person", a->opt.last_train_person, "Persons up to this id train, the rest validate")
       ->capture_default_str();
   imm->callback([a] {
-    Pack p = pack_imm(a->dir, a->opt);
+    ImmPackStats st;
+    Pack p = pack_imm(a->dir, a->opt, &st);
     write_pack(a->out, p);
     std::fprintf(stderr, "%s: %zu images (%zu train, %zu val), %dx%d gray, %d points\n", a->out.c_str(), p.size(),
                  p.count(Split::Train), p.count(Split::Val), p.width, p.height, p.num_points);
+    if (st.points_outside > 0)
+      std::fprintf(stderr, "warning: %zu points in %zu .asf files lie outside their image (coordinates outside "
+                           "[0, 1]), e.g. %s; they are kept\n",
+                   st.points_outside, st.files_with_points_outside.size(), st.files_with_points_outside[0].c_str());
+    if (!st.odd_sized.empty())
+      std::fprintf(stderr, "warning: %zu photos differ in size from the first one, e.g. %s; each is resized to "
+                           "%dx%d all the same\n",
+                   st.odd_sized.size(), st.odd_sized[0].c_str(), p.width, p.height);
   });
   struct IbugArgs {
     std::vector<std::string> train, test;

@@ -43,7 +43,10 @@ int imm_person(const fs::path& asf) {
 
 }  // namespace
 
-Pack pack_imm(const std::string& dir, const ImmPackOptions& opt) {
+Pack pack_imm(const std::string& dir, const ImmPackOptions& opt, ImmPackStats* stats) {
+  ImmPackStats local;
+  ImmPackStats& st = stats ? *stats : local;
+  int first_w = 0, first_h = 0;
   if (!fs::is_directory(dir)) throw std::runtime_error(dir + ": not a directory");
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
@@ -68,6 +71,14 @@ Pack pack_imm(const std::string& dir, const ImmPackOptions& opt) {
                                                                              : shape.host_image);
     const ImageU8 rgb = load_image_rgb(image_path.string());
     const ImageU8 gray = to_gray(rgb.view());
+    if (first_w == 0) first_w = gray.width(), first_h = gray.height();
+    if (gray.width() != first_w || gray.height() != first_h)
+      st.odd_sized.push_back(image_path.filename().string() + " (" + std::to_string(gray.width()) + "x" +
+                             std::to_string(gray.height()) + ")");
+    std::size_t outside = 0;
+    for (const Point2f& p : shape.points) outside += !(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1);
+    if (outside > 0) st.files_with_points_outside.push_back(asf_path.filename().string());
+    st.points_outside += outside;
     const ImageU8 small = resize(gray.view(), opt.width, opt.height);
     const Affine2D to_pack = resize_transform(gray.width(), gray.height(), opt.width, opt.height);
 

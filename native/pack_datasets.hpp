@@ -16,9 +16,16 @@ struct ImmPackOptions {
   int last_train_person = 32;     // persons 1..32 train, 33..40 val, as the course did
 };
 
+// What a pack of IMM saw that is odd but not wrong (the command warns).
+struct ImmPackStats {
+  std::size_t points_outside = 0;       // .asf relative coordinates outside [0, 1] (kept)
+  std::vector<std::string> files_with_points_outside;
+  std::vector<std::string> odd_sized;   // photos whose size differs from the first one's (IMM's are 640x480)
+};
+
 // Reads <dir>/*.asf and their host images. Throws naming the file on a
 // missing/corrupt image, a malformed .asf or a wrong point count.
-Pack pack_imm(const std::string& dir, const ImmPackOptions& opt);
+Pack pack_imm(const std::string& dir, const ImmPackOptions& opt, ImmPackStats* stats = nullptr);
 
 // ---- iBUG / 300-W 68-point data --------------------------------------------
 

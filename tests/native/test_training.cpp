@@ -5,6 +5,7 @@
 #include "sweep.hpp"
 #include "trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
+#include "image_io.hpp"
 #include "pack_datasets.hpp"
 #include "report.hpp"
 #endif
@@ -428,6 +429,22 @@ TEST_CASE("training stops with a clear message on bad input", "[train][data]") {
     text.replace(text.find("0.35763609"), 10, "zero.three");
     write_file_atomic(imm + "/01-1m.asf", text);
     CHECK_THROWS_WITH(pack_imm(imm, ImmPackOptions{}), Catch::Matchers::ContainsSubstring("01-1m.asf:17"));
+  }
+  SECTION("points outside their photo and odd-sized photos are packed and counted for a warning") {
+    const std::string imm = dir + "/imm3";
+    fs::create_directories(imm);
+    const std::string src = std::string(FACEKEYS_DATA_DIR) + "/imm_face_db/";
+    for (const char* f : {"01-1m.jpg", "33-1m.asf"}) fs::copy_file(src + f, imm + "/" + f);
+    std::string text = read_file_text(src + "01-1m.asf");
+    text.replace(text.find("0.35763609"), 10, "1.35763609");  // a point right of the photo
+    write_file_atomic(imm + "/01-1m.asf", text);
+    save_image(imm + "/33-1m.jpg", ImageU8(32, 24, 3).view());  // not 640x480
+    ImmPackStats st;
+    const Pack p = pack_imm(imm, ImmPackOptions{}, &st);
+    CHECK(p.size() == 2);
+    CHECK(st.points_outside == 1);
+    CHECK(st.files_with_points_outside == std::vector<std::string>{"01-1m.asf"});
+    CHECK(st.odd_sized == std::vector<std::string>{"33-1m.jpg (32x24)"});
   }
   SECTION("a corrupt image stops packing with its name") {
     const std::string imm = dir + "/imm2";
