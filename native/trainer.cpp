@@ -214,6 +214,28 @@ void start_at_mean_shape(KeypointNet& model, const torch::Tensor& points) {
   weight.mul_(0.1);
 }
 
+// Joins the process group of a data-parallel run (docs/DISTRIBUTED.md): only
+// rank 0 then reports; after a torchrun --max-restarts restart every rank
+// resumes from the run's last checkpoint.
+std::unique_ptr<ProcessGroup> join_training_group(TrainConfig& cfg, const torch::Device& device) {
+  namespace fs = std::filesystem;
+  if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout must be positive (seconds)");
+  auto group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
+                                  std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
+  if (group->rank() != 0) cfg.quiet = true;
+  // Restarted by torchrun --max-restarts: continue from the run's last checkpoint.
+  const fs::path last = fs::path(cfg.out_dir) / "last.safetensors";
+  if (cfg.resume.empty() && cfg.dist.restart_count > 0 && group->all_agree(fs::exists(last))) {
+    cfg.resume = last.string();
+    if (!cfg.quiet)
+      std::fprintf(stderr, "restart %d: resuming from %s\n", cfg.dist.restart_count, cfg.resume.c_str());
+  }
+  if (!cfg.quiet)
+    std::fprintf(stderr, "process group: %d ranks (%s), batch %d per rank, %d in all\n", group->size(),
+                 group->backend().c_str(), cfg.batch, cfg.batch * group->size());
+  return group;
+}
+
 }  // namespace
 
 torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64_t width, double sigma) {
@@ -391,22 +413,7 @@ TrainResult train(const TrainConfig& requested) {
 
   // Data parallel: join the group; rank 0 alone writes files and reports.
   std::unique_ptr<ProcessGroup> group;
-  if (cfg.dist.joins_group(cfg.dist_backend)) {
-    if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout must be positive (seconds)");
-    group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
-                               std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
-    if (group->rank() != 0) cfg.quiet = true;
-    // Restarted by torchrun --max-restarts: continue from the run's last checkpoint.
-    const fs::path last = fs::path(cfg.out_dir) / "last.safetensors";
-    if (cfg.resume.empty() && cfg.dist.restart_count > 0 && group->all_agree(fs::exists(last))) {
-      cfg.resume = last.string();
-      if (!cfg.quiet)
-        std::fprintf(stderr, "restart %d: resuming from %s\n", cfg.dist.restart_count, cfg.resume.c_str());
-    }
-    if (!cfg.quiet)
-      std::fprintf(stderr, "process group: %d ranks (%s), batch %d per rank, %d in all\n", group->size(),
-                   group->backend().c_str(), cfg.batch, cfg.batch * group->size());
-  }
+  if (cfg.dist.joins_group(cfg.dist_backend)) group = join_training_group(cfg, device);
   const bool writes_files = !group || group->rank() == 0;
   const BatchShare share{group ? group->rank() : 0, group ? group->size() : 1};
   torch::manual_seed(cfg.seed);
