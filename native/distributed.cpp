@@ -208,10 +208,7 @@ std::vector<double> ProcessGroup::all_reduce_sum(const std::vector<double>& valu
 
 bool ProcessGroup::all_agree(bool rank0_value) {
   auto t = torch::tensor({rank0_value ? 1 : 0}, torch::kInt32).to(impl_->device);
-  std::vector<at::Tensor> one{t};
-  c10d::BroadcastOptions options;
-  options.rootRank = 0;
-  impl_->wait(impl_->pg->broadcast(one, options));
+  broadcast_from_rank0({t});
   return t.cpu().item<int>() != 0;
 }
 
@@ -273,9 +270,7 @@ GradientSync::GradientSync(ProcessGroup& group, const std::vector<torch::Tensor>
   for (const auto& p : parameters) values += p.numel();
   const auto here = std::vector<double>{static_cast<double>(parameters.size()), static_cast<double>(values)};
   auto rank0 = torch::tensor(here, torch::kFloat64).to(group.impl().device);
-  std::vector<at::Tensor> one{rank0};
-  c10d::BroadcastOptions from0;
-  group.impl().wait(group.impl().pg->broadcast(one, from0));
+  group.broadcast_from_rank0({rank0});
   rank0 = rank0.cpu();
   if (rank0[0].item<double>() != here[0] || rank0[1].item<double>() != here[1])
     throw std::runtime_error("rank " + std::to_string(group.rank()) + "'s model has " + std::to_string(parameters.size()) +

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -107,11 +106,11 @@ class RunFolder {
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
 
-  // Before the first file of the run: `clear` (a fresh run replaces an earlier
-  // one), then config.json.
-  void start(const std::function<void()>& clear, const std::string& config) {
+  // Before the first file of the run: an earlier run's files go (a fresh run
+  // replaces it), then config.json comes.
+  void start(bool replace_previous, const std::string& config, bool quiet) {
     if (started_) return;
-    if (clear) clear();
+    if (replace_previous) clear_previous_run(dir_, quiet);
     write_file_atomic((std::filesystem::path(dir_) / "config.json").string(), config);
     started_ = true;
   }
@@ -378,13 +377,9 @@ std::vector<std::pair<std::string, torch::Tensor>> WeightAverage::named() const 
 }
 
 void WeightAverage::load(torch::nn::Module& from) {
-  torch::NoGradGuard no_grad;
-  const auto saved = named_tensors(from);  // same architecture: same names in the same order
-  for (size_t i = 0; i < names_.size(); ++i) {
-    if (i >= saved.size() || saved[i].first != names_[i] || saved[i].second.sizes() != shadow_[i].sizes())
-      throw std::runtime_error("moving average: tensor '" + names_[i] + "' missing or mis-shaped");
-    shadow_[i].copy_(saved[i].second);
-  }
+  std::map<std::string, torch::Tensor> saved;
+  for (auto& [name, t] : named_tensors(from)) saved[name] = t;
+  load(saved);
 }
 
 TrainResult train(const TrainConfig& requested) {
@@ -592,7 +587,7 @@ TrainResult train(const TrainConfig& requested) {
     row["img_per_s"] = ips;
     const bool save_last = saves_last_after(epoch + 1, start_epoch, cfg.epochs, cfg.save_every);
     // With val trained on, best is the last epoch: written with last (it need not be written every epoch).
-    const bool write_best = writes_files && best && (!cfg.train_on_val || save_last);
+    const bool write_best = best && (!cfg.train_on_val || save_last);
 
     std::map<std::string, std::string> meta = {{"config", config_text},
                                                {"pack_schema", pack.schema},
@@ -615,9 +610,7 @@ TrainResult train(const TrainConfig& requested) {
     // average, and last.safetensors, the resume point, last of all (a resume
     // from the one before trains this epoch again, to the same weights).
     if (writes_files) {
-      folder.start(cfg.resume.empty() ? std::function<void()>([&] { clear_previous_run(cfg.out_dir, cfg.quiet); })
-                                      : std::function<void()>(),
-                   config_json(cfg).dump(2) + "\n");
+      folder.start(cfg.resume.empty(), config_json(cfg).dump(2) + "\n", cfg.quiet);
       write_file_atomic(result.metrics_file, history);
       if (average) average->swap_in();
       if (write_best) save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
