@@ -13,31 +13,7 @@
 
 using namespace facekeys;
 
-namespace {
-
-ModelCard ibug_card(const std::string& kind = "coords") {
-  ModelCard c;
-  c.name = "t-ibug";
-  c.arch = kind == "coords" ? "ResNet18" : "HeatmapUNet";
-  c.schema = "ibug68";
-  c.num_points = 68;
-  c.input.width = 128;
-  c.input.height = 128;
-  c.crop.source = "face-box";
-  c.crop.margin = 1.3;
-  c.crop.square = true;
-  c.crop.center_shift_y = 0.1;
-  c.output.kind = kind;
-  if (kind == "heatmaps") {
-    c.output.width = 64;
-    c.output.height = 64;
-    c.output.decode = "argmax-refined";
-    c.output.sigma = 2.0;
-  }
-  return c;
-}
-
-}  // namespace
+using testing::ibug_card;
 
 TEST_CASE("keypoint_pipeline: whole-image cards see the whole image", "[keypoint_pipeline]") {
   const ModelCard card = testing::imm_card();
