@@ -14,9 +14,11 @@
 #include <set>
 #include <stdexcept>
 
+#include "facekeys/draw.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/image_header.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/photo_job.hpp"
 #include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
 #include "image_io.hpp"
@@ -51,6 +53,21 @@ std::string shape_str(const cv::Mat& m) {
 }
 
 double round_to(double v, double step) { return std::round(v / step) * step; }
+
+// One network call of a photo job (photo_job.hpp) on an OpenCV DNN graph: the
+// run's input, its named outputs back as flat float vectors.
+std::vector<std::vector<float>> forward(cv::dnn::Net& net, const TensorRun& run) {
+  std::vector<int> dims(run.input_shape.begin(), run.input_shape.end());
+  net.setInput(cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F, const_cast<float*>(run.input.data())));
+  std::vector<cv::Mat> outs;
+  net.forward(outs, std::vector<cv::String>(run.output_names.begin(), run.output_names.end()));
+  std::vector<std::vector<float>> result;
+  for (cv::Mat& m : outs) {
+    if (!m.isContinuous()) m = m.clone();
+    result.emplace_back(m.ptr<float>(), m.ptr<float>() + m.total());
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -89,15 +106,17 @@ FaceDetector::FaceDetector(const std::string& onnx_path) : impl_(std::make_uniqu
 
 FaceDetector::~FaceDetector() = default;
 
+std::vector<std::vector<float>> FaceDetector::run(const TensorRun& run) const { return forward(impl_->net, run); }
+
 std::vector<FaceDetection> FaceDetector::detect(ViewU8 rgb, const DetectOptions& options) const {
-  const std::vector<float> input = ultraface_input(rgb, config_);
-  impl_->net.setInput(nchw_blob(input, 1, 3, config_.input_height, config_.input_width));
-  std::vector<cv::Mat> outs;
-  impl_->net.forward(outs, std::vector<cv::String>{"scores", "boxes"});
-  const cv::Mat scores = outs[0].isContinuous() ? outs[0] : outs[0].clone();
-  const cv::Mat boxes = outs[1].isContinuous() ? outs[1] : outs[1].clone();
-  const std::size_t n = scores.total() / 2;
-  return ultraface_detections(scores.ptr<float>(), boxes.ptr<float>(), n, rgb.width(), rgb.height(), options);
+  PhotoJob job(Photo{ImageU8::copy_of(rgb), 0, 0, 0, false, "photo"});
+  PhotoOptions opt;
+  opt.detect = options;
+  job.start(nullptr, opt);
+  drive_photo_job(job, *this, nullptr);
+  std::vector<FaceDetection> faces;
+  for (const PredictedFace& f : job.faces()) faces.push_back({f.box, f.score});
+  return faces;
 }
 
 // ---- keypoint model ----------------------------------------------------------
@@ -166,6 +185,26 @@ std::vector<float> KeypointModel::run(const std::vector<float>& input, int n) co
     throw std::runtime_error(dir_ + ": model output has " + std::to_string(out.total()) + " values, expected " +
                              std::to_string(want));
   return std::vector<float>(out.ptr<float>(), out.ptr<float>() + want);
+}
+
+std::vector<std::vector<float>> KeypointModel::run(const TensorRun& run) const { return forward(impl_->net, run); }
+
+// ---- the photo job on OpenCV DNN -------------------------------------------------
+
+void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const KeypointModel* model, JobTimes* times) {
+  auto t = Clock::now();
+  while (const TensorRun* run = job.next()) {
+    const bool detect = run->network == TensorRun::Network::Detector;
+    if (times) times->preprocess += ms_since(t);
+    t = Clock::now();
+    if (!detect && !model) throw std::logic_error("drive_photo_job: a keypoint run without a model");
+    std::vector<std::vector<float>> outs = detect ? detector.run(*run) : model->run(*run);
+    if (times) (detect ? times->detect : times->infer) += ms_since(t);
+    t = Clock::now();
+    for (std::size_t k = 0; k < outs.size(); ++k) job.output(k) = std::move(outs[k]);
+    job.give();
+  }
+  if (times) times->preprocess += ms_since(t);
 }
 
 // ---- defaults ----------------------------------------------------------------
@@ -268,44 +307,6 @@ ImageU8 load_checked(const std::string& path) {
   return img;
 }
 
-void draw_overlay(const std::string& out_path, const ImageU8& rgb, const std::vector<PredictedFace>& faces,
-                  const LandmarkSchema* schema) {
-  cv::Mat img(rgb.height(), rgb.width(), CV_8UC3, const_cast<std::uint8_t*>(rgb.data()));
-  cv::Mat draw = img.clone();
-  const double side = std::max(rgb.width(), rgb.height());
-  const int thick = std::max(1, static_cast<int>(std::lround(side / 500.0)));
-  const int radius = std::max(2, static_cast<int>(std::lround(side / 300.0)));
-  constexpr int kShift = 4;  // sub-pixel drawing: coordinates in 1/16 px
-  auto P = [](float x, float y) {
-    return cv::Point(static_cast<int>(std::lround(x * (1 << kShift))), static_cast<int>(std::lround(y * (1 << kShift))));
-  };
-  for (const PredictedFace& f : faces) {
-    const Box& b = f.box;
-    // Box edges are pixel-centre coordinates +-0.5: draw through the edge pixels.
-    cv::rectangle(draw, P(b.x + 0.5f, b.y + 0.5f), P(b.x + b.w - 0.5f, b.y + b.h - 0.5f), cv::Scalar(255, 200, 0),
-                  thick, cv::LINE_AA, kShift);
-    char label[32];
-    std::snprintf(label, sizeof label, "%.2f", f.score);
-    cv::putText(draw, label, cv::Point(static_cast<int>(b.x), std::max(12, static_cast<int>(b.y) - 4)),
-                cv::FONT_HERSHEY_SIMPLEX, std::max(0.4, side / 1500.0), cv::Scalar(255, 200, 0), thick);
-    if (f.points.empty()) continue;
-    if (schema != nullptr && static_cast<int>(f.points.size()) == schema->num_points) {
-      for (const auto& pl : schema->polylines) {
-        std::vector<cv::Point> pts;
-        for (int i : pl.indices)
-          if (std::isfinite(f.points[i].x) && std::isfinite(f.points[i].y)) pts.push_back(P(f.points[i].x, f.points[i].y));
-        if (pts.size() >= 2)
-          cv::polylines(draw, pts, pl.closed, cv::Scalar(0, 220, 0), thick, cv::LINE_AA, kShift);
-      }
-    }
-    for (const Point2f& p : f.points)
-      if (std::isfinite(p.x) && std::isfinite(p.y))
-        cv::circle(draw, P(p.x, p.y), radius << kShift, cv::Scalar(255, 40, 40), cv::FILLED, cv::LINE_AA, kShift);
-  }
-  const ImageU8 out = ImageU8::copy_of(ViewU8(draw.ptr<std::uint8_t>(), draw.cols, draw.rows, 3));
-  save_image(out_path, out.view());
-}
-
 }  // namespace
 
 int run_predict(const PredictConfig& cfg) {
@@ -331,7 +332,6 @@ int run_predict(const PredictConfig& cfg) {
       throw;
     }
   }
-  const LandmarkSchema* schema = model ? &schema_by_name(model->card().schema) : nullptr;
   if (!cfg.overlay_dir.empty()) {
     std::error_code ec;
     fs::create_directories(cfg.overlay_dir, ec);
@@ -345,53 +345,16 @@ int run_predict(const PredictConfig& cfg) {
   for (const std::string& path : cfg.images) {
     try {
       const auto t_total = Clock::now();
-      auto t = Clock::now();
-      const ImageU8 rgb = load_checked(path);
-      const double t_decode = ms_since(t);
-      const int W = rgb.width(), H = rgb.height();
+      const auto t = Clock::now();
+      PhotoJob job(Photo{load_checked(path), 0, 0, 0, false, path});  // imread applied the EXIF orientation
+      JobTimes times;
+      times.decode = ms_since(t);
+      PhotoOptions options;
+      options.detect = cfg.detect;
+      job.start(model ? &model->card() : nullptr, options);
+      drive_photo_job(job, detector, model.get(), &times);
 
-      t = Clock::now();
-      const std::vector<FaceDetection> dets = detector.detect(rgb.view(), cfg.detect);
-      const double t_detect = ms_since(t);
-
-      std::vector<PredictedFace> faces;
-      for (const auto& d : dets) faces.push_back({d.box, d.score, false, {}});
-      double t_pre = 0, t_infer = 0;
-      if (model && !faces.empty()) {
-        const ModelCard& card = model->card();
-        t = Clock::now();
-        const ImageU8 gray = to_gray(rgb.view());
-        const std::size_t n_runs = keypoint_runs(card, faces.size());
-        std::vector<Box> crops;
-        std::vector<float> input;
-        for (std::size_t i = 0; i < n_runs; ++i) {
-          // Face-box models were trained on DAN boxes: convert the detector's box first.
-          const Box face = ultraface_to_training_box(faces[i].box);
-          crops.push_back(keypoint_crop_box(card, W, H, &face));
-          const std::vector<float> in = keypoint_model_input(gray.view(), card, crops.back());
-          input.insert(input.end(), in.begin(), in.end());
-        }
-        t_pre = ms_since(t);
-        t = Clock::now();
-        const std::size_t per_in = static_cast<std::size_t>(card.input.width) * card.input.height;
-        const std::size_t per_out = keypoint_output_size(card);
-        std::vector<float> output;
-        constexpr std::size_t kBatch = 16;
-        for (std::size_t i = 0; i < n_runs; i += kBatch) {
-          const std::size_t n = std::min(kBatch, n_runs - i);
-          const std::vector<float> chunk(input.begin() + static_cast<std::ptrdiff_t>(i * per_in),
-                                         input.begin() + static_cast<std::ptrdiff_t>((i + n) * per_in));
-          const std::vector<float> o = model->run(chunk, static_cast<int>(n));
-          output.insert(output.end(), o.begin(), o.end());
-        }
-        t_infer = ms_since(t);
-        t = Clock::now();
-        for (std::size_t i = 0; i < n_runs; ++i)
-          faces[i].points = keypoint_output_to_image(card, output.data() + i * per_out, per_out, crops[i]);
-        t_pre += ms_since(t);
-      }
-
-      Json j = predict_result_json(path, W, H, faces, model ? &model->card() : nullptr);
+      Json j = job.result_json();
 
       if (!cfg.overlay.empty() || !cfg.overlay_dir.empty()) {
         std::string out = cfg.overlay;
@@ -401,14 +364,16 @@ int run_predict(const PredictConfig& cfg) {
           for (int n = 2; !overlay_names.insert(name).second; ++n) name = stem + "-" + std::to_string(n) + ".png";
           out = (fs::path(cfg.overlay_dir) / name).string();
         }
-        draw_overlay(out, rgb, faces, schema);
+        ImageU8 drawn = ImageU8::copy_of(job.pixels());
+        draw_overlay(drawn.view(), job.overlay(OverlayStyle{}));
+        save_image(out, drawn.view());
         j["overlay"] = out;
       }
       Json tm = Json::object();
-      tm["decode"] = round_to(t_decode, 0.01);
-      tm["detect"] = round_to(t_detect, 0.01);
-      tm["preprocess"] = round_to(t_pre, 0.01);
-      tm["infer"] = round_to(t_infer, 0.01);
+      tm["decode"] = round_to(times.decode, 0.01);
+      tm["detect"] = round_to(times.detect, 0.01);
+      tm["preprocess"] = round_to(times.preprocess, 0.01);
+      tm["infer"] = round_to(times.infer, 0.01);
       tm["total"] = round_to(ms_since(t_total), 0.01);
       j["timing_ms"] = tm;
       std::cout << j.dump() << std::endl;

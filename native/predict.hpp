@@ -17,6 +17,7 @@
 #include "facekeys/json.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/pack.hpp"
+#include "facekeys/photo_job.hpp"
 
 namespace facekeys {
 
@@ -30,6 +31,9 @@ class FaceDetector {
   FaceDetector(const FaceDetector&) = delete;
   FaceDetector& operator=(const FaceDetector&) = delete;
 
+  // A photo job's detector run (photo_job.hpp): its outputs scores, boxes.
+  std::vector<std::vector<float>> run(const TensorRun& run) const;
+  // The faces in one image (a photo job without a keypoint model).
   std::vector<FaceDetection> detect(ViewU8 rgb, const DetectOptions& options) const;
   const std::string& path() const { return path_; }
 
@@ -57,6 +61,8 @@ class KeypointModel {
   // n inputs of the card's shape (n * 1 * h * w floats) -> n outputs
   // (n * keypoint_output_size(card) floats).
   std::vector<float> run(const std::vector<float>& input, int n) const;
+  // A photo job's keypoint run: its output (the card's output_name).
+  std::vector<std::vector<float>> run(const TensorRun& run) const;
 
  private:
   struct Impl;
@@ -64,6 +70,18 @@ class KeypointModel {
   ModelCard card_;
   std::string dir_;
 };
+
+// Milliseconds a photo spent in each step.
+struct JobTimes {
+  double decode = 0, detect = 0, preprocess = 0, infer = 0;
+};
+
+// Runs a started photo job to its end: its detector runs on `detector`, its
+// keypoint runs on `model` (may be null for a job without a card). Adds the
+// time spent to `times` when given: the networks as detect and infer, the
+// job's own steps (inputs, decoding) as preprocess.
+void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const KeypointModel* model,
+                     JobTimes* times = nullptr);
 
 // Defaults: $FACEKEYS_DETECTOR, else assets/detectors/ultraface/version-RFB-320.onnx
 // (source tree), else FACEKEYS_DATA_DIR/models/ultraface/version-RFB-320.onnx.

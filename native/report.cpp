@@ -17,6 +17,8 @@
 #include "facekeys/json.hpp"
 #include "facekeys/metrics.hpp"
 #include "facekeys/pack.hpp"
+#include "facekeys/draw.hpp"
+#include "facekeys/overlay.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
 
@@ -25,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const cv::Scalar kTrainColor(200, 120, 30), kValColor(40, 40, 220), kGtColor(60, 200, 60), kPredColor(40, 40, 240);
+const cv::Scalar kTrainColor(200, 120, 30), kValColor(40, 40, 220);
 
 void write_png(const fs::path& path, const cv::Mat& img) {
   std::vector<std::uint8_t> bytes;
@@ -107,27 +109,43 @@ cv::Mat plot_losses(const Curve& c, const std::string& title) {
 }
 
 // A pack image, enlarged for visibility, as BGR.
+// A pack image as RGB, enlarged `scale` times (drawn on with the core's overlay, then write_rgb_png).
 cv::Mat pack_image(const Pack& pack, std::size_t row, int scale) {
   cv::Mat img(pack.height, pack.width, pack.channels == 1 ? CV_8UC1 : CV_8UC3,
               const_cast<std::uint8_t*>(&pack.pixels[row * pack.image_bytes()]));
-  cv::Mat bgr, big;
-  cv::cvtColor(img, bgr, pack.channels == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_RGB2BGR);
-  cv::resize(bgr, big, {}, scale, scale, cv::INTER_LINEAR);
+  cv::Mat rgb, big;
+  if (pack.channels == 1)
+    cv::cvtColor(img, rgb, cv::COLOR_GRAY2RGB);
+  else
+    rgb = img;
+  cv::resize(rgb, big, {}, scale, scale, cv::INTER_LINEAR);
   return big;
 }
 
-// Draws points (pack pixel coordinates) with the schema's contours.
-void draw_points(cv::Mat& img, const std::vector<Point2f>& pts, const LandmarkSchema& schema, int scale,
-                 const cv::Scalar& color) {
-  auto at = [&](int i) {
-    // Pixel centres at integers: (x + 0.5) * scale - 0.5 in the enlarged image.
-    return cv::Point2f((pts[i].x + 0.5f) * scale - 0.5f, (pts[i].y + 0.5f) * scale - 0.5f);
-  };
-  if (static_cast<int>(pts.size()) == schema.num_points)
-    for (const auto& line : schema.polylines)
-      for (std::size_t j = 0; j + 1 < line.indices.size() + (line.closed ? 1 : 0); ++j)
-        cv::line(img, at(line.indices[j]), at(line.indices[(j + 1) % line.indices.size()]), color, 1, cv::LINE_AA);
-  for (std::size_t i = 0; i < pts.size(); ++i) cv::circle(img, at(static_cast<int>(i)), 3, color, -1, cv::LINE_AA);
+void write_rgb_png(const fs::path& path, const cv::Mat& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  write_png(path, bgr);
+}
+
+// The core's rasteriser (draw.hpp) on an RGB image of OpenCV's.
+void draw_on(cv::Mat& rgb, const Overlay& o) {
+  draw_overlay(ImageView<std::uint8_t>(rgb.ptr<std::uint8_t>(), rgb.cols, rgb.rows, 3,
+                                       static_cast<std::ptrdiff_t>(rgb.step1())),
+               o);
+}
+
+// Draws points (pack pixel coordinates) on an enlarged pack image in the look of
+// every overlay (overlay.hpp): points in `color`, and the schema's lines.
+void draw_points(cv::Mat& rgb, const Pack& pack, const std::vector<Point2f>& pts, const LandmarkSchema& schema,
+                 Color color, bool lines) {
+  Overlay o;
+  o.width = pack.width;
+  o.height = pack.height;
+  OverlayStyle style;
+  style.lines = lines;
+  add_landmarks(o, pts, &schema, style, color);
+  draw_on(rgb, o);
 }
 
 std::vector<Point2f> pack_points(const Pack& pack, std::size_t row) {
@@ -200,34 +218,26 @@ cv::Mat plot_ced(const std::vector<double>& nmes, const std::string& title) {
   return img;
 }
 
-// Softmax maps of chosen points over a pack image: the per-pixel maximum of
-// the maps (each scaled to its own peak), as a JET overlay.
+// Softmax maps of chosen points over a pack image: the heatmap view of every
+// overlay (overlay.hpp's heatmap_view_of_probabilities), over the whole image.
 cv::Mat heatmap_overlay(const Pack& pack, std::size_t row, const float* maps, int K, int h, int w,
                         const std::vector<int>& points, int scale) {
   cv::Mat img = pack_image(pack, row, scale);
-  cv::Mat acc(h, w, CV_32F, cv::Scalar(0));
-  for (int k : points) {
-    if (k < 0 || k >= K) throw std::runtime_error("--heatmap-points: point " + std::to_string(k) + " is not in 0.." + std::to_string(K - 1));
-    cv::Mat m(h, w, CV_32F, const_cast<float*>(maps + static_cast<std::size_t>(k) * h * w));
-    double lo = 0, hi = 0;
-    cv::minMaxLoc(m, &lo, &hi);
-    if (hi > 0) acc = cv::max(acc, m / hi);
+  Overlay o;
+  o.width = pack.width;
+  o.height = pack.height;
+  OverlayItem view;
+  view.kind = OverlayItem::Kind::Image;
+  view.color = Color{255, 255, 255, 200};
+  try {
+    view.image = heatmap_view_of_probabilities(maps, K, h, w, points);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--heatmap-points: ") + e.what());
   }
-  // Maps and image cover the same extent, which is what cv::resize maps onto each other.
-  cv::Mat big, big8, color;
-  cv::resize(acc, big, img.size(), 0, 0, cv::INTER_LINEAR);
-  big.convertTo(big8, CV_8U, 255.0);
-  cv::applyColorMap(big8, color, cv::COLORMAP_JET);
-  cv::Mat alpha;
-  big.convertTo(alpha, CV_32F, 0.7);
-  cv::Mat alpha3;
-  cv::cvtColor(alpha, alpha3, cv::COLOR_GRAY2BGR);
-  cv::Mat imgf, colf;
-  img.convertTo(imgf, CV_32FC3);
-  color.convertTo(colf, CV_32FC3);
-  cv::Mat ones(alpha3.size(), CV_32FC3, cv::Scalar(1, 1, 1));
-  cv::Mat out = imgf.mul(ones - alpha3) + colf.mul(alpha3);
-  out.convertTo(img, CV_8UC3);
+  // Maps and image cover the same extent.
+  view.area = Box{-0.5f, -0.5f, static_cast<float>(pack.width), static_cast<float>(pack.height)};
+  o.items.push_back(std::move(view));
+  draw_on(img, o);
   return img;
 }
 
@@ -341,9 +351,9 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
     for (int i = 0; i < cfg.overlays && i < static_cast<int>(pack->size()); ++i) {
       const std::size_t row = static_cast<std::size_t>(i) * std::max<std::size_t>(1, pack->size() / cfg.overlays);
       cv::Mat img = pack_image(*pack, row, scale);
-      draw_points(img, pack_points(*pack, row), schema, scale, kGtColor);
+      draw_points(img, *pack, pack_points(*pack, row), schema, OverlayStyle{}.truth, true);
       const std::string name = "gt_" + std::to_string(i) + ".png";
-      write_png(dir / name, img);
+      write_rgb_png(dir / name, img);
       written.push_back(name);
       md << "<img src=\"" << name << "\" width=\"360\" title=\"" << pack->names[row] << "\"/>\n";
     }
@@ -373,7 +383,7 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
       }
       const LandmarkSchema& pred_schema = schema_by_name(preds.at("schema").as_string());
       md << "## Predictions (" << preds.at("split").as_string()
-         << "): green = ground truth, red = prediction, ranked by " << key << "\n\n";
+         << "): blue points = ground truth, green points and red lines = prediction, ranked by " << key << "\n\n";
       const int n_over = std::min<int>(cfg.overlays, static_cast<int>(order.size()));
       for (const char* which : {"best", "median", "worst"}) {
         md << "**" << which << "**\n\n";
@@ -385,10 +395,10 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
           const Json& im = images[order[pos]];
           const auto row = static_cast<std::size_t>(im.at("pack_index").as_int());  // checked above
           cv::Mat img = pack_image(*pack, row, scale);
-          draw_points(img, to_pack_pixels(*pack, row, im.at("gt")), pred_schema, scale, kGtColor);
-          draw_points(img, to_pack_pixels(*pack, row, im.at("pred")), pred_schema, scale, kPredColor);
+          draw_points(img, *pack, to_pack_pixels(*pack, row, im.at("gt")), pred_schema, OverlayStyle{}.truth, false);
+          draw_points(img, *pack, to_pack_pixels(*pack, row, im.at("pred")), pred_schema, OverlayStyle{}.point, true);
           const std::string name = std::string("pred_") + which + "_" + std::to_string(i) + ".png";
-          write_png(dir / name, img);
+          write_rgb_png(dir / name, img);
           written.push_back(name);
           md << "<img src=\"" << name << "\" width=\"360\" title=\"" << im.at("name").as_string() << " " << key << " "
              << im.at(key).as_number() << "\"/>\n";
@@ -420,7 +430,7 @@ std::vector<std::string> write_report(const ReportConfig& cfg) {
           if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
         if (label.empty()) label = std::to_string(i);
         const std::string name = "heatmap_" + label + ".png";
-        write_png(dir / name, img);
+        write_rgb_png(dir / name, img);
         written.push_back(name);
         md << "<img src=\"" << name << "\" width=\"360\" title=\"" << label << ": " << pack->names[row] << "\"/>\n";
       }

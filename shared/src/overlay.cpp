@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 
 #include "facekeys/heatmap.hpp"
 
@@ -108,15 +110,26 @@ Overlay photo_overlay(int width, int height, const std::vector<FaceView>& faces,
 }
 
 ImageU8 heatmap_view(const float* output, int num_maps, int height, int width) {
+  const std::vector<float> prob =
+      spatial_softmax(output, static_cast<std::size_t>(num_maps), height, width);
+  return heatmap_view_of_probabilities(prob.data(), num_maps, height, width, {});
+}
+
+ImageU8 heatmap_view_of_probabilities(const float* prob, int num_maps, int height, int width,
+                                      const std::vector<int>& maps) {
   const std::size_t cells = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
-  const std::vector<float> prob = spatial_softmax(output, static_cast<std::size_t>(num_maps), height, width);
   std::vector<float> mx(cells, 0.f);
-  for (int k = 0; k < num_maps; ++k) {
-    const float* p = prob.data() + static_cast<std::size_t>(k) * cells;
+  auto add = [&](int k) {
+    if (k < 0 || k >= num_maps)
+      throw std::invalid_argument("heatmap view: map " + std::to_string(k) + " is not in 0.." + std::to_string(num_maps - 1));
+    const float* p = prob + static_cast<std::size_t>(k) * cells;
     const float peak = *std::max_element(p, p + cells);
-    if (!(peak > 0.f)) continue;  // a map with no finite value (all NaN)
+    if (!(peak > 0.f)) return;  // a map with no finite value (all NaN)
     for (std::size_t i = 0; i < cells; ++i) mx[i] = std::max(mx[i], p[i] / peak);
-  }
+  };
+  if (maps.empty())
+    for (int k = 0; k < num_maps; ++k) add(k);
+  for (int k : maps) add(k);
   ImageU8 rgba(width, height, 4);
   std::uint8_t* px = rgba.data();
   for (std::size_t i = 0; i < cells; ++i) {

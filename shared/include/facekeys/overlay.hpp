@@ -104,5 +104,10 @@ float text_width(const std::string& text, float height);
 // the maximum over the maps, in a dark-red-yellow ramp with the alpha rising
 // with the value. `output` is one face's K x h x w maps.
 ImageU8 heatmap_view(const float* output, int num_maps, int height, int width);
+// The same from maps that are probabilities already (spatial_softmax's output),
+// over the maps listed in `maps` (empty: all). Throws std::invalid_argument on
+// a map index out of range.
+ImageU8 heatmap_view_of_probabilities(const float* prob, int num_maps, int height, int width,
+                                      const std::vector<int>& maps);
 
 }  // namespace facekeys
