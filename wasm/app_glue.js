@@ -1,8 +1,9 @@
 // facekeys browser glue: image decoding, ONNX Runtime Web sessions, the page's
 // inputs (file picker, drag and drop, paste) and the scripting interface
-// window.facekeys. Pre- and post-processing and drawing are in C++
-// (wasm/main.cpp, through the shared core); this file only moves pixels and
-// tensors between the browser and the module and runs the networks.
+// window.facekeys. The pipeline is the core's photo job (shared/include/
+// facekeys/photo_job.hpp, through wasm/js_api.cpp): this file decodes the
+// photo, runs whatever tensor the job asks for on the network it names, and
+// hands the outputs back. It knows no step of the pipeline.
 //
 //   window.facekeys.predict(blobOrUrl, {model}) -> the JSON of `facekeys predict`
 //   window.facekeys.models()                    -> the shipped models (cards)
@@ -84,13 +85,7 @@
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
         if (model) checkModelFile(model, bytes);
-        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-        if (model) {
-          const { input, output } = modelIoNames(model);
-          if (!s.inputNames.includes(input) || !s.outputNames.includes(output))
-            throw new Error(`the graph's input/output are '${s.inputNames}'/'${s.outputNames}', its card says '${input}'/'${output}'`);
-        }
-        return s;
+        return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
       })().catch((e) => {
         st.sessions.delete(url);  // a later try may succeed
         throw new Error(`${label} failed to load (${url}): ${e && e.message ? e.message : e}`);
@@ -101,8 +96,6 @@
   }
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
   const modelSession = (model) => session(modelUrl(model), `Model ${model.id}`, model);
-  const modelIoNames = (model) => ({ input: st.mod.UTF8ToString(st.mod._fk_model_input_name(model.index)),
-                                     output: st.mod.UTF8ToString(st.mod._fk_model_output_name(model.index)) });
   function checkModelFile(model, bytes) {
     const m = st.mod;
     const p = m._malloc(Math.max(1, bytes.length));
@@ -232,68 +225,52 @@
     timing.decode = now() - t0;
   }
 
-  async function detect(timing) {
-    const m = st.mod;
-    const t0 = now();
-    const det = await session(DETECTOR_URL, 'The face detector');
-    const inPtr = m._fk_detect_input();
-    if (!inPtr) throw moduleError('detector input');
-    const n = m._fk_tensor_size();
-    const input = m.HEAPF32.slice(inPtr / 4, inPtr / 4 + n);
-    const shape = [1, 3, m._fk_detect_input_height(), m._fk_detect_input_width()];
-    const out = await det.run({ [det.inputNames[0]]: new ort.Tensor('float32', input, shape) });
-    const scores = out.scores.data, boxes = out.boxes.data;
-    const priors = scores.length / 2;
-    const sp = m._fk_scratch(priors * 6) / 4;
-    m.HEAPF32.set(scores, sp);
-    m.HEAPF32.set(boxes, sp + priors * 2);
-    const faces = m._fk_detect_decode(priors, m._fk_threshold(), MAX_FACES);
-    if (faces < 0) throw moduleError('face detection');
-    timing.detect = now() - t0;
-    return faces;
-  }
-
-  async function keypoints(modelIndex, timing) {
+  // One run of the core's photo job on the committed photo: until the job is
+  // done, run the tensor it asks for on the network it names and hand the
+  // outputs back. `manualBox` ([x, y, w, h], original pixels) replaces detection;
+  // redetect false keeps the faces of the last run (another model).
+  async function runJob(modelIndex, { redetect, manualBox }, timing) {
     const m = st.mod, model = st.models[modelIndex];
-    const faces = m._fk_keypoint_runs(model ? model.index : -1);  // whole-image models: one run
-    timing.preprocess = 0; timing.infer = 0;
-    if (faces === 0 || !model) return;
-    let t0 = now();
-    const sess = await modelSession(model);
-    const t1 = now();
-    timing.load = t1 - t0;
-    const w = m._fk_model_input_width(model.index), h = m._fk_model_input_height(model.index);
-    const per = w * h;
-    const batch = new Float32Array(faces * per);
-    t0 = now();
-    for (let i = 0; i < faces; ++i) {
-      const p = m._fk_keypoint_input(model.index, i);
-      if (!p) throw moduleError('preprocess');
-      batch.set(m.HEAPF32.subarray(p / 4, p / 4 + per), i * per);
+    const box = manualBox || [0, 0, 0, 0];
+    if (m._fk_job_start(model ? model.index : -1, redetect ? 1 : 0, ...box) < 0) throw moduleError('photo');
+    Object.assign(timing, { detect: 0, infer: 0, preprocess: 0 });
+    let t = now();
+    for (;;) {
+      const p = m._fk_job_next();
+      if (!p) throw moduleError('pipeline');
+      const text = m.UTF8ToString(p);
+      if (!text) break;  // done
+      const run = JSON.parse(text);
+      const n = run.shape.reduce((a, b) => a * b, 1);
+      const at = m._fk_job_input() / 4;
+      const input = m.HEAPF32.slice(at, at + n);  // a copy: the heap may grow while ONNX Runtime holds it
+      timing.preprocess += now() - t;
+      const detector = run.network === 'detector';
+      t = now();
+      const sess = await (detector ? session(DETECTOR_URL, 'The face detector') : modelSession(model));
+      if (!detector) timing.load = (timing.load || 0) + (now() - t);  // creating the session (first use)
+      t = now();
+      const out = await sess.run({ [run.input]: new ort.Tensor('float32', input, run.shape) });
+      timing[detector ? 'detect' : 'infer'] += now() - t;
+      t = now();
+      run.outputs.forEach((name, k) => {
+        if (!out[name]) throw new Error(`${detector ? 'The face detector' : `Model ${model.id}`}: the graph has no output '${name}'`);
+        const data = out[name].data;
+        const q = m._fk_job_output(k, data.length);
+        if (!q) throw moduleError('pipeline');
+        m.HEAPF32.set(data, q / 4);
+      });
+      if (m._fk_job_give() < 0) throw moduleError('pipeline');
     }
-    timing.preprocess = now() - t0;
-    t0 = now();
-    const io = modelIoNames(model);
-    const out = await sess.run({ [io.input]: new ort.Tensor('float32', batch, [faces, 1, h, w]) });
-    const data = out[io.output].data;
-    timing.infer = now() - t0;
-    t0 = now();
-    const nOut = m._fk_model_output_size(model.index);
-    if (data.length !== nOut * faces)
-      throw new Error(`Model ${model.id}: output has ${data.length} values, its card promises ${nOut} per face`);
-    for (let i = 0; i < faces; ++i) {
-      const sp = m._fk_scratch(nOut) / 4;
-      m.HEAPF32.set(data.subarray(i * nOut, (i + 1) * nOut), sp);
-      if (m._fk_keypoint_output(model.index, i, nOut) < 0) throw moduleError('keypoints');
-    }
-    timing.preprocess += now() - t0;  // output decoding counts as processing
+    timing.preprocess += now() - t;
+    if (timing.load !== undefined && timing.load < 1) delete timing.load;  // the session was there already
   }
 
   function finish(index, modelIndex, timing, tStart) {
     const m = st.mod;
     timing.total = now() - tStart;
     m._fk_set_timings(timing.decode || 0, timing.detect || 0, timing.preprocess || 0, timing.infer || 0, timing.total);
-    const result = JSON.parse(m.UTF8ToString(m._fk_result_json(st.models[modelIndex] ? st.models[modelIndex].index : -1)));
+    const result = JSON.parse(m.UTF8ToString(m._fk_job_result()));
     const r = (x) => Math.round((x || 0) * 100) / 100;
     result.timing_ms = { decode: r(timing.decode), detect: r(timing.detect), preprocess: r(timing.preprocess),
                          infer: r(timing.infer), total: r(timing.total) };
@@ -324,22 +301,17 @@
       try {
         const moduleModel = st.models[modelIndex] ? st.models[modelIndex].index : -1;
         if (st.committed !== index || st.committedKeeps < m._fk_model_work_pixels(moduleModel)) {
-          await commitPhoto(index, moduleModel, timing);
-          redetect = !manualBox;
+          await commitPhoto(index, moduleModel, timing);  // the job of a new photo detects (or takes manualBox)
         }
-        if (manualBox) {
-          if (m._fk_set_manual_face(...manualBox) < 0) throw moduleError('face box');
-        } else if (redetect) {
-          await detect(timing);
-        }
-        let modelError = null;
+        // A failure after detection (a model that does not load) still shows the faces found.
+        let jobError = null;
         try {
-          await keypoints(modelIndex, timing);
+          await runJob(modelIndex, { redetect, manualBox }, timing);
         } catch (e) {
-          modelError = e;
+          jobError = e;
         }
         const result = finish(index, modelIndex, timing, tStart);
-        if (modelError) throw modelError;
+        if (jobError) throw jobError;
         if (!st.models.length) setStatus('No keypoint models are shipped with this build (faces only).', true);
         else setStatus(describe(result));
         return result;
@@ -395,48 +367,28 @@
     if (!photo || !photo.result) return setStatus('Nothing to export yet.', true);
     download(new Blob([JSON.stringify(photo.result, null, 2)], { type: 'application/json' }), `${stem(photo.name)}.facekeys.json`);
   }
-  // The photo at its original size with the points, lines and boxes drawn on it.
-  async function overlayPng(index = st.current) {
-    const photo = st.photos[index];
+  // The photo shown, at its original size, with the overlay drawn on it by the
+  // core's rasteriser (fk_overlay_draw; draw.hpp): the pixels of
+  // `facekeys predict --overlay`, with the panel's switches.
+  async function overlayPng() {
+    const photo = st.photos[st.current];
     if (!photo || !photo.result) throw new Error('Nothing to export yet.');
-    const r = photo.result;
-    const bmp = await createImageBitmap(photo.blob, { imageOrientation: 'from-image', colorSpaceConversion: 'none' });
-    const c = new OffscreenCanvas(r.width, r.height);
-    const ctx = c.getContext('2d');
-    ctx.drawImage(bmp, 0, 0, r.width, r.height);
+    const { width: w, height: h } = photo.result;
+    const bmp = await createImageBitmap(photo.blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bmp, 0, 0, w, h);
     bmp.close();
-    const model = st.models.find((m) => m.card.name === r.model || m.id === r.model);
-    let schema = null;
-    if (model) schema = JSON.parse(st.mod.UTF8ToString(st.mod._fk_model_schema_json(model.index)) || 'null');
-    const lw = Math.max(1, Math.round(Math.max(r.width, r.height) / 600));
-    for (const f of r.faces) {
-      ctx.strokeStyle = f.manual ? 'rgb(0,200,255)' : 'rgb(255,200,0)';
-      ctx.lineWidth = lw * 2;
-      // boxes are continuous pixel extents; canvas pixel (i, j) covers [i, i+1)
-      ctx.strokeRect(f.box[0] + 0.5, f.box[1] + 0.5, f.box[2], f.box[3]);
-      const P = (p) => [p[0] + 0.5, p[1] + 0.5];
-      const decoded = (p) => p && p[0] !== null && p[1] !== null;  // null: a coordinate not decoded
-      if (schema) {
-        ctx.strokeStyle = 'rgba(255,60,60,0.9)';
-        ctx.lineWidth = lw;
-        for (const pl of schema.polylines) {
-          const pts = pl.indices.map((i) => f.points[i]).filter(decoded);
-          if (pts.length < 2) continue;
-          ctx.beginPath();
-          ctx.moveTo(...P(pts[0]));
-          for (const p of pts.slice(1)) ctx.lineTo(...P(p));
-          if (pl.closed) ctx.closePath();
-          ctx.stroke();
-        }
-      }
-      ctx.fillStyle = 'rgb(0,255,80)';
-      for (const p of f.points) {
-        if (!decoded(p)) continue;
-        ctx.beginPath();
-        ctx.arc(...P(p), lw * 2, 0, 2 * Math.PI);
-        ctx.fill();
-      }
-    }
+    const img = ctx.getImageData(0, 0, w, h);
+    const m = st.mod;
+    const p = m._malloc(img.data.length);
+    if (!p) throw new Error('out of memory for the export');
+    try {
+      m.HEAPU8.set(img.data, p);
+      if (m._fk_overlay_draw(p, w, h) < 0) throw moduleError('export');
+      img.data.set(m.HEAPU8.subarray(p, p + img.data.length));
+    } finally { m._free(p); }
+    ctx.putImageData(img, 0, 0);
     return c.convertToBlob({ type: 'image/png' });
   }
   async function exportPng() {

@@ -20,6 +20,8 @@
 //   drains batteries. frame() draws only for a while after user input (seen by
 //   web_take_input(), below) or after the app's state changed (redraw() in
 //   main.cpp); otherwise the canvas keeps showing the last frame.
+// - Functions JavaScript calls are exported with FK_EXPORT (wasm/js_api.cpp);
+//   -sEXPORTED_FUNCTIONS (wasm/CMakeLists.txt) need not list them.
 // - The page does not need cross-origin isolation for this module (it is built
 //   without threads); only ONNX Runtime's threads need it.
 #pragma once
@@ -27,17 +29,44 @@
 #include <emscripten.h>
 #include <emscripten/html5.h>
 
+// A function JavaScript calls on the module (Module._name).
+#define FK_EXPORT EMSCRIPTEN_KEEPALIVE
+
+// The JavaScript functions below are defined (EM_JS) in the one file that
+// defines FACEKEYS_PLATFORM_WEB_IMPL before including this header (main.cpp)
+// and declared everywhere else: an EM_JS definition in two objects is a
+// duplicate symbol for the linker.
+#ifdef FACEKEYS_PLATFORM_WEB_IMPL
+#define FK_WEB_JS(ret, name, params, ...) EM_JS(ret, name, params, __VA_ARGS__)
+#else
+#define FK_WEB_JS(ret, name, params, ...) extern "C" ret name params EM_IMPORT(name);
+#endif
+
 namespace facekeys_web {
 
+// The browser's clock (performance.now()), in milliseconds.
+inline double web_now_ms() { return emscripten_get_now(); }
+
+// Registers the per-frame callback and returns (see above).
+inline void web_run_main_loop(void (*frame)(void*)) { emscripten_set_main_loop_arg(frame, nullptr, 0, 0); }
+
+// Tells the page the module is ready, or why it cannot start.
+FK_WEB_JS(void, web_notify_ready, (), {
+  if (window.facekeysApp && window.facekeysApp.onReady) window.facekeysApp.onReady();
+});
+FK_WEB_JS(void, web_fatal, (const char* message), {
+  if (window.facekeysApp && window.facekeysApp.fatal) window.facekeysApp.fatal(UTF8ToString(message));
+});
+
 // CSS size of the canvas in CSS pixels and the device pixel ratio.
-EM_JS(double, web_canvas_css_width, (), { return Module.canvas ? Module.canvas.clientWidth : 800; });
-EM_JS(double, web_canvas_css_height, (), { return Module.canvas ? Module.canvas.clientHeight : 600; });
-EM_JS(double, web_device_pixel_ratio, (), { return window.devicePixelRatio || 1; });
+FK_WEB_JS(double, web_canvas_css_width, (), { return Module.canvas ? Module.canvas.clientWidth : 800; });
+FK_WEB_JS(double, web_canvas_css_height, (), { return Module.canvas ? Module.canvas.clientHeight : 600; });
+FK_WEB_JS(double, web_device_pixel_ratio, (), { return window.devicePixelRatio || 1; });
 
 // Input seen since the last call (pointer, wheel, keys, focus, resize, paste,
 // drop anywhere in the page). The listeners are installed on first use and only
 // set a flag: GLFW's own handlers still deliver the events to ImGui.
-EM_JS(int, web_take_input, (), {
+FK_WEB_JS(int, web_take_input, (), {
   if (!Module.fkInput) {
     Module.fkInput = { seen: true };
     const mark = () => { Module.fkInput.seen = true; };
@@ -51,15 +80,15 @@ EM_JS(int, web_take_input, (), {
 });
 
 // Calls window.facekeysApp[name](arg...) if the glue is present; never throws into C++.
-EM_JS(void, web_call0, (const char* name), {
+FK_WEB_JS(void, web_call0, (const char* name), {
   const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
   if (f) { try { f(); } catch (e) { console.error(e); } }
 });
-EM_JS(void, web_call1, (const char* name, double a), {
+FK_WEB_JS(void, web_call1, (const char* name, double a), {
   const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
   if (f) { try { f(a); } catch (e) { console.error(e); } }
 });
-EM_JS(void, web_call4, (const char* name, double a, double b, double c, double d), {
+FK_WEB_JS(void, web_call4, (const char* name, double a, double b, double c, double d), {
   const f = window.facekeysApp && window.facekeysApp[UTF8ToString(name)];
   if (f) { try { f(a, b, c, d); } catch (e) { console.error(e); } }
 });

@@ -413,6 +413,51 @@ test('the overlay renders: pixels at the points differ from the bare photo; scre
   assert.deepEqual(dims, [result.width, result.height, 'image/png']);
 });
 
+test('one look: the page\'s "Export PNG" is `facekeys predict --overlay`\'s image of the same photo', async () => {
+  // LFPW test photos: PNGs, which Chromium and OpenCV decode to the same pixels.
+  const files = lfpwFiles().slice(0, 2);
+  const models = await shippedModels();
+  const def = models.find((m) => m.default);
+  for (const file of files) {
+    const native = path.join(ARTIFACTS, `one_look_native_${path.basename(file)}`);
+    execFileSync(FACEKEYS, ['predict', '-m', path.join(DIST, 'models', def.id), file, '--overlay', native], { encoding: 'utf8' });
+    const r = await predictBytes(readFileSync(file), path.basename(file));
+    assert.ok(r.result && r.result.faces.length > 0, `${file}: ${r.error}`);
+    const stats = await page().evaluate(async ({ nativePng, photo }) => {
+      const pixels = async (blob) => {
+        const bm = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+        const c = new OffscreenCanvas(bm.width, bm.height);
+        const ctx = c.getContext('2d');
+        ctx.drawImage(bm, 0, 0);
+        return ctx.getImageData(0, 0, bm.width, bm.height);
+      };
+      const web = await pixels(await window.facekeys.overlayPng());
+      const nat = await pixels(new Blob([new Uint8Array(nativePng)]));
+      const bare = await pixels(new Blob([new Uint8Array(photo)]));
+      if (web.width !== nat.width || web.height !== nat.height) return { size: [web.width, web.height, nat.width, nat.height] };
+      let differ = 0, drawn = 0, sum = 0;
+      for (let i = 0; i < web.data.length; i += 4) {
+        let d = 0, o = 0;
+        for (let c = 0; c < 3; ++c) {
+          d = Math.max(d, Math.abs(web.data[i + c] - nat.data[i + c]));
+          o = Math.max(o, Math.abs(nat.data[i + c] - bare.data[i + c]));
+          sum += Math.abs(web.data[i + c] - nat.data[i + c]);
+        }
+        if (d > 48) ++differ;
+        if (o > 48) ++drawn;
+      }
+      const n = web.data.length / 4;
+      return { differ: differ / n, drawn: drawn / n, mean: sum / (3 * n) };
+    }, { nativePng: Array.from(readFileSync(native)), photo: Array.from(readFileSync(file)) });
+    assert.ok(!stats.size, `${file}: sizes differ ${stats.size}`);
+    assert.ok(stats.drawn > 0.005, `${file}: the native overlay changed only ${stats.drawn} of the pixels`);
+    // The same primitives, rasterised by the same code: only points that differ by a fraction of a
+    // pixel between OpenCV DNN and ONNX Runtime move an edge's anti-aliasing.
+    assert.ok(stats.differ <= 0.002, `${file}: ${(100 * stats.differ).toFixed(3)}% of the pixels differ (mean ${stats.mean.toFixed(3)})`);
+    assert.ok(stats.mean <= 0.2, `${file}: mean difference ${stats.mean.toFixed(3)} levels`);
+  }
+});
+
 test('the heatmap model: the heatmap view draws its maps over the face', async () => {
   const hm = (await shippedModels()).find((m) => m.output === 'heatmaps');
   assert.ok(hm, 'no heatmap model among the shipped models (assets/models/<name>/ with output.kind "heatmaps")');

@@ -2,9 +2,10 @@
 // which part of the image the model sees (from the model card), the input
 // tensor, and how its output maps back to original-image pixels.
 //
-// One implementation for every consumer: `facekeys predict` and `facekeys
-// eval MODEL_DIR` (OpenCV DNN) and the browser module (ONNX Runtime Web) all
-// call these functions, so a point means the same thing everywhere.
+// One implementation for every consumer: the photo job (photo_job.hpp), which
+// `facekeys predict` (OpenCV DNN) and the browser module (ONNX Runtime Web)
+// drive, and `facekeys eval MODEL_DIR` all call these functions, so a point
+// means the same thing everywhere.
 //
 //   crop box   keypoint_crop_box(card, W, H, face)   "whole-image" cards: the whole
 //              image {-0.5, -0.5, W, H}; "face-box" cards: crop_box_from_box(face,

@@ -1,0 +1,98 @@
+// The page's state, shared by its parts:
+//   main.cpp         GLFW + ImGui set-up and the frame loop (render on demand)
+//   overlay_view.cpp the photo and its overlay's primitives (overlay.hpp) drawn
+//                    with ImGui's draw list; zoom, pan, drawing a face box
+//   panel.cpp        the ImGui panel (photos, model, switches, timings, status)
+//   js_api.cpp       the functions app_glue.js calls: models, the photo, the
+//                    photo job (photo_job.hpp) step by step, the PNG export
+// The pipeline itself is the core's PhotoJob: JavaScript decodes the photo,
+// runs each tensor the job asks for with ONNX Runtime Web and hands the
+// outputs back; nothing here knows the steps.
+#pragma once
+
+#include <GLES3/gl3.h>
+#include <GLFW/glfw3.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facekeys/image.hpp"
+#include "facekeys/model_card.hpp"
+#include "facekeys/overlay.hpp"
+#include "facekeys/photo_job.hpp"
+#include "imgui.h"
+
+namespace facekeys_app {
+
+struct Model {
+  std::string id;  // folder name under models/
+  facekeys::ModelCard card;
+};
+
+struct App {
+  GLFWwindow* window = nullptr;
+  std::vector<Model> models;
+  int model = -1;  // selected
+
+  // The photo and its last run. The job holds the pixels (maybe a reduced-scale decode).
+  facekeys::ImageU8 pending;  // pixels JavaScript writes, before fk_photo_commit
+  std::unique_ptr<facekeys::PhotoJob> job;
+  int job_model = -1;  // the model of the job's current run (-1: none)
+  GLuint tex = 0;      // the photo as shown (maybe smaller than the pixels held)
+
+  // The overlay: rebuilt from the job when it or the style changed.
+  facekeys::OverlayStyle style;
+  bool show_overlay = true, names = true;
+  facekeys::Overlay overlay;
+  std::vector<GLuint> overlay_textures;  // per overlay item: its image's texture (0: none)
+  bool overlay_stale = true;
+
+  // Panel state
+  float threshold = 0.7f;
+  std::string status = "Drop, paste or pick photos (JPEG, PNG, WebP).";
+  bool status_error = false;
+  double t_decode = 0, t_detect = 0, t_pre = 0, t_infer = 0, t_total = 0;
+  int photo_index = -1, photo_count = 0;
+  bool busy = false;
+  ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
+  float panel_content_h = 0;                 // the height its contents took in the last frame
+
+  // View: screen = view + (original pixel + 0.5) * scale
+  float view_scale = 1.f, view_x = 0.f, view_y = 0.f;
+  bool fit_pending = false;
+  bool draw_box_mode = false, dragging_box = false;
+  ImVec2 drag_start{0, 0};
+
+  // Render on demand (platform_web.hpp)
+  int frames_to_draw = 0;    // after a change of state
+  double draw_until_ms = 0;  // after user input
+  double busy_since_ms = 0;
+
+  // Strings handed to JavaScript (valid until the next call that returns one)
+  std::string json, error;
+};
+extern App g;
+
+// Draw one more frame: the state changed.
+void redraw();
+// The overlay must be rebuilt (the job's result or the style changed).
+void overlay_changed();
+const Model* model_at(int i);
+// The photo's size in original pixels (0 without a photo).
+int photo_width();
+int photo_height();
+// Fits the photo into the canvas beside the panel.
+void fit_view();
+void set_error(const std::string& message);
+
+// overlay_view.cpp
+void draw_photo_and_overlay();
+void handle_view_input();
+void free_overlay_textures();
+// panel.cpp
+void draw_panel();
+// The note under the model picker for whole-image (IMM) models.
+extern const char* const kWholeImageNote;
+
+}  // namespace facekeys_app

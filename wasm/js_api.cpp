@@ -1,0 +1,402 @@
+// The functions app_glue.js calls (Module._fk_*): models, the photo check, the
+// photo, the core's photo job step by step, the PNG export, and the panel's
+// state. A function that fails returns -1 (or null) with the message in
+// fk_last_error(), and shows it in the panel.
+//
+// One photo, as app_glue.js drives it:
+//   fk_image_check(...)                       the file, before decoding (image_header.hpp)
+//   fk_photo_alloc(w, h) -> JS writes RGBA -> fk_photo_commit(orig_w, orig_h, turns, mirror, name)
+//   fk_job_start(model, redetect, box...)     PhotoJob::start
+//   while ((run = fk_job_next()) != "") {     PhotoJob::next: {"network", "input", "shape", "outputs"}
+//     JS runs run.network on fk_job_input(), writes output k to fk_job_output(k, n); fk_job_give()
+//   }
+//   fk_job_result()                           the JSON of `facekeys predict`
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "app.hpp"
+#include "facekeys/draw.hpp"
+#include "facekeys/image_header.hpp"
+#include "facekeys/json.hpp"
+#include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/metrics.hpp"
+#include "facekeys/schema.hpp"
+#include "platform_web.hpp"
+
+using namespace facekeys;
+using namespace facekeys_app;
+
+namespace {
+
+// Runs f, turning an exception into -1 and the message into fk_last_error().
+template <class F>
+int guarded(const char* what, F&& f) {
+  try {
+    g.error.clear();
+    return f();
+  } catch (const std::exception& e) {
+    set_error(std::string(what) + ": " + e.what());
+  } catch (...) {
+    set_error(std::string(what) + ": unknown error");
+  }
+  return -1;
+}
+
+
+GLuint upload_photo_texture(const ImageU8& rgba) {
+  GLint max_tex = 4096;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
+  max_tex = std::min<GLint>(max_tex, 8192);
+  const ImageU8* shown = &rgba;
+  ImageU8 small;
+  if (rgba.width() > max_tex || rgba.height() > max_tex) {  // a display copy; the job keeps every pixel
+    const double s = std::min(static_cast<double>(max_tex) / rgba.width(), static_cast<double>(max_tex) / rgba.height());
+    small = resize(rgba.view(), std::max(1, static_cast<int>(rgba.width() * s)),
+                   std::max(1, static_cast<int>(rgba.height() * s)));
+    shown = &small;
+  }
+  GLuint t = 0;
+  glGenTextures(1, &t);
+  glBindTexture(GL_TEXTURE_2D, t);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, shown->width(), shown->height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, shown->data());
+  return t;
+}
+
+void clear_photo() {
+  g.job.reset();
+  g.job_model = -1;
+  g.pending = ImageU8();
+  if (g.tex) glDeleteTextures(1, &g.tex);
+  g.tex = 0;
+  overlay_changed();
+}
+
+const char* network_name(TensorRun::Network n) { return n == TensorRun::Network::Detector ? "detector" : "keypoints"; }
+
+}  // namespace
+
+extern "C" {
+
+FK_EXPORT const char* fk_last_error() { return g.error.c_str(); }
+
+// ---- models --------------------------------------------------------------------
+
+// Registers a model from its card text; returns its index, -1 on a bad card.
+FK_EXPORT int fk_add_model(const char* id, const char* card_json) {
+  return guarded("model card", [&] {
+    Model m;
+    m.id = id;
+    m.card = model_card_from_json(Json::parse(card_json, std::string(id) + "/model.json"), std::string(id));
+    g.models.push_back(std::move(m));
+    if (g.model < 0) g.model = 0;
+    redraw();
+    return static_cast<int>(g.models.size()) - 1;
+  });
+}
+// The default model among those registered: `named` is the name from
+// models/index.json (the DEFAULT file's), the rule is the core's
+// default_model_name, as `facekeys predict`'s. Returns its index, -1 when none.
+FK_EXPORT int fk_default_model(const char* named) {
+  std::vector<std::string> ids;
+  for (const Model& m : g.models) ids.push_back(m.id);
+  const std::string id = default_model_name(named ? named : "", ids);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == id) return static_cast<int>(i);
+  return -1;
+}
+// NME of one face, the core's nme_per_image (what `facekeys eval` and the native
+// tests report): `pred` and `truth` hold n_points (x, y) pairs in pixels, the
+// distance of the schema's outer eye corners normalises. -1 with the message in
+// fk_last_error() on bad input (unknown schema, wrong count, zero eye distance).
+FK_EXPORT double fk_nme(const float* pred, const float* truth, int n_points, const char* schema_name) {
+  double nme = -1;
+  guarded("nme", [&] {
+    const LandmarkSchema& s = schema_by_name(schema_name ? schema_name : "");
+    if (n_points != s.num_points || s.left_eye_outer < 0)
+      throw std::invalid_argument(std::to_string(n_points) + " points for schema " + s.name + " (" +
+                                  std::to_string(s.num_points) + " points, NME needs its eye corners)");
+    const std::size_t n = static_cast<std::size_t>(n_points);
+    nme = nme_per_image(std::vector<float>(pred, pred + 2 * n), std::vector<float>(truth, truth + 2 * n), 1, n,
+                        static_cast<std::size_t>(s.left_eye_outer), static_cast<std::size_t>(s.right_eye_outer))[0];
+    return 0;
+  });
+  return nme;
+}
+FK_EXPORT void fk_select_model(int i) {
+  if (model_at(i)) g.model = i;
+  redraw();
+}
+// Checks the bytes of model i's ONNX file (n bytes at `data`) against its card
+// (onnx_bytes_mismatch, as `facekeys predict` does): 0 when they match, -1
+// with fk_last_error() saying why not.
+FK_EXPORT int fk_model_check_onnx(int i, const std::uint8_t* data, int n) {
+  const Model* m = model_at(i);
+  if (!m || n < 0) {
+    set_error("fk_model_check_onnx: no such model");
+    return -1;
+  }
+  const std::string why = onnx_bytes_mismatch(m->card, data, static_cast<std::size_t>(n));
+  if (!why.empty()) {
+    set_error(why);
+    return -1;
+  }
+  g.error.clear();
+  return 0;
+}
+
+// ---- the photo -------------------------------------------------------------------
+
+// Checks a photo file before it is decoded, as `facekeys predict` does
+// (read_image_header in image_header.hpp), from its first bytes `head` (up to
+// fk_image_header_bytes()) and last bytes `tail` (up to fk_image_tail_bytes()).
+// Writes the format (ImageFormat), the stored width and height (0 when the
+// header does not say) and, for model `model` (-1: detection only), the JPEG
+// DCT decode divisor (1, 2, 4, 8) to out[0..3]. Returns 1 when a JPEG's end
+// was not found from this head (data after it, as in a phone's motion photo):
+// call again with the whole file as `head`. Returns -1 with the message in
+// fk_last_error() ("<name>: ...") for a file that is not a JPEG, PNG or WebP,
+// not whole, 0x0 or over kMaxImagePixels.
+FK_EXPORT int fk_image_check(const char* name, const std::uint8_t* head, int n_head, const std::uint8_t* tail,
+                                        int n_tail, double file_size, int model, int* out) {
+  return guarded(name ? name : "photo", [&] {
+    if (!out || n_head < 0 || n_tail < 0 || !(file_size >= 0)) throw std::invalid_argument("bad arguments");
+    const ImageHeader h = read_image_header(head, static_cast<std::size_t>(n_head), tail,
+                                            static_cast<std::size_t>(n_tail), static_cast<unsigned long long>(file_size));
+    if (h.format == ImageFormat::Unknown) throw std::invalid_argument("not a JPEG, PNG or WebP image");
+    if (h.needs_whole_file) return 1;
+    if (!h.complete) throw std::invalid_argument(truncated_image_message(h.format));
+    // A size the header states is within 1..kMaxImagePixels from here on, so it fits an int.
+    const bool sized = h.size.has_value();
+    if (sized) {
+      const std::string problem = image_size_problem(h.size->width, h.size->height);
+      if (!problem.empty()) throw std::invalid_argument(problem);
+    }
+    out[0] = static_cast<int>(h.format);
+    out[1] = sized ? static_cast<int>(h.size->width) : 0;
+    out[2] = sized ? static_cast<int>(h.size->height) : 0;
+    const Model* m = model_at(model);
+    out[3] = sized && h.format == ImageFormat::Jpeg
+                 ? jpeg_decode_divisor(h.size->width, h.size->height, keypoint_min_work_pixels(m ? &m->card : nullptr))
+                 : 1;
+    return 0;
+  });
+}
+FK_EXPORT int fk_image_header_bytes() { return static_cast<int>(kImageHeaderBytes); }
+FK_EXPORT int fk_image_tail_bytes() { return static_cast<int>(kImageTailBytes); }
+
+// The pixels a photo must keep for model `model` (-1: detection only).
+FK_EXPORT double fk_model_work_pixels(int model) {
+  const Model* m = model_at(model);
+  return static_cast<double>(keypoint_min_work_pixels(m ? &m->card : nullptr));
+}
+
+// A buffer for the photo's RGBA pixels (w x h, possibly a reduced-scale decode);
+// JS fills it, then calls fk_photo_commit. Frees the previous photo first.
+FK_EXPORT std::uint8_t* fk_photo_alloc(int w, int h) {
+  std::uint8_t* p = nullptr;
+  guarded("photo", [&] {
+    clear_photo();
+    g.pending = ImageU8(w, h, 4);
+    p = g.pending.data();
+    return 0;
+  });
+  return p;
+}
+
+// The pixels written after fk_photo_alloc are of a photo stored orig_w x orig_h;
+// they are shown after `quarter_turns_cw` turns and an optional mirror (its EXIF
+// orientation, when the decoder did not apply it). Makes the photo's job.
+FK_EXPORT int fk_photo_commit(int orig_w, int orig_h, int quarter_turns_cw, int mirror, const char* name) {
+  return guarded("photo", [&] {
+    if (g.pending.empty()) throw std::invalid_argument("no pixels");
+    g.job = std::make_unique<PhotoJob>(
+        Photo{std::move(g.pending), orig_w, orig_h, ((quarter_turns_cw % 4) + 4) % 4, mirror != 0, name ? name : ""});
+    g.pending = ImageU8();
+    g.tex = upload_photo_texture(ImageU8::copy_of(g.job->pixels()));
+    g.fit_pending = true;
+    overlay_changed();
+    return 0;
+  });
+}
+
+// Clears the photo, its points and its texture: after a photo that failed to
+// decode, the previous one (with its points) would stay on screen otherwise.
+FK_EXPORT void fk_clear_photo() { clear_photo(); }
+
+// ---- the photo job (photo_job.hpp) ---------------------------------------------------
+
+// Starts a run on the photo with model `model` (-1: faces only): detection
+// unless `redetect` is 0 (the faces of the last run are kept) or a box drawn by
+// hand is given (w > 0; original pixels). The panel's threshold applies.
+FK_EXPORT int fk_job_start(int model, int redetect, float x, float y, float w, float h) {
+  return guarded("photo", [&] {
+    if (!g.job) throw std::invalid_argument("no photo");
+    const Model* m = model_at(model);
+    PhotoOptions options;
+    options.detect.score_threshold = g.threshold;
+    options.redetect = redetect != 0;
+    options.heatmap_views = true;
+    if (w > 0.f) options.manual_face = Box{x, y, w, h};
+    g.job->start(m ? &m->card : nullptr, options);
+    g.job_model = m ? model : -1;
+    overlay_changed();
+    return 0;
+  });
+}
+
+// The next network call as JSON, {"network": "detector" | "keypoints", "input":
+// name, "shape": [...], "outputs": [names]}, "" when the run is done, or null on error.
+FK_EXPORT const char* fk_job_next() {
+  const int r = guarded("pipeline", [&] {
+    g.json.clear();
+    if (!g.job) throw std::invalid_argument("no photo");
+    if (const TensorRun* run = g.job->next()) {
+      Json j = Json::object();
+      j["network"] = network_name(run->network);
+      j["input"] = run->input_name;
+      Json shape = Json::array();
+      for (std::int64_t d : run->input_shape) shape.push_back(static_cast<double>(d));
+      j["shape"] = shape;
+      Json outs = Json::array();
+      for (const std::string& n : run->output_names) outs.push_back(n);
+      j["outputs"] = outs;
+      g.json = j.dump();
+    }
+    return 0;
+  });
+  return r < 0 ? nullptr : g.json.c_str();
+}
+
+// The current run's input: the product of its shape floats.
+FK_EXPORT const float* fk_job_input() {
+  const TensorRun* run = g.job ? g.job->next() : nullptr;
+  return run ? run->input.data() : nullptr;
+}
+
+// Where JS writes output k of the current run (n floats).
+FK_EXPORT float* fk_job_output(int k, int n) {
+  float* p = nullptr;
+  guarded("pipeline", [&] {
+    if (!g.job || k < 0 || n < 0) throw std::invalid_argument("no run");
+    std::vector<float>& out = g.job->output(static_cast<std::size_t>(k));
+    out.resize(static_cast<std::size_t>(n));
+    p = out.data();
+    return 0;
+  });
+  return p;
+}
+
+// The outputs are written: the job takes them.
+FK_EXPORT int fk_job_give() {
+  return guarded("pipeline", [&] {
+    if (!g.job) throw std::invalid_argument("no photo");
+    g.job->give();
+    overlay_changed();
+    return 0;
+  });
+}
+
+// The result as `facekeys predict` writes it (predict_result.hpp; JS adds timing_ms).
+FK_EXPORT const char* fk_job_result() {
+  g.json.clear();
+  guarded("result", [&] {
+    if (!g.job) throw std::invalid_argument("no photo");
+    g.json = g.job->result_json().dump();
+    return 0;
+  });
+  return g.json.c_str();
+}
+
+// Draws the overlay as the view shows it (the panel's switches) onto w x h
+// RGBA pixels of the photo (any scale), with the core's rasteriser: the page's
+// "Export PNG", the same pixels as `facekeys predict --overlay`.
+FK_EXPORT int fk_overlay_draw(std::uint8_t* rgba, int w, int h) {
+  return guarded("export", [&] {
+    if (!g.job) throw std::invalid_argument("no photo");
+    if (!g.show_overlay) return 0;
+    draw_overlay(ImageView<std::uint8_t>(rgba, w, h, 4), g.job->overlay(g.style));
+    return 0;
+  });
+}
+
+// ---- the panel's state ---------------------------------------------------------------
+
+FK_EXPORT void fk_set_status(const char* msg, int is_error) {
+  g.status = msg;
+  g.status_error = is_error != 0;
+  redraw();
+}
+FK_EXPORT void fk_set_busy(int busy) {
+  if (busy && !g.busy) g.busy_since_ms = facekeys_web::web_now_ms();
+  g.busy = busy != 0;
+  redraw();
+}
+FK_EXPORT void fk_set_timings(double decode, double detect, double pre, double infer, double total) {
+  g.t_decode = decode;
+  g.t_detect = detect;
+  g.t_pre = pre;
+  g.t_infer = infer;
+  g.t_total = total;
+  redraw();
+}
+FK_EXPORT void fk_set_photo_list(int index, int count) {
+  g.photo_index = index;
+  g.photo_count = count;
+  redraw();
+}
+FK_EXPORT float fk_threshold() { return g.threshold; }
+FK_EXPORT void fk_set_threshold(float t) {
+  g.threshold = t;
+  redraw();
+}
+FK_EXPORT void fk_set_overlay(int on) {
+  g.show_overlay = on != 0;
+  redraw();
+}
+FK_EXPORT void fk_set_heatmap(int on) {
+  g.style.heatmaps = on != 0;
+  overlay_changed();
+}
+FK_EXPORT void fk_set_point_size(float scale) {
+  g.style.point_scale = scale;
+  overlay_changed();
+}
+FK_EXPORT void fk_set_lines(int on) {
+  g.style.lines = on != 0;
+  overlay_changed();
+}
+
+// The current view, for tests: screen (canvas pixel) = (x + 0.5) * scale + (ox, oy).
+FK_EXPORT const char* fk_view_json() {
+  Json j = Json::object();
+  const Model* cur = model_at(g.model);
+  j["model"] = cur ? cur->id : std::string();
+  j["model_note"] = cur && card_is_whole_image(cur->card) ? std::string(kWholeImageNote) : std::string();
+  j["scale"] = static_cast<double>(g.view_scale);
+  j["ox"] = static_cast<double>(g.view_x);
+  j["oy"] = static_cast<double>(g.view_y);
+  int fw = 0, fh = 0;
+  glfwGetFramebufferSize(g.window, &fw, &fh);
+  j["photo"] = g.tex && g.job ? g.job->name() : std::string();  // the photo shown ("" for none)
+  j["faces"] = g.job ? g.job->faces().size() : 0;
+  j["canvas_width"] = fw;
+  j["canvas_height"] = fh;
+  j["panel"] = Json(Json::Array{Json(static_cast<double>(g.panel_pos.x)), Json(static_cast<double>(g.panel_pos.y)),
+                                Json(static_cast<double>(g.panel_size.x)), Json(static_cast<double>(g.panel_size.y))});
+  g.json = j.dump();
+  return g.json.c_str();
+}
+FK_EXPORT void fk_fit_view() {
+  fit_view();
+  redraw();
+}
+
+}  // extern "C"

@@ -1,0 +1,102 @@
+// The panel: photos, the model, the overlay's switches, timings and status.
+// Actions go to JavaScript (window.facekeysApp, platform_web.hpp), which runs
+// the pipeline and calls back with the results.
+#include "app.hpp"
+#include "facekeys/keypoint_pipeline.hpp"
+#include "platform_web.hpp"
+
+namespace facekeys_app {
+
+// Shown under the model picker for whole-image (IMM) models, which were trained
+// on 240 studio portraits and see the whole photo as one face.
+const char* const kWholeImageNote =
+    "This model expects a frontal studio portrait filling the frame (one face, head and shoulders). "
+    "For other photos pick a 68-point (ibug68) model.";
+
+void draw_panel() {
+  ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
+  // 280 px wide; height 0: fitted to the contents every frame (the IMM note, the heatmap box and
+  // the status come and go: a fixed height would hide the timings and the status behind a scroll bar).
+  ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_Always);
+  ImGui::Begin("facekeys");
+  g.panel_pos = ImGui::GetWindowPos();
+  g.panel_size = ImGui::GetWindowSize();
+  if (ImGui::Button("Open photos...")) facekeys_web::web_call0("openFilePicker");
+  if (g.photo_count > 1) {
+    ImGui::SameLine();
+    if (ImGui::ArrowButton("##prev", ImGuiDir_Left)) facekeys_web::web_call1("selectPhoto", g.photo_index - 1);
+    ImGui::SameLine();
+    if (ImGui::ArrowButton("##next", ImGuiDir_Right)) facekeys_web::web_call1("selectPhoto", g.photo_index + 1);
+    ImGui::SameLine();
+    ImGui::Text("%d / %d", g.photo_index + 1, g.photo_count);
+  }
+  if (g.job) ImGui::TextWrapped("%s  (%d x %d)", g.job->name().c_str(), photo_width(), photo_height());
+
+  // model
+  const Model* cur = model_at(g.model);
+  if (ImGui::BeginCombo("model", cur ? cur->id.c_str() : "(none)")) {
+    for (int i = 0; i < static_cast<int>(g.models.size()); ++i) {
+      const bool sel = i == g.model;
+      if (ImGui::Selectable(g.models[i].id.c_str(), sel) && !sel) {
+        g.model = i;
+        facekeys_web::web_call1("selectModel", i);
+      }
+      if (ImGui::IsItemHovered()) {
+        const facekeys::ModelCard& c = g.models[i].card;
+        ImGui::SetTooltip("%s: %s, %d points, input %dx%d, %s", c.arch.c_str(), c.schema.c_str(), c.num_points,
+                          c.input.width, c.input.height, c.crop.source.c_str());
+      }
+    }
+    ImGui::EndCombo();
+  }
+  if (cur && facekeys::card_is_whole_image(cur->card)) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.f, 0.8f, 0.35f, 1.f));
+    ImGui::TextWrapped("%s", kWholeImageNote);
+    ImGui::PopStyleColor();
+  }
+  ImGui::SliderFloat("threshold", &g.threshold, 0.05f, 0.99f, "%.2f");
+  if (ImGui::IsItemDeactivatedAfterEdit()) facekeys_web::web_call0("rerunDetection");
+  // The overlay's style: what the view shows is what "Export PNG" draws.
+  bool changed = ImGui::SliderFloat("point size", &g.style.point_scale, 0.25f, 4.f, "%.2fx");
+  changed |= ImGui::Checkbox("lines", &g.style.lines);
+  ImGui::SameLine();
+  changed |= ImGui::Checkbox("boxes", &g.style.boxes);
+  ImGui::SameLine();
+  ImGui::Checkbox("names", &g.names);
+  ImGui::Checkbox("overlay", &g.show_overlay);
+  if (cur && cur->card.output.kind == "heatmaps") {
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("heatmap", &g.style.heatmaps);
+  }
+  if (changed) overlay_changed();
+  if (ImGui::Button(g.draw_box_mode ? "Drag a box on the photo..." : "Draw face box")) g.draw_box_mode = !g.draw_box_mode;
+  ImGui::SameLine();
+  if (ImGui::Button("Fit")) fit_view();
+  if (ImGui::Button("Export JSON")) facekeys_web::web_call0("exportJson");
+  ImGui::SameLine();
+  if (ImGui::Button("Export PNG")) facekeys_web::web_call0("exportPng");
+
+  ImGui::Separator();
+  ImGui::Text("faces: %d", g.job ? static_cast<int>(g.job->faces().size()) : 0);
+  ImGui::Text("decode     %7.1f ms", g.t_decode);
+  ImGui::Text("detect     %7.1f ms", g.t_detect);
+  ImGui::Text("preprocess %7.1f ms", g.t_pre);
+  ImGui::Text("infer      %7.1f ms", g.t_infer);
+  ImGui::Text("total      %7.1f ms", g.t_total);
+  ImGui::Separator();
+  if (g.busy) ImGui::TextColored(ImVec4(1, 1, 0.4f, 1), "working...");
+  if (g.status_error)
+    ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", g.status.c_str());
+  else
+    ImGui::TextWrapped("%s", g.status.c_str());
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("wheel: zoom, drag: pan, shift-drag: face box");
+  ImGui::PopStyleColor();
+  // The height is fitted to the previous frame's contents: draw once more when they changed.
+  const float content_h = ImGui::GetCursorPosY();
+  if (content_h != g.panel_content_h) redraw();
+  g.panel_content_h = content_h;
+  ImGui::End();
+}
+
+}  // namespace facekeys_app
