@@ -113,7 +113,7 @@
   // stored size, and the JPEG decode divisor for the model that will run (its
   // card says how many pixels it needs: keypoint_min_work_pixels).
   const IMAGE_FORMATS = ['', 'jpeg', 'png', 'webp'];  // ImageFormat
-  function checkImage(bytes, name, moduleModel, wholeFile = false) {
+  function checkImage(bytes, name, minPixels, wholeFile = false) {
     const m = st.mod;
     const head = wholeFile ? bytes : bytes.subarray(0, m._fk_image_header_bytes());
     const tail = bytes.subarray(Math.max(0, bytes.length - m._fk_image_tail_bytes()));
@@ -122,9 +122,9 @@
       m.HEAPU8.set(head, p + 16);
       m.HEAPU8.set(tail, p + 16 + head.length);
       const r = withString(name, (np) => m._fk_image_check(np, p + 16, head.length, p + 16 + head.length, tail.length,
-                                                            bytes.length, moduleModel, p));
+                                                            bytes.length, minPixels, p));
       if (r < 0) throw moduleError(`${name}: cannot be read`);
-      if (r === 1) return checkImage(bytes, name, moduleModel, true);  // data after a JPEG's end: walk it whole
+      if (r === 1) return checkImage(bytes, name, minPixels, true);  // data after a JPEG's end: walk it whole
       const [format, width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 4);
       return { kind: IMAGE_FORMATS[format], width, height, divisor };
     } finally { m._free(p); }
@@ -160,11 +160,11 @@
   // -> {pixels (RGBA), ww, wh (those pixels), ow, oh (the photo), turns, mirror
   //     (the EXIF orientation still to apply to both, as rotate_and_mirror),
   //     scaled (decoded at reduced scale)}
-  async function decodeImage(blob, name, moduleModel) {
+  async function decodeImage(blob, name, minPixels) {
     if (!blob || blob.size === 0) throw new Error(`${name}: empty file (0 bytes)`);
     // One read of the file (each read of a Blob is a trip to the browser process).
     const bytes = new Uint8Array(await blob.arrayBuffer());
-    const plan = checkImage(bytes, name, moduleModel);
+    const plan = checkImage(bytes, name, minPixels);
     const kind = plan.kind;
     if (kind === 'jpeg' && plan.divisor > 1 && scaledJpegDecoding) {
       try {
@@ -207,22 +207,25 @@
     return p;
   }
 
-  // Decodes photo `index` into the module, with as many pixels as model
-  // `moduleModel` needs (process() decodes a photo held at reduced scale
-  // again when a model that needs more pixels is picked).
-  async function commitPhoto(index, moduleModel, timing) {
+  // Decodes photo `index` into the module, keeping at least `minPixels` of it
+  // (large JPEGs are decoded at reduced scale: process() decodes a photo held at
+  // reduced scale again when a model that needs more pixels is picked, and the
+  // job asks for a finer decode when a face is small). `again`: the same photo
+  // for the current job (fk_photo_replace), else a new one.
+  async function commitPhoto(index, minPixels, timing, again = false) {
     const m = st.mod, photo = st.photos[index];
     const t0 = now();
-    st.committed = -1;
-    const d = await decodeImage(photo.blob, photo.name, moduleModel);
+    if (!again) st.committed = -1;
+    const d = await decodeImage(photo.blob, photo.name, minPixels);
     st.committedKeeps = d.scaled ? d.ww * d.wh : Infinity;
-    const ptr = m._fk_photo_alloc(d.ww, d.wh);
+    const ptr = m._fk_photo_alloc(d.ww, d.wh, again ? 1 : 0);
     if (!ptr) throw moduleError('out of memory for the photo');
     m.HEAPU8.set(d.pixels, ptr);
-    const ok = withString(photo.name, (p) => m._fk_photo_commit(d.ow, d.oh, d.turns, d.mirror ? 1 : 0, p));
+    const ok = again ? m._fk_photo_replace(d.ow, d.oh, d.turns, d.mirror ? 1 : 0)
+                     : withString(photo.name, (p) => m._fk_photo_commit(d.ow, d.oh, d.turns, d.mirror ? 1 : 0, p));
     if (ok < 0) throw moduleError('photo');
     st.committed = index;
-    timing.decode = now() - t0;
+    timing.decode = (timing.decode || 0) + (now() - t0);
   }
 
   // One run of the core's photo job on the committed photo: until the job is
@@ -239,7 +242,16 @@
       const p = m._fk_job_next();
       if (!p) throw moduleError('pipeline');
       const text = m.UTF8ToString(p);
-      if (!text) break;  // done
+      if (!text) {
+        const want = m._fk_job_pixels_wanted();
+        if (!(want > 0)) break;  // done
+        timing.preprocess += now() - t;
+        const t1 = now();
+        await commitPhoto(st.current, want, timing, true);  // small faces: the photo again, finer
+        timing.finer_decode = now() - t1;
+        t = now();
+        continue;
+      }
       const run = JSON.parse(text);
       const n = run.shape.reduce((a, b) => a * b, 1);
       const at = m._fk_job_input() / 4;
@@ -275,6 +287,7 @@
     result.timing_ms = { decode: r(timing.decode), detect: r(timing.detect), preprocess: r(timing.preprocess),
                          infer: r(timing.infer), total: r(timing.total) };
     if (timing.load) result.timing_ms.model_load = r(timing.load);
+    if (timing.finer_decode) result.timing_ms.finer_decode = r(timing.finer_decode);  // included in decode
     st.photos[index].result = result;
     return result;
   }
@@ -301,7 +314,7 @@
       try {
         const moduleModel = st.models[modelIndex] ? st.models[modelIndex].index : -1;
         if (st.committed !== index || st.committedKeeps < m._fk_model_work_pixels(moduleModel)) {
-          await commitPhoto(index, moduleModel, timing);  // the job of a new photo detects (or takes manualBox)
+          await commitPhoto(index, m._fk_model_work_pixels(moduleModel), timing);  // a new photo's job detects first
         }
         // A failure after detection (a model that does not load) still shows the faces found.
         let jobError = null;

@@ -9,7 +9,8 @@
 //   fk_job_start(model, redetect, box...)     PhotoJob::start
 //   while ((run = fk_job_next()) != "") {     PhotoJob::next: {"network", "input", "shape", "outputs"}
 //     JS runs run.network on fk_job_input(), writes output k to fk_job_output(k, n); fk_job_give()
-//   }
+//   } and when fk_job_pixels_wanted() > 0: the photo decoded again (fk_photo_alloc(w, h, 1),
+//   fk_photo_replace), and the loop goes on
 //   fk_job_result()                           the JSON of `facekeys predict`
 #include <cmath>
 #include <cstdint>
@@ -158,14 +159,14 @@ FK_EXPORT int fk_model_check_onnx(int i, const std::uint8_t* data, int n) {
 // (read_image_header in image_header.hpp), from its first bytes `head` (up to
 // fk_image_header_bytes()) and last bytes `tail` (up to fk_image_tail_bytes()).
 // Writes the format (ImageFormat), the stored width and height (0 when the
-// header does not say) and, for model `model` (-1: detection only), the JPEG
-// DCT decode divisor (1, 2, 4, 8) to out[0..3]. Returns 1 when a JPEG's end
+// header does not say) and the JPEG DCT decode divisor (1, 2, 4, 8) that keeps
+// at least `min_pixels` pixels (jpeg_decode_divisor) to out[0..3]. Returns 1 when a JPEG's end
 // was not found from this head (data after it, as in a phone's motion photo):
 // call again with the whole file as `head`. Returns -1 with the message in
 // fk_last_error() ("<name>: ...") for a file that is not a JPEG, PNG or WebP,
 // not whole, 0x0 or over kMaxImagePixels.
 FK_EXPORT int fk_image_check(const char* name, const std::uint8_t* head, int n_head, const std::uint8_t* tail,
-                                        int n_tail, double file_size, int model, int* out) {
+                                        int n_tail, double file_size, double min_pixels, int* out) {
   return guarded(name ? name : "photo", [&] {
     if (!out || n_head < 0 || n_tail < 0 || !(file_size >= 0)) throw std::invalid_argument("bad arguments");
     const ImageHeader h = read_image_header(head, static_cast<std::size_t>(n_head), tail,
@@ -182,9 +183,8 @@ FK_EXPORT int fk_image_check(const char* name, const std::uint8_t* head, int n_h
     out[0] = static_cast<int>(h.format);
     out[1] = sized ? static_cast<int>(h.size->width) : 0;
     out[2] = sized ? static_cast<int>(h.size->height) : 0;
-    const Model* m = model_at(model);
     out[3] = sized && h.format == ImageFormat::Jpeg
-                 ? jpeg_decode_divisor(h.size->width, h.size->height, keypoint_min_work_pixels(m ? &m->card : nullptr))
+                 ? jpeg_decode_divisor(h.size->width, h.size->height, static_cast<long long>(min_pixels))
                  : 1;
     return 0;
   });
@@ -192,18 +192,21 @@ FK_EXPORT int fk_image_check(const char* name, const std::uint8_t* head, int n_h
 FK_EXPORT int fk_image_header_bytes() { return static_cast<int>(kImageHeaderBytes); }
 FK_EXPORT int fk_image_tail_bytes() { return static_cast<int>(kImageTailBytes); }
 
-// The pixels a photo must keep for model `model` (-1: detection only).
+// The pixels a first decode of a photo must keep for model `model` (-1: detection
+// only; keypoint_min_work_pixels): fk_image_check's min_pixels.
 FK_EXPORT double fk_model_work_pixels(int model) {
   const Model* m = model_at(model);
   return static_cast<double>(keypoint_min_work_pixels(m ? &m->card : nullptr));
 }
 
 // A buffer for the photo's RGBA pixels (w x h, possibly a reduced-scale decode);
-// JS fills it, then calls fk_photo_commit. Frees the previous photo first.
-FK_EXPORT std::uint8_t* fk_photo_alloc(int w, int h) {
+// JS fills it, then calls fk_photo_commit (a new photo: the previous one is
+// freed first) or, with `again` 1, fk_photo_replace (the same photo decoded
+// with more pixels, as the job asked).
+FK_EXPORT std::uint8_t* fk_photo_alloc(int w, int h, int again) {
   std::uint8_t* p = nullptr;
   guarded("photo", [&] {
-    clear_photo();
+    if (!again) clear_photo();
     g.pending = ImageU8(w, h, 4);
     p = g.pending.data();
     return 0;
@@ -223,6 +226,21 @@ FK_EXPORT int fk_photo_commit(int orig_w, int orig_h, int quarter_turns_cw, int 
     g.tex = upload_photo_texture(ImageU8::copy_of(g.job->pixels()));
     g.fit_pending = true;
     overlay_changed();
+    return 0;
+  });
+}
+
+// The pixels written after fk_photo_alloc(w, h, 1) are the current photo
+// decoded again with more pixels (PhotoJob::pixels_wanted): the job goes on with them.
+FK_EXPORT int fk_photo_replace(int orig_w, int orig_h, int quarter_turns_cw, int mirror) {
+  return guarded("photo", [&] {
+    if (g.pending.empty() || !g.job) throw std::invalid_argument("no pixels");
+    g.job->replace_pixels(
+        Photo{std::move(g.pending), orig_w, orig_h, ((quarter_turns_cw % 4) + 4) % 4, mirror != 0, g.job->name()});
+    g.pending = ImageU8();
+    if (g.tex) glDeleteTextures(1, &g.tex);
+    g.tex = upload_photo_texture(ImageU8::copy_of(g.job->pixels()));
+    redraw();
     return 0;
   });
 }
@@ -274,6 +292,10 @@ FK_EXPORT const char* fk_job_next() {
   });
   return r < 0 ? nullptr : g.json.c_str();
 }
+
+// When fk_job_next() says "" but the run is not done: the pixels a finer
+// decode of the photo must keep (fk_photo_alloc(.., 1), fk_photo_replace), else 0.
+FK_EXPORT double fk_job_pixels_wanted() { return g.job ? static_cast<double>(g.job->pixels_wanted()) : 0.0; }
 
 // The current run's input: the product of its shape floats.
 FK_EXPORT const float* fk_job_input() {

@@ -22,11 +22,19 @@ CropPolicy card_crop_policy(const ModelCard& card) {
 bool card_is_whole_image(const ModelCard& card) { return card.crop.source == "whole-image"; }
 
 long long keypoint_min_work_pixels(const ModelCard* card) {
-  if (card && !card_is_whole_image(*card)) return kFaceBoxWorkPixels;
   const UltraFaceConfig detector;
   long long need = static_cast<long long>(detector.input_width) * detector.input_height;
-  if (card) need = std::max(need, static_cast<long long>(card->input.width) * card->input.height);
+  if (card && card_is_whole_image(*card))
+    need = std::max(need, static_cast<long long>(card->input.width) * card->input.height);
   return 4 * need;
+}
+
+long long keypoint_crop_work_pixels(const ModelCard& card, const Box& crop, int width, int height) {
+  const double all = static_cast<double>(width) * height;
+  if (!(crop.w > 0.f && crop.h > 0.f)) return static_cast<long long>(all);
+  // Decoded pixels per original pixel the crop needs, in each direction.
+  const double s = std::max(card.input.width / static_cast<double>(crop.w), card.input.height / static_cast<double>(crop.h));
+  return static_cast<long long>(std::ceil(std::min(all, all * s * s)));
 }
 
 Box keypoint_crop_box(const ModelCard& card, int image_width, int image_height, const Box* face_box) {

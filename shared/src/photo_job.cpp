@@ -10,7 +10,9 @@
 
 namespace facekeys {
 
-PhotoJob::PhotoJob(Photo photo) : name_(std::move(photo.name)) {
+PhotoJob::PhotoJob(Photo photo) : name_(std::move(photo.name)) { set_pixels(std::move(photo)); }
+
+void PhotoJob::set_pixels(Photo photo) {
   if (photo.pixels.empty()) throw std::invalid_argument(name_ + ": no pixels");
   if (photo.quarter_turns_cw < 0 || photo.quarter_turns_cw > 3)
     throw std::invalid_argument(name_ + ": orientation must be 0..3 quarter turns, got " +
@@ -19,6 +21,7 @@ PhotoJob::PhotoJob(Photo photo) : name_(std::move(photo.name)) {
   work_ = photo.quarter_turns_cw != 0 || photo.mirror
               ? rotate_and_mirror(photo.pixels.view(), photo.quarter_turns_cw, photo.mirror)
               : std::move(photo.pixels);
+  gray_ = ImageU8();
   int sw = photo.stored_width, sh = photo.stored_height;
   if (sw <= 0 || sh <= 0) {  // the pixels are the photo's own
     sw = swap ? work_.height() : work_.width();
@@ -32,6 +35,21 @@ PhotoJob::PhotoJob(Photo photo) : name_(std::move(photo.name)) {
                                 " photo");
   sx_ = static_cast<float>(width_) / work_.width();
   sy_ = static_cast<float>(height_) / work_.height();
+}
+
+void PhotoJob::replace_pixels(Photo photo) {
+  photo.name = name_;
+  PhotoJob again(std::move(photo));  // checked first: a bad decode leaves this job as it was
+  if (again.width_ != width_ || again.height_ != height_)
+    throw std::invalid_argument(name_ + ": the photo decoded again is " + std::to_string(again.width_) + "x" +
+                                std::to_string(again.height_) + ", not " + std::to_string(width_) + "x" +
+                                std::to_string(height_));
+  work_ = std::move(again.work_);
+  gray_ = ImageU8();
+  sx_ = again.sx_;
+  sy_ = again.sy_;
+  run_ready_ = false;
+  if (stage_ == Stage::NeedPixels) prepare_keypoints();  // the faces found go on to their crops
 }
 
 // Work <-> original pixels: the extents scale (pixel centres at integers).
@@ -53,6 +71,7 @@ void PhotoJob::start(const ModelCard* card, const PhotoOptions& options) {
   card_ = card;
   options_ = options;
   run_ready_ = false;
+  pixels_asked_ = false;
   crops_.clear();
   heatmaps_.clear();
   if (options.manual_face) {
@@ -77,11 +96,26 @@ void PhotoJob::prepare_keypoints() {
   next_face_ = 0;
   crops_.assign(faces_.size(), Box{});
   heatmaps_.assign(faces_.size(), ImageU8());
-  if (runs_ == 0) stage_ = Stage::Done;
+  stage_ = runs_ == 0 ? Stage::Done : Stage::Keypoints;
+  // A reduced-scale decode that is too coarse for a face's crop: ask once for a finer one.
+  if (stage_ == Stage::Keypoints && !pixels_asked_ && !card_is_whole_image(*card_) && (sx_ > 1.f || sy_ > 1.f)) {
+    long long need = 0;
+    for (std::size_t i = 0; i < runs_; ++i) {
+      const PredictedFace& f = faces_[i];
+      const Box face = f.manual ? f.box : ultraface_to_training_box(f.box);
+      need = std::max(need, keypoint_crop_work_pixels(*card_, keypoint_crop_box(*card_, width_, height_, &face),
+                                                      width_, height_));
+    }
+    if (static_cast<long long>(work_.width()) * work_.height() < need) {
+      pixels_wanted_ = need;
+      pixels_asked_ = true;
+      stage_ = Stage::NeedPixels;
+    }
+  }
 }
 
 const TensorRun* PhotoJob::next() {
-  if (stage_ == Stage::Done) return nullptr;
+  if (stage_ == Stage::Done || stage_ == Stage::NeedPixels) return nullptr;
   if (run_ready_) return &run_;
   run_ = TensorRun{};
   if (stage_ == Stage::Detect) {

@@ -152,6 +152,11 @@ TEST_CASE("keypoint_pipeline: pixels a photo must keep for detection and each ki
   big.input.width = 640;
   big.input.height = 480;
   CHECK(keypoint_min_work_pixels(&big) == 4LL * 640 * 480);
-  const ModelCard ibug = ibug_card();                                  // face box
-  CHECK(keypoint_min_work_pixels(&ibug) == kFaceBoxWorkPixels);
+  const ModelCard ibug = ibug_card();                                  // face box: what detection needs first
+  CHECK(keypoint_min_work_pixels(&ibug) == 4LL * 320 * 240);
+  // ... then what its crops need: a 512-pixel crop of a 4000x3000 photo for a 128-pixel input
+  // needs a quarter of each side: 1000x750.
+  CHECK(keypoint_crop_work_pixels(ibug, Box{100.f, 100.f, 512.f, 512.f}, 4000, 3000) == 1000LL * 750);
+  CHECK(keypoint_crop_work_pixels(ibug, Box{100.f, 100.f, 64.f, 64.f}, 4000, 3000) == 4000LL * 3000);  // all of it
+  CHECK(keypoint_crop_work_pixels(ibug, Box{0.f, 0.f, 0.f, 0.f}, 400, 300) == 400LL * 300);
 }

@@ -106,7 +106,7 @@ TEST_CASE("photo job: a reduced-scale decode reports in the photo's own pixels",
   for (PhotoJob* job : {&a, &b}) {
     job->start(&card);
     job->next();
-    detector_outputs(*job, {{0.25f, 0.25f, 0.5f, 0.75f}});
+    detector_outputs(*job, {{0.1f, 0.1f, 0.6f, 0.9f}});  // a face big enough for the half-scale decode
     job->give();
     job->next();
     job->output(0).assign(136, 0.5f);
@@ -219,4 +219,53 @@ TEST_CASE("photo job: outputs of the wrong size and misuse are clear errors", "[
   PhotoOptions zero;
   zero.manual_face = Box{0.f, 0.f, 0.f, 10.f};
   CHECK_THROWS_AS(job.start(&card, zero), std::invalid_argument);
+}
+
+TEST_CASE("photo job: a coarse decode with a small face asks once for more pixels, then goes on", "[photo_job]") {
+  const ModelCard card = testing::ibug_card();
+  Photo full = photo(1600, 1200, 3, 7);
+  Photo eighth;
+  eighth.pixels = resize(full.pixels.view(), 200, 150);  // the photo at 1/8 scale
+  eighth.stored_width = 1600;
+  eighth.stored_height = 1200;
+  PhotoJob job(std::move(eighth));
+  job.start(&card);
+  job.next();
+  detector_outputs(job, {{0.45f, 0.45f, 0.55f, 0.55f}});  // a face of 160x120 photo pixels
+  job.give();
+  CHECK(job.next() == nullptr);
+  CHECK_FALSE(job.done());
+  const Box face = ultraface_to_training_box(job.faces()[0].box);
+  const long long want = keypoint_crop_work_pixels(card, keypoint_crop_box(card, 1600, 1200, &face), 1600, 1200);
+  CHECK(job.pixels_wanted() == want);
+  CHECK(want > 200LL * 150);
+  // A decode of the wrong photo is refused and changes nothing.
+  CHECK_THROWS_AS(job.replace_pixels(photo(300, 300)), std::invalid_argument);
+  CHECK(job.pixels_wanted() == want);
+  // The full photo: the run goes on with the face found, at full resolution.
+  Photo again;
+  again.pixels = full.pixels;
+  job.replace_pixels(std::move(again));
+  CHECK(job.pixels().width() == 1600);
+  const TensorRun* run = job.next();
+  REQUIRE(run != nullptr);
+  CHECK(run->network == TensorRun::Network::Keypoints);
+  const Box crop = keypoint_crop_box(card, 1600, 1200, &face);
+  CHECK(run->input == keypoint_model_input(to_gray(full.pixels.view()).view(), card, crop));
+  job.output(0).assign(136, 0.5f);
+  job.give();
+  CHECK(job.done());
+  CHECK(job.pixels_wanted() == 0);
+  // A big face in the same coarse decode asks for nothing.
+  Photo coarse;
+  coarse.pixels = resize(full.pixels.view(), 200, 150);
+  coarse.stored_width = 1600;
+  coarse.stored_height = 1200;
+  PhotoJob big(std::move(coarse));
+  big.start(&card);
+  big.next();
+  detector_outputs(big, {{0.1f, 0.1f, 0.9f, 0.9f}});
+  big.give();
+  CHECK(big.pixels_wanted() == 0);
+  CHECK(big.next() != nullptr);
 }

@@ -35,16 +35,21 @@ CropPolicy card_crop_policy(const ModelCard& card);
 // True for cards whose model sees the whole image ("whole-image" crop source).
 bool card_is_whole_image(const ModelCard& card);
 
-// How many pixels a photo must keep for face detection plus this model (card
-// null: detection alone), when it may be decoded at reduced scale
-// (image_header.hpp: jpeg_decode_divisor):
-//   whole-image models and detection: 4x the larger of the detector's 320x240
-//     input and the model's input, so their area resizes still average at
-//     least 2x2 photo pixels per input pixel;
-//   face-box models: kFaceBoxWorkPixels (2 MP), so a face a fifth of the
-//     photo's width still gets a crop sampled at about 1:1.
-constexpr long long kFaceBoxWorkPixels = 2'000'000;
+// How many pixels a first decode of a photo must keep for face detection plus
+// this model (card null: detection alone), when it may be decoded at reduced
+// scale (image_header.hpp: jpeg_decode_divisor): 4x the larger of the
+// detector's 320x240 input and a whole-image model's input, so their area
+// resizes still average at least 2x2 photo pixels per input pixel. A face-box
+// model needs what its faces' crops need, known only after detection: the
+// photo job asks for a finer decode then (keypoint_crop_work_pixels,
+// PhotoJob::pixels_wanted).
 long long keypoint_min_work_pixels(const ModelCard* card);
+
+// How many pixels a decode of a width x height photo must keep so that the
+// face-box crop `crop` (original pixels) is sampled at one decoded pixel or
+// more per model input pixel, as a full decode would give (at most
+// width * height).
+long long keypoint_crop_work_pixels(const ModelCard& card, const Box& crop, int width, int height);
 
 // The crop box in original-image pixels. face_box is ignored (may be null) for
 // whole-image cards and required for face-box cards. Throws

@@ -7,9 +7,13 @@
 //
 //   PhotoJob job(Photo{pixels, stored_w, stored_h, turns, mirror, name});
 //   job.start(&card, options);
-//   while (const TensorRun* run = job.next()) {
-//     for (k ...) job.output(k) = <run->network's output run->output_names[k] on run->input>;
-//     job.give();
+//   for (;;) {
+//     if (const TensorRun* run = job.next()) {
+//       for (k ...) job.output(k) = <run->network's output run->output_names[k] on run->input>;
+//       job.give();
+//     } else if (long long n = job.pixels_wanted()) {
+//       job.replace_pixels(<the photo decoded again, keeping at least n pixels>);
+//     } else break;
 //   }
 //   job.result_json();  job.overlay(style);
 //
@@ -22,8 +26,11 @@
 //                    options.max_batch; whole-image models run once, for the best face
 //   4. result        points in original-image pixels (predict_result.hpp)
 // The pixels may be a reduced-scale decode of the photo (the page decodes large
-// JPEGs at 1/2 .. 1/8 scale: keypoint_min_work_pixels says how far it may go);
-// everything reported is in the photo's own pixels.
+// JPEGs at 1/2 .. 1/8 scale: keypoint_min_work_pixels says how far it may go
+// for detection). When a face-box model's crops need more pixels than that
+// (small faces in a large photo), the job stops after detection and asks for a
+// finer decode (pixels_wanted), once. Everything reported is in the photo's
+// own pixels.
 #pragma once
 
 #include <cstdint>
@@ -91,6 +98,15 @@ class PhotoJob {
   void give();
   bool done() const { return stage_ == Stage::Done; }
 
+  // When next() returns null before the job is done: how many pixels a decode
+  // of the photo must keep for the faces' crops (keypoint_crop_work_pixels);
+  // 0 otherwise. Asked at most once a run.
+  long long pixels_wanted() const { return stage_ == Stage::NeedPixels ? pixels_wanted_ : 0; }
+  // The photo decoded again (the same photo and orientation, more pixels): the
+  // run goes on with the faces found. Throws std::invalid_argument when its
+  // size after orientation is not the photo's.
+  void replace_pixels(Photo photo);
+
   // The photo after orientation: its size in original pixels, and the pixels
   // held (maybe fewer).
   int width() const { return width_; }
@@ -110,7 +126,8 @@ class PhotoJob {
   Overlay overlay(const OverlayStyle& style) const;
 
  private:
-  enum class Stage { Detect, Keypoints, Done };
+  enum class Stage { Detect, NeedPixels, Keypoints, Done };
+  void set_pixels(Photo photo);
   void prepare_keypoints();
   Box to_work(const Box& b) const;
   Point2f to_original(Point2f p) const;
@@ -129,6 +146,8 @@ class PhotoJob {
   std::vector<Box> crops_;             // per face, original pixels
   std::vector<ImageU8> heatmaps_;      // per face, heatmap_view (options.heatmap_views)
   std::size_t runs_ = 0, next_face_ = 0, batch_ = 0;
+  long long pixels_wanted_ = 0;
+  bool pixels_asked_ = false;  // this run asked for a finer decode already
   std::vector<Box> batch_crops_;       // work pixels, the faces of the current keypoint run
   TensorRun run_;
   bool run_ready_ = false;
