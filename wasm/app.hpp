@@ -39,6 +39,7 @@ struct App {
   facekeys::ImageU8 pending;  // pixels JavaScript writes, before fk_photo_commit
   std::unique_ptr<facekeys::PhotoJob> job;
   int job_model = -1;  // the model of the job's current run (-1: none)
+  std::unique_ptr<facekeys::PhotoJob> warmup;  // a blank photo's job while the networks warm up
   GLuint tex = 0;      // the photo as shown (maybe smaller than the pixels held)
 
   // The overlay: rebuilt from the job when it or the style changed.

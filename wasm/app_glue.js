@@ -435,31 +435,57 @@
   };
 
   // ---- start -----------------------------------------------------------------------
-  async function start() {
-    configureOrt();
-    st.mod = await createFacekeysModule({
-      canvas,
-      print: (s) => console.log(s),
-      printErr: (s) => console.warn(s),
-    });
-    let index = { default: '', models: [] };
-    let indexError = '';
+  async function readIndex() {
     try {
       const r = await fetch('models/index.json');
-      if (r.ok) index = await r.json();
-      else if (r.status !== 404) indexError = `HTTP ${r.status}`;  // 404: a build without models
+      if (r.status === 404) return { index: { default: '', models: [] }, error: '' };  // a build without models
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      const index = await r.json();
       if (!Array.isArray(index.models)) throw new Error("no 'models' list");
+      return { index, error: '' };
     } catch (e) {
-      indexError = e.message;
-      index = { default: '', models: [] };
+      return { index: { default: '', models: [] }, error: e.message };
     }
-    for (const id of index.models) {
+  }
+  const fetchCard = (id) => fetch(`models/${id}/model.json`).then((r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    return r.text();
+  });
+
+  // One run of each network on a blank photo, so that the first real photo finds
+  // them warm (ONNX Runtime plans and allocates on a session's first run). In the
+  // serial queue: a photo dropped meanwhile waits for it, not beside it.
+  function warmUp(modelIndex) {
+    return serial(async () => {
+      const m = st.mod;
+      if (m._fk_warmup_begin() < 0) throw moduleError('warm-up');
       try {
-        const r = await fetch(`models/${id}/model.json`);
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        const text = await r.text();
-        const card = JSON.parse(text);
-        const k = withString(id, (pid) => withString(text, (pt) => st.mod._fk_add_model(pid, pt)));
+        await runJob(-1, { redetect: true }, {});
+        if (st.models[modelIndex]) await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {});
+      } finally { m._fk_warmup_end(); }
+    });
+  }
+
+  // Start-up, in parallel where the steps allow: ONNX Runtime compiles its own
+  // WebAssembly and makes the detector's session while the module instantiates
+  // and the model cards arrive; then the default model's session (its file is
+  // checked against its card by the module first). `ready` resolves then; the
+  // warm-up inference follows without holding it.
+  async function start() {
+    configureOrt();
+    const detector = session(DETECTOR_URL, 'The face detector');
+    detector.catch(() => {});  // reported below
+    const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
+    const { index, error: indexError } = await readIndex();
+    const cards = index.models.map((id) => fetchCard(id).then((text) => ({ text }), (e) => ({ error: e })));
+    st.mod = await moduleP;
+    for (let i = 0; i < index.models.length; ++i) {
+      const id = index.models[i];
+      try {
+        const c = await cards[i];
+        if (c.error) throw c.error;
+        const card = JSON.parse(c.text);
+        const k = withString(id, (pid) => withString(c.text, (pt) => st.mod._fk_add_model(pid, pt)));
         if (k < 0) throw moduleError('bad model card');
         st.models.push({ id, card, index: k });
       } catch (e) {
@@ -474,14 +500,15 @@
       console.warn(`facekeys: the default model '${index.default}' is not here: using '${st.models[d].id}'`);
     st.defaultModel = st.model = d >= 0 ? d : 0;
     if (st.models.length) st.mod._fk_select_model(st.models[st.model].index);
-    // Warm the detector and the default model so the first photo is fast.
-    await session(DETECTOR_URL, 'The face detector');
-    if (st.models.length) {
-      modelSession(st.models[st.model]).catch((e) => setStatus(e.message, true));
-    }
+    const model = st.models.length ? modelSession(st.models[st.model]) : Promise.resolve();
+    await detector;
+    let modelError = null;
+    await model.catch((e) => { modelError = e; });
     if (indexError) setStatus(`models/index.json cannot be read (${indexError}): faces only.`, true);
     else if (!st.models.length) setStatus('No keypoint models are shipped with this build: faces only.', true);
+    else if (modelError) setStatus(modelError.message, true);
     else setStatus('Ready: open, drop or paste photos (JPEG, PNG, WebP). Nothing leaves your browser.');
+    warmUp(modelError ? -1 : st.model).catch((e) => console.warn('facekeys: warm-up:', e && e.message));
   }
 
   const ready = start().catch((e) => { setStatus(`Start-up failed: ${e && e.message ? e.message : e}`, true); throw e; });

@@ -80,6 +80,9 @@ void clear_photo() {
   overlay_changed();
 }
 
+// The job the fk_job_* functions drive: the warm-up's while it runs, else the photo's.
+PhotoJob* active_job() { return g.warmup ? g.warmup.get() : g.job.get(); }
+
 const char* network_name(TensorRun::Network n) { return n == TensorRun::Network::Detector ? "detector" : "keypoints"; }
 
 }  // namespace
@@ -256,16 +259,19 @@ FK_EXPORT void fk_clear_photo() { clear_photo(); }
 // hand is given (w > 0; original pixels). The panel's threshold applies.
 FK_EXPORT int fk_job_start(int model, int redetect, float x, float y, float w, float h) {
   return guarded("photo", [&] {
-    if (!g.job) throw std::invalid_argument("no photo");
+    PhotoJob* job = active_job();
+    if (!job) throw std::invalid_argument("no photo");
     const Model* m = model_at(model);
     PhotoOptions options;
     options.detect.score_threshold = g.threshold;
     options.redetect = redetect != 0;
     options.heatmap_views = true;
     if (w > 0.f) options.manual_face = Box{x, y, w, h};
-    g.job->start(m ? &m->card : nullptr, options);
-    g.job_model = m ? model : -1;
-    overlay_changed();
+    job->start(m ? &m->card : nullptr, options);
+    if (!g.warmup) {
+      g.job_model = m ? model : -1;
+      overlay_changed();
+    }
     return 0;
   });
 }
@@ -275,8 +281,9 @@ FK_EXPORT int fk_job_start(int model, int redetect, float x, float y, float w, f
 FK_EXPORT const char* fk_job_next() {
   const int r = guarded("pipeline", [&] {
     g.json.clear();
-    if (!g.job) throw std::invalid_argument("no photo");
-    if (const TensorRun* run = g.job->next()) {
+    PhotoJob* job = active_job();
+    if (!job) throw std::invalid_argument("no photo");
+    if (const TensorRun* run = job->next()) {
       Json j = Json::object();
       j["network"] = network_name(run->network);
       j["input"] = run->input_name;
@@ -295,11 +302,15 @@ FK_EXPORT const char* fk_job_next() {
 
 // When fk_job_next() says "" but the run is not done: the pixels a finer
 // decode of the photo must keep (fk_photo_alloc(.., 1), fk_photo_replace), else 0.
-FK_EXPORT double fk_job_pixels_wanted() { return g.job ? static_cast<double>(g.job->pixels_wanted()) : 0.0; }
+FK_EXPORT double fk_job_pixels_wanted() {
+  const PhotoJob* job = active_job();
+  return job ? static_cast<double>(job->pixels_wanted()) : 0.0;
+}
 
 // The current run's input: the product of its shape floats.
 FK_EXPORT const float* fk_job_input() {
-  const TensorRun* run = g.job ? g.job->next() : nullptr;
+  PhotoJob* job = active_job();
+  const TensorRun* run = job ? job->next() : nullptr;
   return run ? run->input.data() : nullptr;
 }
 
@@ -307,8 +318,9 @@ FK_EXPORT const float* fk_job_input() {
 FK_EXPORT float* fk_job_output(int k, int n) {
   float* p = nullptr;
   guarded("pipeline", [&] {
-    if (!g.job || k < 0 || n < 0) throw std::invalid_argument("no run");
-    std::vector<float>& out = g.job->output(static_cast<std::size_t>(k));
+    PhotoJob* job = active_job();
+    if (!job || k < 0 || n < 0) throw std::invalid_argument("no run");
+    std::vector<float>& out = job->output(static_cast<std::size_t>(k));
     out.resize(static_cast<std::size_t>(n));
     p = out.data();
     return 0;
@@ -319,12 +331,23 @@ FK_EXPORT float* fk_job_output(int k, int n) {
 // The outputs are written: the job takes them.
 FK_EXPORT int fk_job_give() {
   return guarded("pipeline", [&] {
-    if (!g.job) throw std::invalid_argument("no photo");
-    g.job->give();
-    overlay_changed();
+    PhotoJob* job = active_job();
+    if (!job) throw std::invalid_argument("no photo");
+    job->give();
+    if (!g.warmup) overlay_changed();
     return 0;
   });
 }
+
+// The warm-up (app_glue.js): a blank photo's job, apart from the photo shown,
+// that the fk_job_* functions drive until fk_warmup_end.
+FK_EXPORT int fk_warmup_begin() {
+  return guarded("warm-up", [&] {
+    g.warmup = std::make_unique<PhotoJob>(Photo{ImageU8(64, 64, 4), 0, 0, 0, false, "warm-up"});
+    return 0;
+  });
+}
+FK_EXPORT void fk_warmup_end() { g.warmup.reset(); }
 
 // The result as `facekeys predict` writes it (predict_result.hpp; JS adds timing_ms).
 FK_EXPORT const char* fk_job_result() {
