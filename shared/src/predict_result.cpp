@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "facekeys/face_openness.hpp"
+#include "facekeys/head_pose.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 
 namespace facekeys {
@@ -10,6 +12,27 @@ namespace {
 
 double round_to(double v, double step) { return std::round(v / step) * step; }
 Json number_or_null(double v, double step) { return std::isfinite(v) ? Json(round_to(v, step)) : Json(); }
+
+// 68-point faces: head pose (head_pose.hpp) and eye and mouth openness
+// (face_openness.hpp), each left out when its points are not all there.
+void add_face_measures(Json& o, const std::vector<Point2f>& points, int width, int height) {
+  HeadPose pose;
+  if (head_pose(points, default_camera(width, height), pose)) {
+    Json j = Json::object();
+    j["yaw"] = round_to(pose.yaw, 0.1);
+    j["pitch"] = round_to(pose.pitch, 0.1);
+    j["roll"] = round_to(pose.roll, 0.1);
+    o["pose"] = j;
+  }
+  FaceOpenness open;
+  if (face_openness(points, open)) {
+    Json eyes = Json::object();
+    eyes["left"] = round_to(open.left_eye, 0.001);
+    eyes["right"] = round_to(open.right_eye, 0.001);
+    o["eyes"] = eyes;
+    o["mouth"] = round_to(open.mouth, 0.001);
+  }
+}
 
 }  // namespace
 
@@ -33,6 +56,7 @@ Json predict_result_json(const std::string& image, int width, int height, const 
     Json pts = Json::array();
     for (const Point2f& p : f.points) pts.push_back(Json(Json::Array{number_or_null(p.x, 0.01), number_or_null(p.y, 0.01)}));
     o["points"] = pts;
+    if (card && card->schema == "ibug68") add_face_measures(o, f.points, width, height);
     jf.push_back(o);
   }
   j["faces"] = jf;

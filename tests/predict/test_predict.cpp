@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <map>
 #include <array>
 #include <chrono>
 #include <functional>
@@ -333,6 +334,58 @@ TEST_CASE("predict: shipped models find the annotated points within their expect
 // over the outer-eye-corner distance, iBUG 36 and 45). A photo with no detection, or with a
 // point the model could not decode, counts as a failure with NME 1 (so a miss costs the mean
 // 1/224 = 0.0045). The page runs the same photos through its pipeline (tests/web/web.test.mjs).
+TEST_CASE("predict: head pose of the IMM photos turned to the person's right and left, through the default model",
+          "[predict][pose][default]") {
+  // IMM types (imm_face_db/PROVENANCE.md): 1 frontal, 3 turned about 30 degrees to the person's right,
+  // 4 to the person's left. Yaw > 0 is a face turned to the person's left (head_pose.hpp).
+  std::vector<std::string> args = {"predict", "--detector", detector_path()};
+  std::vector<std::pair<int, int>> who;  // (person, type) per photo
+  std::error_code ec;
+  for (int person = 1; person <= 40; ++person)
+    for (int type : {1, 3, 4})
+      for (const char* g : {"m", "f"}) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%02d-%d%s.jpg", person, type, g);
+        if (fs::is_regular_file(kImm + "/" + name, ec)) {
+          args.push_back(kImm + "/" + name);
+          who.emplace_back(person, type);
+        }
+      }
+  REQUIRE(who.size() == 120u);
+  ::unsetenv("FACEKEYS_MODEL");
+  ::unsetenv("FACEKEYS_ASSETS_DIR");
+  const RunResult r = run_facekeys(args, "imm_pose");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const auto lines = json_lines(r.out);
+  REQUIRE(lines.size() == who.size());
+  std::map<int, std::map<int, double>> yaw;  // person -> type -> yaw of the best face
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto& faces = lines[i].at("faces").as_array();
+    if (faces.empty() || !faces[0].contains("pose")) continue;
+    yaw[who[i].first][who[i].second] = faces[0].at("pose").at("yaw").as_number();
+  }
+  int separated = 0;
+  std::vector<double> turned, frontal;
+  for (int person = 1; person <= 40; ++person) {
+    auto& y = yaw[person];
+    if (y.count(3) && y.count(4) && y.at(3) < 0 && y.at(4) > 0) ++separated;
+    for (int t : {3, 4})
+      if (y.count(t)) turned.push_back(std::abs(y.at(t)));
+    if (y.count(1)) frontal.push_back(std::abs(y.at(1)));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? NAN : v[v.size() / 2];
+  };
+  WARN("IMM head pose through the default model: yaw sign separates types 3 and 4 for " << separated
+       << " of 40 persons; median |yaw| turned " << median(turned) << " deg, frontal " << median(frontal) << " deg");
+  CHECK(separated >= 38);
+  CHECK(median(turned) >= 20);
+  CHECK(median(turned) <= 40);
+  CHECK(median(frontal) < 8);
+}
+
 TEST_CASE("predict: the default model on the 224 LFPW test photos, detector included: mean NME <= 0.04",
           "[predict][accuracy][default]") {
   std::vector<std::string> stems;

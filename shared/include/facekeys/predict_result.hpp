@@ -5,13 +5,17 @@
 //
 //   {"image": name, "width": W, "height": H,
 //    "faces": [{"box": [x, y, w, h], "score": s, ("manual": true,)
-//               "points": [[x, y], ...]}, ...],
+//               "points": [[x, y], ...],
+//               ("pose": {"yaw", "pitch", "roll"}, "eyes": {"left", "right"}, "mouth")}, ...],
 //    "model": card name | null, ("schema": ..., "note": ...)}
 //
 // Boxes and points are in original-image pixels (crop.hpp's Box convention:
 // (x, y) is the top-left corner), rounded to 0.01 px; scores to 0.0001. A
 // coordinate a heatmap model could not decode is null; a face the model did
-// not run on has "points": [].
+// not run on has "points": []. 68-point (ibug68) faces also carry their head
+// pose in degrees (head_pose.hpp; 0.1 deg) and the openness of the eyes and
+// the mouth (face_openness.hpp; 0.001), each left out when its points are not
+// all decoded.
 #pragma once
 
 #include <cstddef>
