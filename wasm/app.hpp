@@ -89,6 +89,8 @@ void set_error(const std::string& message);
 
 // overlay_view.cpp
 void draw_photo_and_overlay();
+// An RGBA image (tightly packed) as a WebGL texture (linear filtering, edges clamped).
+GLuint upload_rgba(facekeys::ViewU8 rgba);
 void handle_view_input();
 void free_overlay_textures();
 // panel.cpp

@@ -46,29 +46,17 @@ int guarded(const char* what, F&& f) {
   return -1;
 }
 
-
-GLuint upload_photo_texture(const ImageU8& rgba) {
+// The photo as a texture; a display copy where it is larger than WebGL allows
+// (the job keeps every pixel for detection and crops).
+GLuint upload_photo_texture(ViewU8 rgba) {
   GLint max_tex = 4096;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
   max_tex = std::min<GLint>(max_tex, 8192);
-  const ImageU8* shown = &rgba;
-  ImageU8 small;
-  if (rgba.width() > max_tex || rgba.height() > max_tex) {  // a display copy; the job keeps every pixel
-    const double s = std::min(static_cast<double>(max_tex) / rgba.width(), static_cast<double>(max_tex) / rgba.height());
-    small = resize(rgba.view(), std::max(1, static_cast<int>(rgba.width() * s)),
-                   std::max(1, static_cast<int>(rgba.height() * s)));
-    shown = &small;
-  }
-  GLuint t = 0;
-  glGenTextures(1, &t);
-  glBindTexture(GL_TEXTURE_2D, t);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, shown->width(), shown->height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, shown->data());
-  return t;
+  if (rgba.width() <= max_tex && rgba.height() <= max_tex) return upload_rgba(rgba);
+  const double s = std::min(static_cast<double>(max_tex) / rgba.width(), static_cast<double>(max_tex) / rgba.height());
+  const ImageU8 small = resize(rgba, std::max(1, static_cast<int>(rgba.width() * s)),
+                               std::max(1, static_cast<int>(rgba.height() * s)));
+  return upload_rgba(small.view());
 }
 
 void clear_photo() {
@@ -226,7 +214,7 @@ FK_EXPORT int fk_photo_commit(int orig_w, int orig_h, int quarter_turns_cw, int 
     g.job = std::make_unique<PhotoJob>(
         Photo{std::move(g.pending), orig_w, orig_h, ((quarter_turns_cw % 4) + 4) % 4, mirror != 0, name ? name : ""});
     g.pending = ImageU8();
-    g.tex = upload_photo_texture(ImageU8::copy_of(g.job->pixels()));
+    g.tex = upload_photo_texture(g.job->pixels());
     g.fit_pending = true;
     overlay_changed();
     return 0;
@@ -242,7 +230,7 @@ FK_EXPORT int fk_photo_replace(int orig_w, int orig_h, int quarter_turns_cw, int
         Photo{std::move(g.pending), orig_w, orig_h, ((quarter_turns_cw % 4) + 4) % 4, mirror != 0, g.job->name()});
     g.pending = ImageU8();
     if (g.tex) glDeleteTextures(1, &g.tex);
-    g.tex = upload_photo_texture(ImageU8::copy_of(g.job->pixels()));
+    g.tex = upload_photo_texture(g.job->pixels());
     redraw();
     return 0;
   });

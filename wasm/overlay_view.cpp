@@ -28,24 +28,12 @@ Point2f from_screen(ImVec2 s) {
 ImU32 im_color(facekeys::Color c) { return IM_COL32(c.r, c.g, c.b, c.a); }
 ImTextureID texture_id(GLuint t) { return reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(t)); }
 
-GLuint upload_rgba(const facekeys::ImageU8& image) {
-  GLuint t = 0;
-  glGenTextures(1, &t);
-  glBindTexture(GL_TEXTURE_2D, t);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, image.width(), image.height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, image.data());
-  return t;
-}
 
 void rebuild_overlay() {
   free_overlay_textures();
   g.overlay = g.job ? g.job->overlay(g.style) : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
-    g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image) : 0);
+    g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image.view()) : 0);
   g.overlay_stale = false;
 }
 
@@ -121,6 +109,19 @@ void point_tooltip() {
 }
 
 }  // namespace
+
+GLuint upload_rgba(facekeys::ViewU8 image) {
+  GLuint t = 0;
+  glGenTextures(1, &t);
+  glBindTexture(GL_TEXTURE_2D, t);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, image.width(), image.height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, image.data());  // tightly packed
+  return t;
+}
 
 void free_overlay_textures() {
   for (GLuint t : g.overlay_textures)
