@@ -237,6 +237,15 @@ test('upload: IMM and LFPW test images match `facekeys predict` (same faces, mea
     assert.ok(mean <= 0.5, `${def.id} ${path.basename(files[i])}: mean point difference ${mean.toFixed(3)} px over ${n} points`);
     assert.equal(result.width, nat[i].width);
     assert.equal(result.model, nat[i].model);
+    // 68-point faces carry the head pose and openness (the core's, in both front ends).
+    for (let f = 0; f < result.faces.length; ++f) {
+      const wf = result.faces[f], nf = nat[i].faces[f];
+      assert.equal(!!wf.pose, !!nf.pose, `${path.basename(files[i])}: pose in one front end only`);
+      if (!wf.pose) continue;
+      for (const k of ['yaw', 'pitch', 'roll'])
+        assert.ok(Math.abs(wf.pose[k] - nf.pose[k]) <= 1, `${path.basename(files[i])}: ${k} ${wf.pose[k]} vs ${nf.pose[k]}`);
+      assert.ok(Math.abs(wf.mouth - nf.mouth) <= 0.02 && Math.abs(wf.eyes.left - nf.eyes.left) <= 0.02);
+    }
     for (const k of ['decode', 'detect', 'preprocess', 'infer', 'total']) assert.equal(typeof result.timing_ms[k], 'number');
   }
   for (const m of models.filter((x) => !x.default)) {
