@@ -71,19 +71,22 @@
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
     ort.env.logLevel = 'error';
   }
-  // Sessions are made from bytes fetched here, so that a keypoint model's file
-  // is checked against its card first (fk_model_check_onnx: the SHA-256 test
-  // of `facekeys predict`): a model.onnx left from another export is refused
-  // with a clear message instead of drawing wrong points. `model`: the entry
-  // of st.models, or null for the detector.
+  // Sessions are made from bytes fetched here, so that a model's file is
+  // checked first, by the check `facekeys predict` runs before OpenCV
+  // (fk_model_check_onnx / fk_detector_check_onnx, model_check.hpp: the card's
+  // SHA-256, names, shapes, opset, weight sizes): a model.onnx left from
+  // another export, or one ONNX Runtime would take badly, is refused with a
+  // clear message instead of drawing wrong points. `model`: the entry of
+  // st.models, or null for the detector.
   function session(url, label, model = null) {
     let p = st.sessions.get(url);
     if (!p) {
       p = (async () => {
         const r = await fetch(url);
+        if (r.status === 404) throw new Error(`${url}: missing (named by ${model ? `models/${model.id}/model.json` : 'the page'})`);
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
-        if (model) checkModelFile(model, bytes);
+        checkModelFile(model, bytes, url);
         const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
         if (model) {
           const { input, output } = modelIoNames(model);
@@ -93,7 +96,8 @@
         return s;
       })().catch((e) => {
         st.sessions.delete(url);  // a later try may succeed
-        throw new Error(`${label} failed to load (${url}): ${e && e.message ? e.message : e}`);
+        const msg = String(e && e.message ? e.message : e);
+        throw new Error(msg.startsWith(url) ? `${label} failed to load: ${msg}` : `${label} failed to load (${url}): ${msg}`);
       });
       st.sessions.set(url, p);
     }
@@ -103,13 +107,15 @@
   const modelSession = (model) => session(modelUrl(model), `Model ${model.id}`, model);
   const modelIoNames = (model) => ({ input: st.mod.UTF8ToString(st.mod._fk_model_input_name(model.index)),
                                      output: st.mod.UTF8ToString(st.mod._fk_model_output_name(model.index)) });
-  function checkModelFile(model, bytes) {
+  function checkModelFile(model, bytes, url) {
     const m = st.mod;
     const p = m._malloc(Math.max(1, bytes.length));
     if (!p) throw new Error('out of memory for the model file');
     try {
       m.HEAPU8.set(bytes, p);
-      if (m._fk_model_check_onnx(model.index, p, bytes.length) < 0) throw moduleError('model file');
+      const r = withString(url, (up) => model ? m._fk_model_check_onnx(model.index, p, bytes.length, up)
+                                              : m._fk_detector_check_onnx(p, bytes.length, up));
+      if (r < 0) throw moduleError('model file');
     } finally { m._free(p); }
   }
 

@@ -38,6 +38,7 @@
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/metrics.hpp"
 #include "facekeys/model_card.hpp"
+#include "facekeys/model_check.hpp"
 #include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
 #include "imgui.h"
@@ -487,18 +488,32 @@ EMSCRIPTEN_KEEPALIVE int fk_model_output_size(int i) {
 // The graph's input and output names (the card's onnx section, with its defaults).
 EMSCRIPTEN_KEEPALIVE const char* fk_model_input_name(int i) { return model_at(i) ? model_at(i)->card.onnx.input_name.c_str() : ""; }
 EMSCRIPTEN_KEEPALIVE const char* fk_model_output_name(int i) { return model_at(i) ? model_at(i)->card.onnx.output_name.c_str() : ""; }
-// Checks the bytes of model i's ONNX file (n bytes at `data`) against its card
-// (onnx_bytes_mismatch, as `facekeys predict` does): 0 when they match, -1
-// with fk_last_error() saying why not.
-EMSCRIPTEN_KEEPALIVE int fk_model_check_onnx(int i, const std::uint8_t* data, int n) {
+// Checks the bytes of model i's ONNX file (n bytes at `data`, fetched from
+// `url`) before ONNX Runtime sees them, as `facekeys predict` does before
+// OpenCV (check_keypoint_model_file: the card's SHA-256, names, shapes, opset,
+// weight sizes): 0 when it passes, -1 with fk_last_error() ("<url>: ...") saying why not.
+EMSCRIPTEN_KEEPALIVE int fk_model_check_onnx(int i, const std::uint8_t* data, int n, const char* url) {
   const Model* m = model_at(i);
   if (!m || n < 0) {
     set_error("fk_model_check_onnx: no such model");
     return -1;
   }
-  const std::string why = onnx_bytes_mismatch(m->card, data, static_cast<std::size_t>(n));
-  if (!why.empty()) {
-    set_error(why);
+  try {
+    check_keypoint_model_file(m->card, data, static_cast<std::size_t>(n), url ? url : m->id + "/model.onnx");
+  } catch (const std::exception& e) {
+    set_error(e.what());
+    return -1;
+  }
+  g.error.clear();
+  return 0;
+}
+// The same for the face detector's file (check_face_detector_file).
+EMSCRIPTEN_KEEPALIVE int fk_detector_check_onnx(const std::uint8_t* data, int n, const char* url) {
+  try {
+    if (n < 0) throw std::invalid_argument("fk_detector_check_onnx: bad size");
+    check_face_detector_file(data, static_cast<std::size_t>(n), url ? url : "detector");
+  } catch (const std::exception& e) {
+    set_error(e.what());
     return -1;
   }
   g.error.clear();
