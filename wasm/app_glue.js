@@ -39,6 +39,7 @@
     queue: Promise.resolve(),
     lastError: '',
     lastMessage: '',
+    lastJpegScanMs: 0,  // the JPEG scan check of the last photo (benchmarks)
   };
 
   // ---- status ----------------------------------------------------------------
@@ -143,6 +144,23 @@
     } finally { m._free(p); }
   }
 
+  // The browser's libjpeg-turbo draws a JPEG whose compressed data is damaged
+  // (bytes overwritten, a scan cut short) with grey blocks and no error; the
+  // shared core walks every scan as libjpeg does (jpeg_scan.hpp) and refuses
+  // it, as `facekeys predict` does with libjpeg.
+  function checkJpegScan(bytes, name) {
+    const m = st.mod;
+    const p = m._malloc(Math.max(1, bytes.length));
+    if (!p) throw new Error(`${name}: out of memory for the JPEG check`);
+    try {
+      m.HEAPU8.set(bytes, p);
+      const t0 = now();
+      const r = withString(name, (np) => m._fk_jpeg_scan_check(np, p, bytes.length));
+      st.lastJpegScanMs = now() - t0;
+      if (r < 0) throw moduleError(`${name}: corrupt JPEG data`);
+    } finally { m._free(p); }
+  }
+
   // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain
   // (ImageDecoder with a desired size; the divisor comes from the shared core,
   // image_header.hpp): several times faster than a full decode, and far fewer
@@ -179,6 +197,7 @@
     const bytes = new Uint8Array(await blob.arrayBuffer());
     const plan = checkImage(bytes, name, moduleModel);
     const kind = plan.kind;
+    if (kind === 'jpeg') checkJpegScan(bytes, name);
     if (kind === 'jpeg' && plan.divisor > 1 && scaledJpegDecoding) {
       try {
         return { ...(await decodeJpegScaled(bytes, plan)), scaled: true };
@@ -559,7 +578,7 @@
       }));
     },
     // for tests and scripts
-    status: () => ({ message: st.lastMessage, error: st.lastError }),
+    status: () => ({ message: st.lastMessage, error: st.lastError, jpegScanMs: st.lastJpegScanMs }),
     view: () => JSON.parse(st.mod.UTF8ToString(st.mod._fk_view_json())),
     setOverlay: (on) => st.mod._fk_set_overlay(on ? 1 : 0),
     setHeatmap: (on) => st.mod._fk_set_heatmap(on ? 1 : 0),

@@ -34,6 +34,7 @@
 #include "facekeys/heatmap.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/image_header.hpp"
+#include "facekeys/jpeg_scan.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/metrics.hpp"
@@ -581,6 +582,18 @@ EMSCRIPTEN_KEEPALIVE int fk_image_check(const char* name, const std::uint8_t* he
     out[3] = sized && h.format == ImageFormat::Jpeg
                  ? jpeg_decode_divisor(h.size->width, h.size->height, keypoint_min_work_pixels(m ? &m->card : nullptr))
                  : 1;
+    return 0;
+  });
+}
+// Checks a whole JPEG file's compressed data (jpeg_scan.hpp), as `facekeys
+// predict` does with libjpeg: the browser draws a JPEG with a damaged scan
+// without an error. 0 when it decodes cleanly, -1 with fk_last_error()
+// ("<name>: corrupt JPEG data: ...") when not.
+EMSCRIPTEN_KEEPALIVE int fk_jpeg_scan_check(const char* name, const std::uint8_t* data, int n) {
+  return guarded(name ? name : "photo", [&] {
+    if (n < 0) throw std::invalid_argument("bad arguments");
+    const std::string problem = jpeg_scan_problem(data, static_cast<std::size_t>(n));
+    if (!problem.empty()) throw std::invalid_argument(problem);
     return 0;
   });
 }

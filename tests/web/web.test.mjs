@@ -520,6 +520,35 @@ test('bad input: non-image, corrupt, truncated, 0 bytes', async () => {
   assert.ok(motion.result && motion.result.faces.length === 1, `motion photo: ${motion.error}`);
 });
 
+test('a JPEG whose compressed data is damaged in the middle is refused; the check on a 12-megapixel JPEG is timed', async () => {
+  // The browser draws these with grey blocks and no error; the core's scan check refuses them,
+  // as `facekeys predict` does with libjpeg (the same two damages as its test, and a scan cut short).
+  const jpg = readFileSync(path.join(IMM, '01-1m.jpg'));
+  const zeroed = Buffer.from(jpg);
+  zeroed.fill(0, 3000, 9000);
+  await expectError(await predictBytes(zeroed, 'zeroed.jpg'), /zeroed\.jpg: corrupt JPEG data: /, 'zeroed middle');
+  const noisy = Buffer.from(jpg);
+  for (let i = 5000; i < 5400; ++i) noisy[i] = (i * 7919) & 0xff;
+  await expectError(await predictBytes(noisy, 'noisy.jpg'), /noisy\.jpg: corrupt JPEG data: /, 'noisy middle');
+  const cut = Buffer.concat([jpg.subarray(0, jpg.length >> 1), Buffer.from([0xff, 0xd9])]);
+  await expectError(await predictBytes(cut, 'cut.jpg'), /cut\.jpg: corrupt JPEG data: premature end of data segment/, 'scan cut short');
+  // Its cost, against the rest of the decoding, on a 12-megapixel JPEG (4000x3000, quality 0.92).
+  const big = await twelveMegapixelImm('33-1m.jpg');
+  const runs = [];
+  for (let i = 0; i < 5; ++i) {
+    const r = await predictBytes(big, `big${i}.jpg`);
+    assert.ok(r.result, r.error);
+    const scan = (await page().evaluate(() => window.facekeys.status())).jpegScanMs;
+    runs.push({ scan, decode: r.result.timing_ms.decode });
+  }
+  const med = (xs) => xs.slice().sort((a, c) => a - c)[xs.length >> 1];
+  const scan = med(runs.map((x) => x.scan)), decode = med(runs.map((x) => x.decode));
+  console.log(`12 MP JPEG (${(big.length / 1e6).toFixed(2)} MB): scan check ${scan.toFixed(1)} ms of the page's decode ${decode.toFixed(1)} ms ` +
+              `(median of 5; runs ${JSON.stringify(runs.map((x) => [Math.round(x.scan), Math.round(x.decode)]))})`);
+  // It must not double the decoding: the check is under half of the decode time it is part of.
+  assert.ok(scan < decode / 2, `scan check ${scan} ms vs decode ${decode} ms`);
+});
+
 test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
   const noFace = await predictGenerated(`
     const c = new OffscreenCanvas(640, 480), x = c.getContext('2d');
