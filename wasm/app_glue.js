@@ -579,6 +579,8 @@
     },
     // for tests and scripts
     status: () => ({ message: st.lastMessage, error: st.lastError, jpegScanMs: st.lastJpegScanMs }),
+    // the module's WebAssembly memory (it only grows), for scripts/bench-memory.sh
+    memory: () => ({ wasm_bytes: st.mod.HEAPU8.buffer.byteLength }),
     view: () => JSON.parse(st.mod.UTF8ToString(st.mod._fk_view_json())),
     setOverlay: (on) => st.mod._fk_set_overlay(on ? 1 : 0),
     setHeatmap: (on) => st.mod._fk_set_heatmap(on ? 1 : 0),
