@@ -18,6 +18,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/image_header.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/model_check.hpp"
 #include "facekeys/photo_job.hpp"
 #include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
@@ -81,8 +82,11 @@ FaceDetector::FaceDetector(const std::string& onnx_path) : impl_(std::make_uniqu
   std::error_code ec;
   if (!fs::is_regular_file(onnx_path, ec))
     throw std::runtime_error(onnx_path + ": face detector not found (pass --detector, or set FACEKEYS_DETECTOR)");
+  // The core's check first (model_check.hpp): OpenCV allocates what a file declares before it checks anything.
+  const std::vector<std::uint8_t> bytes = read_file_bytes(onnx_path);
+  check_face_detector_file(bytes.data(), bytes.size(), onnx_path);
   try {
-    impl_->net = cv::dnn::readNetFromONNX(onnx_path);
+    impl_->net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   } catch (const cv::Exception& e) {
     throw std::runtime_error(onnx_path + ": not a face detector OpenCV DNN can load (corrupt ONNX?): " + e.msg);
   }
@@ -140,8 +144,8 @@ KeypointModel::KeypointModel(const std::string& dir) : impl_(std::make_unique<Im
   if (!fs::is_regular_file(onnx_path, ec))
     throw std::runtime_error(onnx_path.string() + ": missing (named by " + card_path.string() + ")");
   const std::vector<std::uint8_t> bytes = read_file_bytes(onnx_path.string());
-  if (const std::string why = onnx_bytes_mismatch(card_, bytes.data(), bytes.size()); !why.empty())
-    throw std::runtime_error(onnx_path.string() + ": " + why + " (" + card_path.string() + ")");
+  // The card's SHA-256, names, shapes, opset and weight sizes, before OpenCV sees the bytes (model_check.hpp).
+  check_keypoint_model_file(card_, bytes.data(), bytes.size(), onnx_path.string());
   try {
     impl_->net = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   } catch (const cv::Exception& e) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the core's parsers of untrusted bytes with libFuzzer, under ASan and UBSan
 # (docs/RELIABILITY.md):  scripts/fuzz.sh [TARGET] [SECONDS]
-#   TARGET   asf, pts, dlib_xml, box_csv, json, model_card, safetensors, pack, image_header,
+#   TARGET   asf, pts, dlib_xml, box_csv, json, model_card, safetensors, pack, image_header, onnx_info, jpeg_scan,
 #            or all (default)
 #   SECONDS  per target (default 25; CI runs all targets at that)
 # Each run starts from the committed seeds (tests/fuzz/corpus/TARGET) plus what
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-all}
 SECONDS_EACH=${2:-25}
-TARGETS=(asf pts dlib_xml box_csv json model_card safetensors pack image_header)
+TARGETS=(asf pts dlib_xml box_csv json model_card safetensors pack image_header onnx_info jpeg_scan)
 if [ "$TARGET" != all ]; then
   printf '%s\n' "${TARGETS[@]}" | grep -qx "$TARGET" || { echo "fuzz: unknown target '$TARGET' (${TARGETS[*]})" >&2; exit 2; }
   TARGETS=("$TARGET")

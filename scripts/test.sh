@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the README's test command, and what CI runs.
 #   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export, predict) via ctest
+#   sanitizers: core, data and predict suites again under ASan + UBSan (preset native-debug)
 #   fuzz:   the core's parsers under libFuzzer with ASan + UBSan, 25 s a target (scripts/fuzz.sh; about 5 min)
 #   wasm:   the shared core's tests compiled with em++ and run under Node
 #   libtorch2: the trainer (LibTorch alone) built and its tests run against Debian 13's LibTorch 2.6
@@ -30,6 +31,21 @@ cmake --preset native "${DATA_ARGS[@]}"
 cmake --build --preset native -j "$JOBS"
 echo "== native tests"
 ctest --preset native -j "$JOBS"
+
+echo "== native tests under ASan + UBSan: core, data, predict (preset native-debug, docs/RELIABILITY.md)"
+# Only the suites without LibTorch code: a sanitized LibTorch build does not fit CI's budget.
+# predict_tests' CLI cases run the Release `facekeys` built above; its in-process cases
+# (OpenCV DNN models, image and JPEG checks) and everything of the core run sanitized.
+cmake --preset native-debug "${DATA_ARGS[@]}" -DFACEKEYS_PREDICT_TOOL="$PWD/build/native/native/facekeys" >/dev/null
+cmake --build build/native-debug --target core_tests data_tests predict_tests -j "$JOBS"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+for t in core_tests data_tests predict_tests; do
+  echo "-- $t (ASan + UBSan)"
+  filter=(); [ "$t" = predict_tests ] && filter=('~[accuracy]')  # [accuracy]: the Release binary's runs only, done above
+  (cd build/native-debug/tests && "./$t" "${filter[@]}")
+done
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 echo "== fuzz: each parser of untrusted bytes in the core, 25 s under libFuzzer + ASan + UBSan (scripts/fuzz.sh)"
 JOBS=$JOBS scripts/fuzz.sh all "${FACEKEYS_FUZZ_SECONDS:-25}"

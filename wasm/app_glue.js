@@ -29,6 +29,7 @@
 
   const st = {
     mod: null,
+    modReady: null,      // resolves when st.mod is there
     models: [],          // {id, card (parsed JSON), index (in the module)}
     defaultModel: 0,
     model: 0,            // selected model index
@@ -40,6 +41,7 @@
     queue: Promise.resolve(),
     lastError: '',
     lastMessage: '',
+    lastJpegScanMs: 0,  // the JPEG scan check of the last photo (benchmarks)
   };
 
   // ---- status ----------------------------------------------------------------
@@ -72,23 +74,28 @@
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
     ort.env.logLevel = 'error';
   }
-  // Sessions are made from bytes fetched here, so that a keypoint model's file
-  // is checked against its card first (fk_model_check_onnx: the SHA-256 test
-  // of `facekeys predict`): a model.onnx left from another export is refused
-  // with a clear message instead of drawing wrong points. `model`: the entry
-  // of st.models, or null for the detector.
+  // Sessions are made from bytes fetched here, so that a model's file is
+  // checked first, by the check `facekeys predict` runs before OpenCV
+  // (fk_model_check_onnx / fk_detector_check_onnx, model_check.hpp: the card's
+  // SHA-256, names, shapes, opset, weight sizes): a model.onnx left from
+  // another export, or one ONNX Runtime would take badly, is refused with a
+  // clear message instead of drawing wrong points. `model`: the entry of
+  // st.models, or null for the detector.
   function session(url, label, model = null) {
     let p = st.sessions.get(url);
     if (!p) {
       p = (async () => {
         const r = await fetch(url);
+        if (r.status === 404) throw new Error(`${url}: missing (named by ${model ? `models/${model.id}/model.json` : 'the page'})`);
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
-        if (model) checkModelFile(model, bytes);
+        await st.modReady;  // the check is the core's (the detector's file is fetched while the module starts)
+        checkModelFile(model, bytes, url);
         return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
       })().catch((e) => {
         st.sessions.delete(url);  // a later try may succeed
-        throw new Error(`${label} failed to load (${url}): ${e && e.message ? e.message : e}`);
+        const msg = String(e && e.message ? e.message : e);
+        throw new Error(msg.startsWith(url) ? `${label} failed to load: ${msg}` : `${label} failed to load (${url}): ${msg}`);
       });
       st.sessions.set(url, p);
     }
@@ -96,13 +103,15 @@
   }
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
   const modelSession = (model) => session(modelUrl(model), `Model ${model.id}`, model);
-  function checkModelFile(model, bytes) {
+  function checkModelFile(model, bytes, url) {
     const m = st.mod;
     const p = m._malloc(Math.max(1, bytes.length));
     if (!p) throw new Error('out of memory for the model file');
     try {
       m.HEAPU8.set(bytes, p);
-      if (m._fk_model_check_onnx(model.index, p, bytes.length) < 0) throw moduleError('model file');
+      const r = withString(url, (up) => model ? m._fk_model_check_onnx(model.index, p, bytes.length, up)
+                                              : m._fk_detector_check_onnx(p, bytes.length, up));
+      if (r < 0) throw moduleError('model file');
     } finally { m._free(p); }
   }
 
@@ -127,6 +136,23 @@
       if (r === 1) return checkImage(bytes, name, minPixels, true);  // data after a JPEG's end: walk it whole
       const [format, width, height, divisor] = m.HEAP32.subarray(p / 4, p / 4 + 4);
       return { kind: IMAGE_FORMATS[format], width, height, divisor };
+    } finally { m._free(p); }
+  }
+
+  // The browser's libjpeg-turbo draws a JPEG whose compressed data is damaged
+  // (bytes overwritten, a scan cut short) with grey blocks and no error; the
+  // shared core walks every scan as libjpeg does (jpeg_scan.hpp) and refuses
+  // it, as `facekeys predict` does with libjpeg.
+  function checkJpegScan(bytes, name) {
+    const m = st.mod;
+    const p = m._malloc(Math.max(1, bytes.length));
+    if (!p) throw new Error(`${name}: out of memory for the JPEG check`);
+    try {
+      m.HEAPU8.set(bytes, p);
+      const t0 = now();
+      const r = withString(name, (np) => m._fk_jpeg_scan_check(np, p, bytes.length));
+      st.lastJpegScanMs = now() - t0;
+      if (r < 0) throw moduleError(`${name}: corrupt JPEG data`);
     } finally { m._free(p); }
   }
 
@@ -166,6 +192,7 @@
     const bytes = new Uint8Array(await blob.arrayBuffer());
     const plan = checkImage(bytes, name, minPixels);
     const kind = plan.kind;
+    if (kind === 'jpeg') checkJpegScan(bytes, name);
     if (kind === 'jpeg' && plan.divisor > 1 && scaledJpegDecoding) {
       try {
         return { ...(await decodeJpegScaled(bytes, plan)), scaled: true };
@@ -473,9 +500,10 @@
   // warm-up inference follows without holding it.
   async function start() {
     configureOrt();
+    const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
+    st.modReady = moduleP.then((m) => { st.mod = m; });
     const detector = session(DETECTOR_URL, 'The face detector');
     detector.catch(() => {});  // reported below
-    const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
     const { index, error: indexError } = await readIndex();
     const cards = index.models.map((id) => fetchCard(id).then((text) => ({ text }), (e) => ({ error: e })));
     st.mod = await moduleP;
@@ -545,7 +573,9 @@
       }));
     },
     // for tests and scripts
-    status: () => ({ message: st.lastMessage, error: st.lastError }),
+    status: () => ({ message: st.lastMessage, error: st.lastError, jpegScanMs: st.lastJpegScanMs }),
+    // the module's WebAssembly memory (it only grows), for scripts/bench-memory.sh
+    memory: () => ({ wasm_bytes: st.mod.HEAPU8.buffer.byteLength }),
     view: () => JSON.parse(st.mod.UTF8ToString(st.mod._fk_view_json())),
     setOverlay: (on) => st.mod._fk_set_overlay(on ? 1 : 0),
     setHeatmap: (on) => st.mod._fk_set_heatmap(on ? 1 : 0),

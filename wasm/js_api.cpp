@@ -21,9 +21,11 @@
 #include "app.hpp"
 #include "facekeys/draw.hpp"
 #include "facekeys/image_header.hpp"
+#include "facekeys/jpeg_scan.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/metrics.hpp"
+#include "facekeys/model_check.hpp"
 #include "facekeys/schema.hpp"
 #include "platform_web.hpp"
 
@@ -66,6 +68,19 @@ void clear_photo() {
   if (g.tex) glDeleteTextures(1, &g.tex);
   g.tex = 0;
   overlay_changed();
+}
+
+// As guarded(), with the exception's message alone (it names its file already).
+template <class F>
+int guarded_plain(F&& f) {
+  try {
+    g.error.clear();
+    f();
+    return 0;
+  } catch (const std::exception& e) {
+    set_error(e.what());
+  }
+  return -1;
 }
 
 // The job the fk_job_* functions drive: the warm-up's while it runs, else the photo's.
@@ -126,22 +141,23 @@ FK_EXPORT void fk_select_model(int i) {
   if (model_at(i)) g.model = i;
   redraw();
 }
-// Checks the bytes of model i's ONNX file (n bytes at `data`) against its card
-// (onnx_bytes_mismatch, as `facekeys predict` does): 0 when they match, -1
-// with fk_last_error() saying why not.
-FK_EXPORT int fk_model_check_onnx(int i, const std::uint8_t* data, int n) {
+// Checks the bytes of model i's ONNX file (n bytes at `data`, fetched from
+// `url`) before ONNX Runtime sees them, as `facekeys predict` does before
+// OpenCV (check_keypoint_model_file: the card's SHA-256, names, shapes, opset,
+// weight sizes): 0 when it passes, -1 with fk_last_error() ("<url>: ...") saying why not.
+FK_EXPORT int fk_model_check_onnx(int i, const std::uint8_t* data, int n, const char* url) {
   const Model* m = model_at(i);
-  if (!m || n < 0) {
-    set_error("fk_model_check_onnx: no such model");
-    return -1;
-  }
-  const std::string why = onnx_bytes_mismatch(m->card, data, static_cast<std::size_t>(n));
-  if (!why.empty()) {
-    set_error(why);
-    return -1;
-  }
-  g.error.clear();
-  return 0;
+  return guarded_plain([&] {
+    if (!m || n < 0) throw std::invalid_argument("fk_model_check_onnx: no such model");
+    check_keypoint_model_file(m->card, data, static_cast<std::size_t>(n), url ? url : m->id + "/model.onnx");
+  });
+}
+// The same for the face detector's file (check_face_detector_file).
+FK_EXPORT int fk_detector_check_onnx(const std::uint8_t* data, int n, const char* url) {
+  return guarded_plain([&] {
+    if (n < 0) throw std::invalid_argument("fk_detector_check_onnx: bad size");
+    check_face_detector_file(data, static_cast<std::size_t>(n), url ? url : "detector");
+  });
 }
 
 // ---- the photo -------------------------------------------------------------------
@@ -177,6 +193,18 @@ FK_EXPORT int fk_image_check(const char* name, const std::uint8_t* head, int n_h
     out[3] = sized && h.format == ImageFormat::Jpeg
                  ? jpeg_decode_divisor(h.size->width, h.size->height, static_cast<long long>(min_pixels))
                  : 1;
+    return 0;
+  });
+}
+// Checks a whole JPEG file's compressed data (jpeg_scan.hpp), as `facekeys
+// predict` does with libjpeg: the browser draws a JPEG with a damaged scan
+// without an error. 0 when it decodes cleanly, -1 with fk_last_error()
+// ("<name>: corrupt JPEG data: ...") when not.
+FK_EXPORT int fk_jpeg_scan_check(const char* name, const std::uint8_t* data, int n) {
+  return guarded(name ? name : "photo", [&] {
+    if (n < 0) throw std::invalid_argument("bad arguments");
+    const std::string problem = jpeg_scan_problem(data, static_cast<std::size_t>(n));
+    if (!problem.empty()) throw std::invalid_argument(problem);
     return 0;
   });
 }
@@ -385,7 +413,6 @@ FK_EXPORT void fk_set_photo_list(int index, int count) {
   g.photo_count = count;
   redraw();
 }
-FK_EXPORT float fk_threshold() { return g.threshold; }
 FK_EXPORT void fk_set_threshold(float t) {
   g.threshold = t;
   redraw();
@@ -396,14 +423,6 @@ FK_EXPORT void fk_set_overlay(int on) {
 }
 FK_EXPORT void fk_set_heatmap(int on) {
   g.style.heatmaps = on != 0;
-  overlay_changed();
-}
-FK_EXPORT void fk_set_point_size(float scale) {
-  g.style.point_scale = scale;
-  overlay_changed();
-}
-FK_EXPORT void fk_set_lines(int on) {
-  g.style.lines = on != 0;
   overlay_changed();
 }
 
@@ -426,10 +445,6 @@ FK_EXPORT const char* fk_view_json() {
                                 Json(static_cast<double>(g.panel_size.x)), Json(static_cast<double>(g.panel_size.y))});
   g.json = j.dump();
   return g.json.c_str();
-}
-FK_EXPORT void fk_fit_view() {
-  fit_view();
-  redraw();
 }
 
 }  // extern "C"

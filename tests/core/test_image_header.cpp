@@ -212,7 +212,10 @@ TEST_CASE("a JPEG with megabytes after its end is whole when walked from the sta
   CHECK(h.size->width == 64);
   // Truncated inside the scan, the whole file given: truncated, nothing more to ask.
   Bytes cut(j.begin(), j.end() - 2000);
-  h = read_image_header(cut.data(), cut.size(), cut.data() + cut.size() - kImageTailBytes, kImageTailBytes, cut.size());
+  // (the tail is the last kImageTailBytes, or the whole file when it is shorter: found by ASan, the
+  // test pointed before the file)
+  const std::size_t cut_tail = std::min(cut.size(), kImageTailBytes);
+  h = read_image_header(cut.data(), cut.size(), cut.data() + cut.size() - cut_tail, cut_tail, cut.size());
   CHECK_FALSE(h.complete);
   CHECK_FALSE(h.needs_whole_file);
   CHECK(truncated_image_message(h.format) == "the JPEG file is truncated (incomplete download?)");

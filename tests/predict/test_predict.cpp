@@ -664,6 +664,64 @@ TEST_CASE("predict: bad models give clear errors", "[predict][bad]") {
   CHECK_NOTHROW(KeypointModel(good));
 }
 
+// Models from elsewhere (model_check.hpp): the shipped nose-tip model with one
+// thing changed in its bytes (same length, so the protobuf stays well formed)
+// and its card's SHA-256 updated, as a careful forger or a newer exporter would.
+TEST_CASE("predict: a model the runtimes cannot take is refused before OpenCV loads it", "[predict][cli][bad]") {
+  const std::string shipped = std::string(FACEKEYS_SOURCE_DIR) + "/assets/models/nose-largekernel";
+  const std::string dir = temp_dir("badonnx");
+  const std::string img = kImm + "/01-1m.jpg";
+  // `from` -> `to` in the shipped model.onnx, card updated; returns the folder.
+  auto patched = [&](const std::string& name, const std::string& from, const std::string& to) {
+    REQUIRE(from.size() == to.size());
+    const std::string d = dir + "/" + name;
+    fs::create_directories(d);
+    std::vector<std::uint8_t> bytes = read_file_bytes(shipped + "/model.onnx");
+    const auto at = std::search(bytes.begin(), bytes.end(), from.begin(), from.end());
+    REQUIRE(at != bytes.end());
+    std::copy(to.begin(), to.end(), at);
+    write_file_atomic(d + "/model.onnx", bytes);
+    ModelCard c = read_model_card(shipped + "/model.json");
+    c.onnx.sha256 = sha256_hex(bytes.data(), bytes.size());
+    write_model_card(d + "/model.json", c);
+    return d;
+  };
+  using namespace std::string_literals;
+  // opset_import {domain "", version 17} -> version 18
+  const std::string newer = patched("opset18", "\x42\x04\x0a\x00\x10\x11"s, "\x42\x04\x0a\x00\x10\x12"s);
+  // input dims [N, 1, 60, 80] -> [N, 1, 60, ?] (dim_value 80 -> an empty dim_param)
+  const std::string dynamic = patched("dynamic_width", "\x0a\x02\x08\x3c\x0a\x02\x08\x50"s, "\x0a\x02\x08\x3c\x0a\x02\x12\x00"s);
+  // input dims [N, 1, 60, 80] -> [N, 1, 60, 81]
+  const std::string wider = patched("width81", "\x0a\x02\x08\x3c\x0a\x02\x08\x50"s, "\x0a\x02\x08\x3c\x0a\x02\x08\x51"s);
+  const struct {
+    std::string dir, problem;
+  } cases[] = {
+      {newer, "ONNX opset 18 is not supported"},
+      {dynamic, "has a dynamic width (dimension 3) [?, 1, 60, ?]; its card (nose-largekernel) fixes it at 80"},
+      {wider, "width (dimension 3) 81 instead of 80): card and model do not match"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.dir);
+    const RunResult r = run_facekeys({"predict", "--model", c.dir, img}, fs::path(c.dir).filename().string());
+    CHECK(r.status == 1);
+    CHECK_FALSE(r.signaled);
+    CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring(c.dir + "/model.onnx: ") &&
+                          Catch::Matchers::ContainsSubstring(c.problem));
+    CHECK(r.out.empty());
+  }
+  // A card naming a file that is not there.
+  const std::string gone = dir + "/gone";
+  fs::create_directories(gone);
+  ModelCard c = read_model_card(shipped + "/model.json");
+  c.onnx.file = "model-v2.onnx";
+  write_model_card(gone + "/model.json", c);
+  const RunResult r = run_facekeys({"predict", "--model", gone, img}, "gone");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Catch::Matchers::ContainsSubstring(gone + "/model-v2.onnx: missing (named by " + gone + "/model.json)"));
+  // The shipped model itself passes (and predicts).
+  CHECK(run_facekeys({"predict", "--model", shipped, img}, "shipped_nose").status == 0);
+}
+
 TEST_CASE("predict: bad images are reported one by one, the rest are predicted", "[predict][bad]") {
   const std::string dir = temp_dir("badimages");
   const std::string model = export_test_model(dir + "/model", "ibug68", 64, 64);

@@ -14,6 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, mkdtempSync, symlinkSync, copyFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, openPage, twelveMegapixelJpeg, ROOT, DIST, DATA } from './harness.mjs';
@@ -574,6 +575,35 @@ test('bad input: non-image, corrupt, truncated, 0 bytes', async () => {
   assert.ok(motion.result && motion.result.faces.length === 1, `motion photo: ${motion.error}`);
 });
 
+test('a JPEG whose compressed data is damaged in the middle is refused; the check on a 12-megapixel JPEG is timed', async () => {
+  // The browser draws these with grey blocks and no error; the core's scan check refuses them,
+  // as `facekeys predict` does with libjpeg (the same two damages as its test, and a scan cut short).
+  const jpg = readFileSync(path.join(IMM, '01-1m.jpg'));
+  const zeroed = Buffer.from(jpg);
+  zeroed.fill(0, 3000, 9000);
+  await expectError(await predictBytes(zeroed, 'zeroed.jpg'), /zeroed\.jpg: corrupt JPEG data: /, 'zeroed middle');
+  const noisy = Buffer.from(jpg);
+  for (let i = 5000; i < 5400; ++i) noisy[i] = (i * 7919) & 0xff;
+  await expectError(await predictBytes(noisy, 'noisy.jpg'), /noisy\.jpg: corrupt JPEG data: /, 'noisy middle');
+  const cut = Buffer.concat([jpg.subarray(0, jpg.length >> 1), Buffer.from([0xff, 0xd9])]);
+  await expectError(await predictBytes(cut, 'cut.jpg'), /cut\.jpg: corrupt JPEG data: premature end of data segment/, 'scan cut short');
+  // Its cost, against the rest of the decoding, on a 12-megapixel JPEG (4000x3000, quality 0.92).
+  const big = await twelveMegapixelImm('33-1m.jpg');
+  const runs = [];
+  for (let i = 0; i < 5; ++i) {
+    const r = await predictBytes(big, `big${i}.jpg`);
+    assert.ok(r.result, r.error);
+    const scan = (await page().evaluate(() => window.facekeys.status())).jpegScanMs;
+    runs.push({ scan, decode: r.result.timing_ms.decode });
+  }
+  const med = (xs) => xs.slice().sort((a, c) => a - c)[xs.length >> 1];
+  const scan = med(runs.map((x) => x.scan)), decode = med(runs.map((x) => x.decode));
+  console.log(`12 MP JPEG (${(big.length / 1e6).toFixed(2)} MB): scan check ${scan.toFixed(1)} ms of the page's decode ${decode.toFixed(1)} ms ` +
+              `(median of 5; runs ${JSON.stringify(runs.map((x) => [Math.round(x.scan), Math.round(x.decode)]))})`);
+  // It must not double the decoding: the check is under half of the decode time it is part of.
+  assert.ok(scan < decode / 2, `scan check ${scan} ms vs decode ${decode} ms`);
+});
+
 test('bad input: no face, twenty faces, a 50-megapixel photo', async () => {
   const noFace = await predictGenerated(`
     const c = new OffscreenCanvas(640, 480), x = c.getContext('2d');
@@ -655,6 +685,69 @@ test('a model file that fails to load or is not the card\'s: a message, the page
     await b2.close();
     srv2.close();
     rmSync(site, { recursive: true, force: true });
+  }
+});
+
+// A copy of dist/ (symbolic links) on its own origin in which `change(id, dir)`
+// may replace the files of any model folder (copied first), then the page open on it.
+async function siteWith(change) {
+  const site = mkdtempSync(path.join(tmpdir(), 'facekeys-site-'));
+  for (const e of readdirSync(DIST)) if (e !== 'models') symlinkSync(path.join(DIST, e), path.join(site, e));
+  mkdirSync(path.join(site, 'models'));
+  for (const e of readdirSync(path.join(DIST, 'models'))) {
+    const from = path.join(DIST, 'models', e), to = path.join(site, 'models', e);
+    if (!existsSync(path.join(from, 'model.json'))) { symlinkSync(from, to); continue; }
+    mkdirSync(to);
+    for (const f of readdirSync(from)) copyFileSync(path.join(from, f), path.join(to, f));
+    change(e, to);
+  }
+  const srv2 = await serve(site);
+  const b2 = await openPage(srv2);
+  return { page: b2.page, close: async () => { await b2.close(); srv2.close(); rmSync(site, { recursive: true, force: true }); } };
+}
+
+test('a model from elsewhere the runtimes cannot take, or a card naming no file: refused with a clear status', async () => {
+  const models = await shippedModels();
+  const def = models.find((m) => m.default);
+  const other = models.find((m) => !m.default);
+  assert.ok(def && other, 'needs two models in dist/');
+  // The default model's file with its opset raised to 18 (same length, still well formed) and
+  // its card's SHA-256 updated: only the model check stands between it and ONNX Runtime.
+  // Another model's card names a file that is not there.
+  const s = await siteWith((id, dir) => {
+    const cardPath = path.join(dir, 'model.json');
+    const card = JSON.parse(readFileSync(cardPath, 'utf8'));
+    if (id === def.id) {
+      const onnx = readFileSync(path.join(dir, card.onnx.file));
+      const at = onnx.indexOf(Buffer.from([0x42, 0x04, 0x0a, 0x00, 0x10, 0x11]));  // opset_import {"", 17}
+      assert.ok(at > 0, 'opset 17 import not found in the default model');
+      onnx[at + 5] = 18;
+      writeFileSync(path.join(dir, card.onnx.file), onnx);
+      card.onnx.sha256 = createHash('sha256').update(onnx).digest('hex');
+    } else if (id === other.id) {
+      card.onnx.file = 'model-v2.onnx';
+    }
+    writeFileSync(cardPath, JSON.stringify(card, null, 2));
+  });
+  try {
+    const bytes = Array.from(readFileSync(path.join(IMM, IMM_FILES[0])));
+    const run = (options) => s.page.evaluate(async ({ bytes, options }) => {
+      try { return { result: await window.facekeys.predict(new File([new Uint8Array(bytes)], 'a.jpg'), options) }; } catch (e) {
+        return { error: e.message, status: window.facekeys.status() };
+      }
+    }, { bytes, options });
+    const newer = await run({});
+    assert.ok(newer.error, 'predict succeeded with an opset-18 model');
+    const want = new RegExp(`models/${def.id}/model\\.onnx: ONNX opset 18 is not supported: OpenCV DNN 4\\.6 \\(facekeys predict\\) and the page run opsets 7 to 17`);
+    assert.match(newer.error, want);
+    assert.match(newer.status.error, want);
+    const gone = await run({ model: other.id });
+    assert.ok(gone.error, 'predict succeeded with a missing model file');
+    const missing = new RegExp(`models/${other.id}/model-v2\\.onnx: missing \\(named by models/${other.id}/model\\.json\\)`);
+    assert.match(gone.error, missing);
+    assert.match(gone.status.error, missing);
+  } finally {
+    await s.close();
   }
 });
 
