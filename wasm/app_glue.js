@@ -89,9 +89,25 @@
         if (r.status === 404) throw new Error(`${url}: missing (named by ${model ? `models/${model.id}/model.json` : 'the page'})`);
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
-        await st.modReady;  // the check is the core's (the detector's file is fetched while the module starts)
-        checkModelFile(model, bytes, url);
-        return await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+        const create = () => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+        if (model) {  // a keypoint model's file is checked against its card before ONNX Runtime sees it
+          if (!st.mod) await st.modReady;
+          checkModelFile(model, bytes, url);
+          return await create();
+        }
+        // The page's own detector: ONNX Runtime starts (its first session compiles its WebAssembly,
+        // seconds on a small machine) while the module starts; the core's check follows, and a
+        // file that fails it is not used.
+        const s = create();
+        s.catch(() => {});
+        await st.modReady;
+        try {
+          checkModelFile(null, bytes, url);
+        } catch (e) {
+          s.then((x) => x.release(), () => {});
+          throw e;
+        }
+        return await s;
       })().catch((e) => {
         st.sessions.delete(url);  // a later try may succeed
         const msg = String(e && e.message ? e.message : e);
@@ -501,7 +517,7 @@
   async function start() {
     configureOrt();
     const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
-    st.modReady = moduleP.then((m) => { st.mod = m; });
+    st.modReady = moduleP.then((m) => { st.mod = m; performance.mark('facekeys:module'); });
     const detector = session(DETECTOR_URL, 'The face detector');
     detector.catch(() => {});  // reported below
     const { index, error: indexError } = await readIndex();
@@ -528,7 +544,10 @@
       console.warn(`facekeys: the default model '${index.default}' is not here: using '${st.models[d].id}'`);
     st.defaultModel = st.model = d >= 0 ? d : 0;
     if (st.models.length) st.mod._fk_select_model(st.models[st.model].index);
+    performance.mark('facekeys:cards');
     const model = st.models.length ? modelSession(st.models[st.model]) : Promise.resolve();
+    detector.then(() => performance.mark('facekeys:detector-session'), () => {});
+    model.then(() => performance.mark('facekeys:model-session'), () => {});
     await detector;
     let modelError = null;
     await model.catch((e) => { modelError = e; });
@@ -536,7 +555,9 @@
     else if (!st.models.length) setStatus('No keypoint models are shipped with this build: faces only.', true);
     else if (modelError) setStatus(modelError.message, true);
     else setStatus('Ready: open, drop or paste photos (JPEG, PNG, WebP). Nothing leaves your browser.');
-    warmUp(modelError ? -1 : st.model).catch((e) => console.warn('facekeys: warm-up:', e && e.message));
+    performance.mark('facekeys:ready');
+    warmUp(modelError ? -1 : st.model).then(() => performance.mark('facekeys:warm'),
+                                            (e) => console.warn('facekeys: warm-up:', e && e.message));
   }
 
   const ready = start().catch((e) => { setStatus(`Start-up failed: ${e && e.message ? e.message : e}`, true); throw e; });
