@@ -13,7 +13,7 @@
 #include <cstring>
 #include <exception>
 
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
   // The exporter links libonnx, kept out of this LibTorch process: hand over to facekeys-export.

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "cli_checks.hpp"
-#include "commands.hpp"
-#include "pack_datasets.hpp"
-#include "report.hpp"
+#include "cli/cli_checks.hpp"
+#include "cli/commands.hpp"
+#include "tools/pack_datasets.hpp"
+#include "tools/report.hpp"
 
 namespace facekeys {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "cli_checks.hpp"
-#include "commands.hpp"
-#include "predict.hpp"
+#include "cli/cli_checks.hpp"
+#include "cli/commands.hpp"
+#include "predict/predict.hpp"
 
 namespace facekeys {
 

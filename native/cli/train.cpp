@@ -6,16 +6,16 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "bench.hpp"
-#include "checkpoint.hpp"
-#include "cli_checks.hpp"
-#include "commands.hpp"
-#include "evaluate.hpp"
+#include "eval/bench.hpp"
+#include "train/checkpoint.hpp"
+#include "cli/cli_checks.hpp"
+#include "cli/commands.hpp"
+#include "eval/evaluate.hpp"
 #include "facekeys/file_io.hpp"
-#include "sweep.hpp"
-#include "trainer.hpp"
+#include "eval/sweep.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_PREDICT
-#include "predict.hpp"
+#include "predict/predict.hpp"
 #endif
 
 namespace facekeys {

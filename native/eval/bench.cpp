@@ -1,11 +1,11 @@
-#include "bench.hpp"
+#include "eval/bench.hpp"
 
 #include <algorithm>
 #include <chrono>
 
-#include "batch_stream.hpp"
-#include "device.hpp"
-#include "trainer.hpp"
+#include "train/batch_stream.hpp"
+#include "train/device.hpp"
+#include "train/trainer.hpp"
 
 namespace facekeys {
 namespace {

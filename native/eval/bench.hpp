@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "distributed.hpp"
+#include "train/distributed.hpp"
 #include "facekeys/json.hpp"
 
 namespace facekeys {

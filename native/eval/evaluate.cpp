@@ -1,4 +1,4 @@
-#include "evaluate.hpp"
+#include "eval/evaluate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <map>
 #include <sstream>
 
-#include "dataset.hpp"
-#include "device.hpp"
+#include "train/dataset.hpp"
+#include "train/device.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/heatmap.hpp"
 #include "facekeys/safetensors.hpp"

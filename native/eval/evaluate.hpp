@@ -7,7 +7,7 @@
 
 #include "facekeys/json.hpp"
 #include "facekeys/pack.hpp"
-#include "models.hpp"
+#include "models/models.hpp"
 
 namespace facekeys {
 

@@ -1,4 +1,4 @@
-#include "sweep.hpp"
+#include "eval/sweep.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <sstream>
 
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
 #include "facekeys/file_io.hpp"
-#include "trainer.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
-#include "report.hpp"
+#include "tools/report.hpp"
 #endif
 
 namespace facekeys {

@@ -1,9 +1,9 @@
-#include "models.hpp"
+#include "models/models.hpp"
 
 #include <stdexcept>
 
-#include "resnet.hpp"
-#include "unet.hpp"
+#include "models/resnet.hpp"
+#include "models/unet.hpp"
 
 namespace facekeys {
 namespace {

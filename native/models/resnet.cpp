@@ -1,4 +1,4 @@
-#include "resnet.hpp"
+#include "models/resnet.hpp"
 
 namespace facekeys {
 namespace {

@@ -8,7 +8,7 @@
 // the seed's regressors end: fc (512 -> 256) -> ReLU -> fc2 (256 -> 2K).
 #pragma once
 
-#include "models.hpp"
+#include "models/models.hpp"
 
 namespace facekeys {
 

@@ -1,4 +1,4 @@
-#include "unet.hpp"
+#include "models/unet.hpp"
 
 #include <stdexcept>
 

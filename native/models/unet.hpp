@@ -20,7 +20,7 @@
 // BatchNorm, Relu, MaxPool, ConvTranspose, Concat).
 #pragma once
 
-#include "models.hpp"
+#include "models/models.hpp"
 
 namespace facekeys {
 

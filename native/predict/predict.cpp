@@ -1,4 +1,4 @@
-#include "predict.hpp"
+#include "predict/predict.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +21,7 @@
 #include "facekeys/photo_job.hpp"
 #include "facekeys/predict_result.hpp"
 #include "facekeys/schema.hpp"
-#include "image_io.hpp"
+#include "tools/image_io.hpp"
 
 #ifndef FACEKEYS_SOURCE_DIR
 #define FACEKEYS_SOURCE_DIR ""

@@ -1,4 +1,4 @@
-#include "image_io.hpp"
+#include "tools/image_io.hpp"
 
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
@@ -7,7 +7,7 @@
 
 #include "facekeys/file_io.hpp"
 #include "facekeys/image_header.hpp"
-#include "jpeg_check.hpp"
+#include "tools/jpeg_check.hpp"
 
 namespace facekeys {
 

@@ -1,4 +1,4 @@
-#include "jpeg_check.hpp"
+#include "tools/jpeg_check.hpp"
 
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE

@@ -1,4 +1,4 @@
-#include "pack_datasets.hpp"
+#include "tools/pack_datasets.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include "facekeys/geometry.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/schema.hpp"
-#include "image_io.hpp"
+#include "tools/image_io.hpp"
 
 namespace facekeys {
 namespace {

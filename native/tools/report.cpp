@@ -1,4 +1,4 @@
-#include "report.hpp"
+#include "tools/report.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "augment.hpp"
+#include "train/augment.hpp"
 
 #include <cmath>
 #include <vector>

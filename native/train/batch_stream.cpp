@@ -1,4 +1,4 @@
-#include "batch_stream.hpp"
+#include "train/batch_stream.hpp"
 
 #include <stdexcept>
 #include <utility>

@@ -22,8 +22,8 @@
 #include <optional>
 #include <thread>
 
-#include "augment.hpp"
-#include "dataset.hpp"
+#include "train/augment.hpp"
+#include "train/dataset.hpp"
 
 namespace facekeys {
 

@@ -1,4 +1,4 @@
-#include "checkpoint.hpp"
+#include "train/checkpoint.hpp"
 
 #include <cstring>
 #include <stdexcept>

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "adam.hpp"
-#include "models.hpp"
+#include "train/adam.hpp"
+#include "models/models.hpp"
 
 namespace facekeys {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "facekeys/pack.hpp"
-#include "models.hpp"
+#include "models/models.hpp"
 
 namespace facekeys {
 

@@ -1,4 +1,4 @@
-#include "distributed.hpp"
+#include "train/distributed.hpp"
 
 #include <cstdlib>
 #include <mutex>

@@ -1,4 +1,4 @@
-#include "trainer.hpp"
+#include "train/trainer.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -8,15 +8,15 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "batch_stream.hpp"
-#include "checkpoint.hpp"
-#include "dataset.hpp"
-#include "device.hpp"
+#include "train/batch_stream.hpp"
+#include "train/checkpoint.hpp"
+#include "train/dataset.hpp"
+#include "train/device.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/heatmap.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/safetensors.hpp"
-#include "progress.hpp"
+#include "train/progress.hpp"
 
 namespace facekeys {
 namespace {

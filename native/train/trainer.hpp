@@ -6,10 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "adam.hpp"
-#include "augment.hpp"
-#include "dataset.hpp"
-#include "distributed.hpp"
+#include "train/adam.hpp"
+#include "train/augment.hpp"
+#include "train/dataset.hpp"
+#include "train/distributed.hpp"
 
 namespace facekeys {
 

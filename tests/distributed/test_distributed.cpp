@@ -1,8 +1,8 @@
 // Data-parallel training on torch.distributed (docs/DISTRIBUTED.md): real
 // `facekeys train` processes in a Gloo process group on 127.0.0.1, started by
 // hand (the env:// variables set for each rank) and by torchrun.
-#include "batch_stream.hpp"
-#include "checkpoint.hpp"
+#include "train/batch_stream.hpp"
+#include "train/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -9,8 +9,8 @@
 // gradient against the same step in float64 (LibTorch's reference kernels), at
 // the batch sizes and thread counts that switch paths; and a short `train` run on
 // a synthetic pack, whose losses must stay finite.
-#include "models.hpp"
-#include "trainer.hpp"
+#include "models/models.hpp"
+#include "train/trainer.hpp"
 
 #include <cmath>
 #include <filesystem>

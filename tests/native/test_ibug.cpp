@@ -1,14 +1,14 @@
 // 68-point models on 300-W data: shapes, heatmap targets and decoding, the KL
 // loss, the iBUG pack (crop round trip, bad input) and a short overfit.
 // LibTorch first: its glog CHECK macro must not replace Catch's.
-#include "batch_stream.hpp"
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
-#include "models.hpp"
-#include "trainer.hpp"
+#include "train/batch_stream.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
+#include "models/models.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
-#include "pack_datasets.hpp"
-#include "report.hpp"
+#include "tools/pack_datasets.hpp"
+#include "tools/report.hpp"
 #endif
 
 #include <algorithm>

@@ -1,10 +1,10 @@
 // LibTorch first: its glog CHECK macro must not replace Catch's.
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
-#include "models.hpp"
+#include "models/models.hpp"
 
 #include <cstdio>
 #include <filesystem>

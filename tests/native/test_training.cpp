@@ -1,13 +1,13 @@
 // End-to-end training on real IMM images: pack -> train -> checkpoint -> eval.
-#include "bench.hpp"
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
-#include "sweep.hpp"
-#include "trainer.hpp"
+#include "eval/bench.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
+#include "eval/sweep.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
-#include "image_io.hpp"
-#include "pack_datasets.hpp"
-#include "report.hpp"
+#include "tools/image_io.hpp"
+#include "tools/pack_datasets.hpp"
+#include "tools/report.hpp"
 #endif
 
 #include <cmath>

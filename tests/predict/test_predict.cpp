@@ -37,9 +37,9 @@
 #include "facekeys/pts.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
-#include "image_io.hpp"
-#include "jpeg_check.hpp"
-#include "predict.hpp"
+#include "tools/image_io.hpp"
+#include "tools/jpeg_check.hpp"
+#include "predict/predict.hpp"
 
 #include "support/catch.hpp"
 
