@@ -136,7 +136,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
   p.spec.input_h = o.card.input.height;
   p.spec.channels = o.card.input.channels;
   p.spec.num_points = o.card.num_points;
-  p.spec.output = o.card.output.kind;
+  p.spec.output = output_kind_from_name(o.card.output.kind);
   p.split = split_from_name(split);
   p.pack_index = o.pack_index;
   p.pred_norm = o.pred_norm;

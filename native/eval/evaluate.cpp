@@ -148,7 +148,7 @@ std::string kaggle_csv(const Predictions& p, const Pack& pack) {
 
 void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
                            const std::string& pack_path, const std::string& device_name, bool flip_test) {
-  if (p.spec.output != "heatmaps")
+  if (p.spec.output != OutputKind::Heatmaps)
     throw std::runtime_error("--heatmaps: " + p.spec.arch + " regresses coordinates, it has no heatmaps");
   if (p.size() == 0) throw std::runtime_error("--heatmaps: no images");
   std::vector<double> err = per_image_nme(p);

@@ -6,51 +6,20 @@
 #include "models/unet.hpp"
 
 namespace facekeys {
-namespace {
-
-// Part 1 widths are not printed in the seed; these are small, as its
-// "3 Conv(3x3) + 2 FC" suggests, and train in seconds on a CPU.
-const std::vector<int> kSimpleChannels = {12, 24, 32};
-const std::vector<int> kDeeperChannels = {12, 24, 32, 64};
-// Part 2 is exactly the seed's printout: 1->16->32->64->128->256, fc 8960->256->116.
-const std::vector<int> kBaselineChannels = {16, 32, 64, 128, 256};
-
-int kernel_of(const std::string& arch) {
-  if (arch == "SimpleModelLargeKernel" || arch == "Baseline_5x5") return 5;
-  if (arch == "Baseline_7x7") return 7;
-  if (arch == "Baseline_9x9") return 9;
-  return 3;
-}
-
-}  // namespace
 
 const std::vector<ModelSpec>& model_zoo() {
-  static const std::vector<ModelSpec> zoo = {
-      {"SimpleModel", "nose_tip", 80, 60, 1, 1, "coords"},
-      {"SimpleModelDeeper", "nose_tip", 80, 60, 1, 1, "coords"},
-      {"SimpleModelLargeKernel", "nose_tip", 80, 60, 1, 1, "coords"},
-      {"Baseline", "imm58", 240, 180, 1, 58, "coords"},
-      {"Baseline_5x5", "imm58", 240, 180, 1, 58, "coords"},
-      {"Baseline_7x7", "imm58", 240, 180, 1, 58, "coords"},
-      {"Baseline_9x9", "imm58", 240, 180, 1, 58, "coords"},
-      // 300-W / iBUG 68 points on 224x224 face crops (docs/IBUG.md).
-      {"ResNet18", "ibug68", 224, 224, 1, 68, "coords"},
-      {"ResNet34", "ibug68", 224, 224, 1, 68, "coords"},
-      // 128x128 in, 68 maps of 64x64 out (logits); load_split area-resizes 224 packs.
-      {"HeatmapUNet", "ibug68", 128, 128, 1, 68, "heatmaps"},
-      // The same at a quarter of the compute (base width 16 instead of 32): trains on a CPU.
-      {"HeatmapUNetSmall", "ibug68", 128, 128, 1, 68, "heatmaps"},
-  };
+  static const std::vector<ModelSpec> zoo = [] {
+    std::vector<ModelSpec> out;
+    for (const Architecture& a : architectures())
+      out.push_back({a.arch, a.schema, a.input_w, a.input_h, a.channels, a.num_points, a.output});
+    return out;
+  }();
   return zoo;
 }
 
 const ModelSpec& model_spec(const std::string& arch) {
-  std::string known;
-  for (const auto& s : model_zoo()) {
-    if (s.arch == arch) return s;
-    known += (known.empty() ? "" : ", ") + s.arch;
-  }
-  throw std::invalid_argument("unknown model '" + arch + "' (known: " + known + ")");
+  const Architecture& a = architecture(arch);  // throws listing the known names
+  return model_zoo()[static_cast<std::size_t>(&a - architectures().data())];
 }
 
 ConvRegressor::ConvRegressor(const ModelSpec& spec, const std::vector<int>& channels, int kernel, int hidden) {
@@ -74,15 +43,13 @@ torch::Tensor ConvRegressor::forward(torch::Tensor x) {
 }
 
 std::shared_ptr<KeypointNet> make_model(const ModelSpec& spec) {
-  const int k = kernel_of(spec.arch);
-  if (spec.arch == "SimpleModel" || spec.arch == "SimpleModelLargeKernel")
-    return std::make_shared<ConvRegressor>(spec, kSimpleChannels, k, 128);
-  if (spec.arch == "SimpleModelDeeper") return std::make_shared<ConvRegressor>(spec, kDeeperChannels, k, 128);
-  if (spec.arch == "ResNet18") return std::make_shared<ResNetRegressor>(spec, std::vector<int>{2, 2, 2, 2});
-  if (spec.arch == "ResNet34") return std::make_shared<ResNetRegressor>(spec, std::vector<int>{3, 4, 6, 3});
-  if (spec.arch == "HeatmapUNet") return std::make_shared<HeatmapUNet>(spec, 32);
-  if (spec.arch == "HeatmapUNetSmall") return std::make_shared<HeatmapUNet>(spec, 16);
-  if (spec.arch.rfind("Baseline", 0) == 0) return std::make_shared<ConvRegressor>(spec, kBaselineChannels, k, 256);
+  const Architecture* a = find_architecture(spec.arch);
+  if (!a) throw std::invalid_argument("no network for model '" + spec.arch + "'");
+  switch (a->family) {
+    case NetFamily::ConvRegressor: return std::make_shared<ConvRegressor>(spec, a->widths, a->kernel, a->hidden);
+    case NetFamily::ResNet: return std::make_shared<ResNetRegressor>(spec, a->widths, a->hidden);
+    case NetFamily::UNet: return std::make_shared<HeatmapUNet>(spec, a->widths.at(0));
+  }
   throw std::invalid_argument("no network for model '" + spec.arch + "'");
 }
 

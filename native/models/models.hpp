@@ -1,10 +1,12 @@
-// The keypoint networks, named as in the seed report.
+// The keypoint networks in LibTorch, built from the core's model zoo
+// (facekeys/model_zoo.hpp: names, sizes, output kind and framing, one table
+// for the trainer, the exporter and the core).
 //
 // Part 1 (nose tip, 1x60x80):   SimpleModel, SimpleModelDeeper, SimpleModelLargeKernel
 // Part 2 (58 points, 1x180x240): Baseline, Baseline_5x5, Baseline_7x7, Baseline_9x9
 // Part 3 (68 points, 300-W):    ResNet18, ResNet34 (1x224x224, resnet.hpp), HeatmapUNet, HeatmapUNetSmall (1x128x128, unet.hpp)
-// "coords" models regress normalised (u, v) coordinates (CONVENTIONS.md), interleaved: output [B, 2K];
-// "heatmaps" models output logits [B, K, h, w], one map per point (heatmap.hpp's cell convention).
+// Coords models regress normalised (u, v) coordinates (CONVENTIONS.md), interleaved: output [B, 2K];
+// heatmap models output logits [B, K, h, w], one map per point (heatmap.hpp's cell convention).
 #pragma once
 
 #include <torch/torch.h>
@@ -13,18 +15,22 @@
 #include <string>
 #include <vector>
 
+#include "facekeys/model_zoo.hpp"
+
 namespace facekeys {
 
 // What a model expects and produces; stored in checkpoints and model cards.
+// The zoo's entry, with the input size a run may have changed (--input-size).
 struct ModelSpec {
   std::string arch;       // e.g. "Baseline_7x7"
   std::string schema;     // landmark schema of the outputs: "imm58", "nose_tip", "ibug68"
   int input_w = 0, input_h = 0, channels = 1;
   int num_points = 0;
-  std::string output = "coords";  // "coords" (2K values) or "heatmaps"
+  OutputKind output = OutputKind::Coords;
 };
 
-// Every architecture `facekeys train --model` accepts, with its default input.
+// Every architecture `facekeys train --model` accepts, with its default input
+// (the core's architectures(), in the same order).
 const std::vector<ModelSpec>& model_zoo();
 // Throws std::invalid_argument listing the known names when arch is unknown.
 const ModelSpec& model_spec(const std::string& arch);

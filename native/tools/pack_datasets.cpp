@@ -59,6 +59,7 @@ Pack pack_imm(const std::string& dir, const ImmPackOptions& opt, ImmPackStats* s
   pack.schema = schema.name;
   pack.source = "IMM face database, whole 640x480 frames resized to " + std::to_string(opt.width) + "x" +
                 std::to_string(opt.height) + " (area averaging), gray BT.601";
+  pack.framing = Framing{};  // the whole image
   pack.width = opt.width;
   pack.height = opt.height;
   pack.channels = 1;
@@ -262,6 +263,7 @@ Pack pack_ibug(const std::vector<IbugSource>& sources, const IbugPackOptions& op
                      : std::string("the XML <box>, or for .pts folders the tight box around the points")) +
                 "; crop = box x " + margin + (opt.crop.square ? ", square" : "") + ", " + std::to_string(S) + "x" +
                 std::to_string(S) + " gray BT.601 (area pre-shrink, then bilinear)";
+  pack.framing = Framing{Framing::Source::FaceBox, opt.crop};  // what train copies into checkpoints, export into cards
   pack.width = S;
   pack.height = S;
   pack.channels = 1;

@@ -56,7 +56,7 @@ void save_checkpoint(const std::string& path, const ModelSpec& spec, KeypointNet
   st.metadata["input_h"] = std::to_string(spec.input_h);
   st.metadata["channels"] = std::to_string(spec.channels);
   st.metadata["num_points"] = std::to_string(spec.num_points);
-  st.metadata["output"] = spec.output;
+  st.metadata["output"] = output_kind_name(spec.output);
   st.metadata["epoch"] = std::to_string(epoch);
   for (const auto& [name, t] : named_tensors(model)) st.tensors.push_back(to_record(name, t));
   if (optimizer) {
@@ -83,7 +83,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   ck.spec.input_h = to_int(st.metadata, "input_h", path);
   ck.spec.channels = to_int(st.metadata, "channels", path);
   ck.spec.num_points = to_int(st.metadata, "num_points", path);
-  ck.spec.output = st.meta("output", path);
+  const std::string output = st.meta("output", path);
   ck.epoch = to_int(st.metadata, "epoch", path);
   // The metadata must describe the architecture it names: a damaged field is
   // refused here rather than trained or scored on as if nothing happened.
@@ -91,8 +91,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   auto damaged = [&](const std::string& what) {
     throw std::runtime_error(path + ": checkpoint metadata is damaged: " + what);
   };
-  if (ck.spec.output != zoo.output)
-    damaged("'output' is '" + ck.spec.output + "', but a " + arch + " outputs '" + zoo.output + "'");
+  if (output != output_kind_name(zoo.output))
+    damaged("'output' is '" + output + "', but a " + arch + " outputs '" + output_kind_name(zoo.output) + "'");
   if (ck.spec.channels != zoo.channels)
     damaged("'channels' is " + std::to_string(ck.spec.channels) + ", a " + arch + " reads " +
             std::to_string(zoo.channels));

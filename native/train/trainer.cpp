@@ -143,7 +143,7 @@ Json config_json(const TrainConfig& c) {
   a["contrast"] = c.augment.contrast;
   j["augment"] = a;
   // Heatmap models always train with the KL loss; --loss chooses the coordinate models' loss.
-  j["loss"] = model_spec(c.model).output == "heatmaps" ? std::string("kl") : c.loss.coord_loss;
+  j["loss"] = model_spec(c.model).output == OutputKind::Heatmaps ? std::string("kl") : c.loss.coord_loss;
   j["sigma"] = c.loss.sigma;
   j["init"] = c.init;
   j["input_size"] = c.input_size;
@@ -433,7 +433,7 @@ TrainResult train(const TrainConfig& requested) {
   const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
   DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
   if (cfg.train_on_val) train_split = concat_splits(train_split, val_split);
-  if (cfg.resume.empty() && spec.output == "coords") start_at_mean_shape(*model, train_split.points);
+  if (cfg.resume.empty() && spec.output == OutputKind::Coords) start_at_mean_shape(*model, train_split.points);
   if (cfg.resume.empty() && !cfg.init.empty()) {
     // After the mean-shape start, so weights from the file (an fc2 included) win.
     std::vector<std::string> notes;
@@ -597,7 +597,8 @@ TrainResult train(const TrainConfig& requested) {
                                                {"val_loss", std::to_string(val_loss)},
                                                {"torch_version", TORCH_VERSION},
                                                {"world_size", std::to_string(share.world)}};
-    if (spec.output == "heatmaps") meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
+    if (spec.output == OutputKind::Heatmaps) meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
+    if (pack.framing) write_framing(*pack.framing, meta);  // what `facekeys export` writes into the card
     if (best) {
       result.best_val_loss = val_loss;
       result.best_epoch = epoch + 1;

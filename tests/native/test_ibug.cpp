@@ -72,7 +72,7 @@ TEST_CASE("ResNet18/34 output 136 coordinates, the U-Net 68 maps at half resolut
   CHECK_FALSE(make_model(model_spec("ResNet18"))->named_parameters().contains("layer3.2.conv1.weight"));
 
   const ModelSpec& unet = model_spec("HeatmapUNet");
-  CHECK(unet.output == "heatmaps");
+  CHECK(unet.output == OutputKind::Heatmaps);
   CHECK(unet.num_points == 68);
   auto model = make_model(unet);
   model->eval();
@@ -463,7 +463,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
 
     Checkpoint ck = load_checkpoint(r.last_checkpoint);
     CHECK(ck.spec.input_w == 32);
-    CHECK(ck.spec.output == "heatmaps");
+    CHECK(ck.spec.output == OutputKind::Heatmaps);
     {  // a fine-tune from these weights keeps their input size unless --input-size says otherwise
       TrainConfig tune = cfg;
       tune.init = r.last_checkpoint;
