@@ -21,13 +21,20 @@ int main(int argc, char** argv) {
   CLI::App app{"facekeys: facial keypoint detection (IMM 58 points, iBUG 68 points) with LibTorch", "facekeys"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "facekeys 0.1.0");
-  facekeys::add_training_commands(app);
+  facekeys::add_train_command(app);
+  facekeys::add_eval_command(app);
+  facekeys::add_bench_command(app);
+  facekeys::add_sweep_command(app);
   app.add_subcommand("export", "Write a checkpoint as model.onnx + model.json (runs facekeys-export; "
                                "`facekeys export --help` for its options)");
 #ifdef FACEKEYS_WITH_OPENCV
-  facekeys::add_opencv_commands(app);
+  facekeys::add_pack_command(app);
+  facekeys::add_report_command(app);
+#ifdef FACEKEYS_WITH_PREDICT
+  facekeys::add_predict_command(app);
+#endif
 #else
-  app.footer("This build has no OpenCV: `pack` and `report` are not available.");
+  app.footer("This build has no OpenCV: `pack`, `report` and `predict` are not available.");
 #endif
   if (argc < 2) {  // the list of commands says more than "A subcommand is required"
     std::fputs(app.help().c_str(), stderr);

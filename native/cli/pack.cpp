@@ -1,4 +1,5 @@
-// Subcommands that need OpenCV: pack (decode datasets) and report (draw).
+// `facekeys pack imm|ibug`: a dataset decoded once into a pack file the trainer
+// loads (OpenCV decodes; tools/pack_datasets.hpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -10,12 +11,10 @@
 #include "cli/cli_checks.hpp"
 #include "cli/commands.hpp"
 #include "tools/pack_datasets.hpp"
-#include "tools/report.hpp"
 
 namespace facekeys {
-namespace {
 
-void add_pack(CLI::App& app) {
+void add_pack_command(CLI::App& app) {
   auto* pack = app.add_subcommand("pack", "Decode a dataset once into a pack file the trainer loads");
   pack->require_subcommand(1);
 
@@ -87,34 +86,6 @@ void add_pack(CLI::App& app) {
     std::fprintf(stderr, "%zu faces have points outside their crop (%zu points in all); they are kept\n",
                  st.images_with_points_outside, st.points_outside);
   });
-}
-
-void add_report(CLI::App& app) {
-  auto cfg = std::make_shared<ReportConfig>();
-  auto* cmd = app.add_subcommand("report", "Loss plots, overlays and filter grids for a training run");
-  cmd->add_option("run_dir", cfg->run_dir, "Run folder from `facekeys train`")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--pack", cfg->pack_path, "Pack, for ground-truth and prediction overlays")->check(CLI::ExistingFile);
-  cmd->add_option("--predictions", cfg->predictions_path, "From `facekeys eval --predictions`")->check(CLI::ExistingFile);
-  cmd->add_option("--checkpoint", cfg->checkpoint_path, "Checkpoint for the filter grids")->check(CLI::ExistingFile);
-  cmd->add_option("--overlays", cfg->overlays, "Images per overlay group")->capture_default_str()->check(cli::between(1, 100));
-  cmd->add_option("--heatmaps", cfg->heatmaps_path, "From `facekeys eval --heatmaps` (needs --pack)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--heatmap-points", cfg->heatmap_points, "Points whose maps to overlay")
-      ->delimiter(',')->capture_default_str();
-  cmd->callback([cfg] {
-    auto files = write_report(*cfg);
-    std::fprintf(stderr, "wrote %zu files to %s (see report.md)\n", files.size(), cfg->run_dir.c_str());
-  });
-}
-
-}  // namespace
-
-void add_opencv_commands(CLI::App& app) {
-  add_pack(app);
-  add_report(app);
-#ifdef FACEKEYS_WITH_PREDICT
-  add_predict_command(app);
-#endif
 }
 
 }  // namespace facekeys

@@ -1,22 +1,13 @@
-// Subcommands that need LibTorch only: train, eval, bench, sweep.
+// `facekeys train`: a keypoint model on a pack (LibTorch; train/trainer.hpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <stdexcept>
 
-#include "eval/bench.hpp"
-#include "train/checkpoint.hpp"
 #include "cli/cli_checks.hpp"
 #include "cli/commands.hpp"
-#include "eval/evaluate.hpp"
-#include "facekeys/file_io.hpp"
-#include "eval/sweep.hpp"
 #include "train/trainer.hpp"
-#ifdef FACEKEYS_WITH_PREDICT
-#include "predict/predict.hpp"
-#endif
 
 namespace facekeys {
 namespace {
@@ -40,8 +31,8 @@ std::string weights_of_export(const TrainConfig& cfg) {
   return out;
 }
 
-// torch.distributed options, shared by train and bench: the process group
-// itself comes from torchrun's environment variables (docs/DISTRIBUTED.md).
+}  // namespace
+
 void add_distributed_options(CLI::App* cmd, std::string& backend, double& timeout_s) {
   cmd->add_option("--dist-backend", backend,
                   "When started in a process group (WORLD_SIZE > 1, e.g. by torchrun): auto (NCCL on CUDA where built "
@@ -53,7 +44,7 @@ void add_distributed_options(CLI::App* cmd, std::string& backend, double& timeou
       ->capture_default_str()->check(cli::positive());
 }
 
-void add_train(CLI::App& app) {
+void add_train_command(CLI::App& app) {
   auto cfg = std::make_shared<TrainConfig>();
   auto* cmd = app.add_subcommand("train", "Train a keypoint model on a pack (CUDA when available, else CPU)");
   cmd->add_option("--pack", cfg->pack_path, "Dataset pack from `facekeys pack`")->required()->check(CLI::ExistingFile);
@@ -120,143 +111,6 @@ void add_train(CLI::App& app) {
       std::fprintf(stderr, "best val loss %.6f at epoch %d -> %s\n", r.best_val_loss, r.best_epoch,
                    r.best_checkpoint.c_str());
   });
-}
-
-// `facekeys eval MODEL_DIR`: an exported model (model.onnx + model.json) run by
-// OpenCV DNN (predict.cpp), scored with the same metrics as a checkpoint.
-void eval_exported_model(const std::string& dir, const std::string& pack_path, const std::string& split,
-                         const std::string& predictions_path) {
-#ifdef FACEKEYS_WITH_PREDICT
-  const Pack pack = read_pack(pack_path);
-  const OnnxSplitPredictions o = predict_pack_split_onnx(dir, pack, split_from_name(split));
-  Predictions p;
-  p.spec.arch = o.card.arch;
-  p.spec.schema = o.card.schema;
-  p.spec.input_w = o.card.input.width;
-  p.spec.input_h = o.card.input.height;
-  p.spec.channels = o.card.input.channels;
-  p.spec.num_points = o.card.num_points;
-  p.spec.output = output_kind_from_name(o.card.output.kind);
-  p.split = split_from_name(split);
-  p.pack_index = o.pack_index;
-  p.pred_norm = o.pred_norm;
-  p.gt_norm = o.gt_norm;
-  const int k = o.card.num_points;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    const auto pp = pack_normalized_to_original(pack, p.pack_index[i], &p.pred_norm[i * k * 2], k);
-    const auto gp = pack_normalized_to_original(pack, p.pack_index[i], &p.gt_norm[i * k * 2], k);
-    p.pred_px.insert(p.pred_px.end(), pp.begin(), pp.end());
-    p.gt_px.insert(p.gt_px.end(), gp.begin(), gp.end());
-  }
-  Json m = metrics_json(p, pack);
-  m["model_dir"] = dir;
-  m["name"] = o.card.name;
-  m["runtime"] = "opencv-dnn";
-  m["flip_test"] = o.card.onnx.flip_test;
-  if (!predictions_path.empty()) write_file_atomic(predictions_path, predictions_json(p, pack).dump() + "\n");
-  std::cout << m.dump() << std::endl;
-  std::fprintf(stderr, "%s (ONNX, OpenCV DNN) on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n",
-               o.card.name.c_str(), pack_path.c_str(), split.c_str(), p.size(), m.at("mse").as_number(),
-               m.at("mean_px_error").as_number());
-#else
-  (void)pack_path, (void)split, (void)predictions_path;
-  throw std::runtime_error(dir + ": scoring an exported model needs OpenCV DNN, which this build lacks");
-#endif
-}
-
-void add_eval(CLI::App& app) {
-  struct Args {
-    std::string checkpoint, pack, split = "val", device = "auto", predictions, kaggle_csv, heatmaps;
-    bool flip_test = false;
-  };
-  auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("eval", "Score a checkpoint on a pack split; JSON metrics on stdout");
-  cmd->add_option("checkpoint", a->checkpoint,
-                  "Checkpoint (.safetensors), or an exported model folder (model.onnx + model.json, run by OpenCV DNN)")
-      ->required()->check(CLI::ExistingPath);
-  cmd->add_option("--pack", a->pack, "Dataset pack")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--split", a->split, "train, val or test")->capture_default_str()->check(
-      CLI::IsMember({"train", "val", "test"}));
-  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
-  cmd->add_option("--predictions", a->predictions, "Also write per-image predictions (JSON) here");
-  cmd->add_option("--kaggle-csv", a->kaggle_csv,
-                  "Also write predictions as Id,Predicted (Id = <image>_<point>_<x|y>, original 0-based pixels)");
-  cmd->add_option("--heatmaps", a->heatmaps,
-                  "Heatmap models: write the maps of the best, median and worst image (safetensors) for `report`");
-  cmd->add_flag("--flip-test", a->flip_test,
-                 "Checkpoints: average with the prediction on the mirrored image (an exported model has it in its "
-                 "graph when exported with --flip-test)");
-  cmd->callback([a] {
-    if (std::filesystem::is_directory(a->checkpoint)) {
-      if (a->flip_test)
-        throw std::runtime_error("--flip-test: " + a->checkpoint +
-                                 " is an exported model, whose graph has the flip test or not (export --flip-test)");
-      return eval_exported_model(a->checkpoint, a->pack, a->split, a->predictions);
-    }
-    Checkpoint ck = load_checkpoint(a->checkpoint);
-    const Pack pack = read_pack(a->pack);
-    Predictions p =
-        predict_split(*ck.model, ck.spec, pack, a->pack, split_from_name(a->split), a->device, 64, a->flip_test);
-    Json m = metrics_json(p, pack);
-    m["checkpoint"] = a->checkpoint;
-    m["flip_test"] = a->flip_test;
-    if (!a->predictions.empty()) write_file_atomic(a->predictions, predictions_json(p, pack).dump() + "\n");
-    if (!a->kaggle_csv.empty()) write_file_atomic(a->kaggle_csv, kaggle_csv(p, pack));
-    if (!a->heatmaps.empty()) write_heatmap_samples(a->heatmaps, *ck.model, p, pack, a->pack, a->device, a->flip_test);
-    std::cout << m.dump() << std::endl;
-    std::fprintf(stderr, "%s on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n", ck.spec.arch.c_str(),
-                 a->pack.c_str(), a->split.c_str(), p.size(), m.at("mse").as_number(),
-                 m.at("mean_px_error").as_number());
-  });
-}
-
-void add_bench(CLI::App& app) {
-  auto cfg = std::make_shared<BenchConfig>();
-  auto* cmd = app.add_subcommand("bench", "Training throughput: end to end vs the model-only ceiling, one run");
-  cmd->add_option("--model", cfg->model, "Architecture")->capture_default_str();
-  cmd->add_option("--pack", cfg->pack_path, "Use this pack's training split (default: synthetic data)");
-  cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
-  cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(cli::positive());
-  cmd->add_option("--steps", cfg->steps, "Timed steps per measurement")->capture_default_str()->check(cli::positive());
-  cmd->add_option("--warmup", cfg->warmup_steps, "Untimed warm-up steps")->capture_default_str()->check(cli::non_negative());
-  cmd->add_flag("!--no-augment", cfg->augment, "Measure without augmentation");
-  cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
-  add_distributed_options(cmd, cfg->dist_backend, cfg->dist_timeout_s);
-  cmd->callback([cfg] {
-    cfg->dist = dist_env_from_environment();
-    Json r = benchmark_training(*cfg);
-    if (cfg->dist.rank != 0) return;  // rank 0 speaks for the group
-    if (r.contains("distributed")) {
-      const Json& d = r.at("distributed");
-      std::string per_rank;
-      for (const Json& v : d.at("per_rank_img_s").as_array())
-        per_rank += (per_rank.empty() ? "" : ", ") + std::to_string(static_cast<long>(v.as_number() + 0.5));
-      std::fprintf(stderr,
-                   "%d ranks (%s), batch %d per rank: %.1f img/s in all (per rank: %s), %.1f alone without "
-                   "averaging: scaling efficiency %.3f; all-reduce %.2f ms a step for %.2f MB in %d bucket(s)\n",
-                   static_cast<int>(d.at("world_size").as_number()), d.at("backend").as_string().c_str(), cfg->batch,
-                   d.at("total_img_s").as_number(), per_rank.c_str(), d.at("total_alone_img_s").as_number(),
-                   d.at("scaling_efficiency").as_number(), d.at("all_reduce_ms_per_step").as_number(),
-                   d.at("all_reduce_bytes_per_step").as_number() / 1e6, static_cast<int>(d.at("buckets").as_number()));
-    }
-    std::fprintf(stderr,
-                 "%s on %s, batch %d: model-only %.1f img/s, end-to-end %.1f img/s, ratio %.3f "
-                 "(batches alone: %.0f img/s, made %s)\n",
-                 cfg->model.c_str(), r.at("device").as_string().c_str(), cfg->batch,
-                 r.at("model_only_img_s").as_number(), r.at("end_to_end_img_s").as_number(),
-                 r.at("ratio").as_number(), r.at("batches_only_img_s").as_number(),
-                 r.at("batches_in_background").as_bool() ? "on a worker thread" : "between steps");
-    std::cout << r.dump() << std::endl;
-  });
-}
-
-}  // namespace
-
-void add_training_commands(CLI::App& app) {
-  add_train(app);
-  add_eval(app);
-  add_bench(app);
-  add_sweep_command(app);
 }
 
 }  // namespace facekeys

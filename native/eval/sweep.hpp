@@ -7,10 +7,6 @@
 #include <cstdint>
 #include <string>
 
-namespace CLI {
-class App;
-}
-
 namespace facekeys {
 
 struct SweepConfig {
@@ -26,7 +22,5 @@ struct SweepConfig {
 
 // Trains, scores and tabulates; writes <out>/README.md. Returns its path.
 std::string run_sweep(const SweepConfig& cfg);
-
-void add_sweep_command(CLI::App& app);
 
 }  // namespace facekeys
