@@ -305,7 +305,7 @@ class GraphBuilder {
 // ---- Families -------------------------------------------------------------------
 //
 // Each returns the name of its last value; build_onnx_model wires it to the
-// graph output. Parameter names are the LibTorch modules' (native/models.cpp,
+// graph output. Parameter names are the LibTorch modules' (native/models/models.cpp,
 // resnet.cpp, unet.cpp); keep them in step when a network changes.
 
 // ConvRegressor (models.hpp): conv(k, same pad) -> ReLU -> maxpool 2, repeated;
@@ -394,7 +394,7 @@ std::string build_unet(GraphBuilder& b, const CheckpointSpec& s, const std::stri
 
 // ---- Flip test ------------------------------------------------------------------
 //
-// What flip_test_forward (native/evaluate.cpp) computes, as graph nodes: the
+// What flip_test_forward (native/eval/evaluate.cpp) computes, as graph nodes: the
 // network runs on the input and on its mirror (the same weights, a second set
 // of nodes), and the mirrored run's output is mapped back and averaged in.
 // Relabelling follows the core's relabel_for_flip: out[perm[i]] = mirrored[i].

@@ -4,7 +4,7 @@
 // Why: at small batches a GPU training step is a few milliseconds of kernel
 // launches (Baseline_7x7 at batch 16 on an H200: ~3.8 ms, less than half of
 // it GPU work), and gathering and augmenting a batch is some 40 more
-// launches (native/augment.hpp). Issued from the training thread they add
+// launches (native/train/augment.hpp). Issued from the training thread they add
 // straight onto the step; from a worker thread they overlap it. The worker
 // issues onto the same CUDA stream, and the training thread takes a batch only
 // once the worker has queued all of its kernels, so stream order keeps it

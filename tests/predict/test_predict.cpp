@@ -1,4 +1,4 @@
-// `facekeys predict` and `facekeys eval MODEL_DIR` (native/predict.cpp):
+// `facekeys predict` and `facekeys eval MODEL_DIR` (native/predict/predict.cpp):
 //   - the UltraFace detector through OpenCV DNN on IMM and LFPW photos, a blank
 //     image and a collage of 20 faces;
 //   - accuracy of the shipped keypoint models (assets/models/*/model.json) on
