@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "facekeys/crop.hpp"
+#include "facekeys/face_detect.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
@@ -50,9 +51,11 @@ std::string log_of(const std::string& out) {
   return s;
 }
 
-// The points `model` gives for the face box `face` of `image`, the crop taken by `card`'s policy.
+// The points `model` gives for the face the detector boxed as `detected` in `image`, the crop taken by
+// `card`'s policy around the training-style box (as the photo job does: photo_job.hpp).
 std::vector<Point2f> points_in_process(const KeypointModel& model, const ModelCard& card, const ImageU8& image,
-                                       const Box& face) {
+                                       const Box& detected) {
+  const Box face = ultraface_to_training_box(detected);
   const Box crop = keypoint_crop_box(card, image.width(), image.height(), &face);
   const std::vector<float> out = model.run(keypoint_model_input(image.view(), card, crop), 1);
   return keypoint_output_to_image(card, out.data(), out.size(), crop);
