@@ -17,7 +17,8 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Training throughput: end to end vs the model-only ceiling, one run");
   cmd->add_option("--model", cfg->model, "Architecture")->capture_default_str();
   cmd->add_option("--pack", cfg->pack_path, "Use this pack's training split (default: synthetic data)");
-  cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
+  cli::add_enum_option(cmd, "--device", cfg->device, "auto, cpu or cuda", {"auto", "cpu", "cuda"},
+                       device_choice_from_name, device_choice_name);
   cmd->add_option("--batch", cfg->batch, "Batch size")->capture_default_str()->check(cli::positive());
   cmd->add_option("--steps", cfg->steps, "Timed steps per measurement")->capture_default_str()->check(cli::positive());
   cmd->add_option("--warmup", cfg->warmup_steps, "Untimed warm-up steps")->capture_default_str()->check(cli::non_negative());

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -45,6 +46,19 @@ inline CLI::Validator between(double lo, double hi) {
   std::snprintf(what, sizeof what, "between %g and %g", lo, hi);
   return detail::number_check(desc, what, [lo, hi](double v) { return v >= lo && v <= hi; });
 }
-inline CLI::Validator device_name() { return CLI::IsMember({"auto", "cpu", "cuda"}); }
+
+// An option whose value is one of `names`, parsed into the enum `target` by
+// `from_name` when it is given (the library sees the enum, never the text);
+// --help shows the names and the default, `name_of(target)`.
+template <class Enum>
+CLI::Option* add_enum_option(CLI::App* cmd, const std::string& flag, Enum& target, const std::string& description,
+                             const std::vector<std::string>& names, Enum (*from_name)(const std::string&),
+                             const char* (*name_of)(Enum)) {
+  return cmd
+      ->add_option_function<std::string>(
+          flag, [&target, from_name](const std::string& text) { target = from_name(text); }, description)
+      ->check(CLI::IsMember(names))
+      ->default_str(name_of(target));
+}
 
 }  // namespace facekeys::cli

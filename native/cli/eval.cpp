@@ -7,6 +7,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli/cli_checks.hpp"
 #include "cli/commands.hpp"
 #include "eval/evaluate.hpp"
 #include "facekeys/file_io.hpp"
@@ -20,11 +21,11 @@ namespace {
 
 // `facekeys eval MODEL_DIR`: an exported model (model.onnx + model.json) run by
 // OpenCV DNN (predict/predict.cpp), scored with the same metrics as a checkpoint.
-void eval_exported_model(const std::string& dir, const std::string& pack_path, const std::string& split,
+void eval_exported_model(const std::string& dir, const std::string& pack_path, Split split,
                          const std::string& predictions_path) {
 #ifdef FACEKEYS_WITH_PREDICT
   const Pack pack = read_pack(pack_path);
-  const OnnxSplitPredictions o = predict_pack_split_onnx(dir, pack, split_from_name(split));
+  const OnnxSplitPredictions o = predict_pack_split_onnx(dir, pack, split);
   Predictions p;
   p.spec.arch = o.card.arch;
   p.spec.schema = o.card.schema;
@@ -33,7 +34,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
   p.spec.channels = o.card.input.channels;
   p.spec.num_points = o.card.num_points;
   p.spec.output = output_kind_from_name(o.card.output.kind);
-  p.split = split_from_name(split);
+  p.split = split;
   p.pack_index = o.pack_index;
   p.pred_norm = o.pred_norm;
   p.gt_norm = o.gt_norm;
@@ -52,7 +53,7 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
   if (!predictions_path.empty()) write_file_atomic(predictions_path, predictions_json(p, pack).dump() + "\n");
   std::cout << m.dump() << std::endl;
   std::fprintf(stderr, "%s (ONNX, OpenCV DNN) on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n",
-               o.card.name.c_str(), pack_path.c_str(), split.c_str(), p.size(), m.at("mse").as_number(),
+               o.card.name.c_str(), pack_path.c_str(), split_name(split), p.size(), m.at("mse").as_number(),
                m.at("mean_px_error").as_number());
 #else
   (void)pack_path, (void)split, (void)predictions_path;
@@ -64,7 +65,9 @@ void eval_exported_model(const std::string& dir, const std::string& pack_path, c
 
 void add_eval_command(CLI::App& app) {
   struct Args {
-    std::string checkpoint, pack, split = "val", device = "auto", predictions, kaggle_csv, heatmaps;
+    std::string checkpoint, pack, predictions, kaggle_csv, heatmaps;
+    Split split = Split::Val;
+    DeviceChoice device = DeviceChoice::Auto;
     bool flip_test = false;
   };
   auto a = std::make_shared<Args>();
@@ -73,9 +76,10 @@ void add_eval_command(CLI::App& app) {
                   "Checkpoint (.safetensors), or an exported model folder (model.onnx + model.json, run by OpenCV DNN)")
       ->required()->check(CLI::ExistingPath);
   cmd->add_option("--pack", a->pack, "Dataset pack")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--split", a->split, "train, val or test")->capture_default_str()->check(
-      CLI::IsMember({"train", "val", "test"}));
-  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str()->check(cli::device_name());
+  cli::add_enum_option(cmd, "--split", a->split, "train, val or test", {"train", "val", "test"}, split_from_name,
+                       split_name);
+  cli::add_enum_option(cmd, "--device", a->device, "auto, cpu or cuda", {"auto", "cpu", "cuda"},
+                       device_choice_from_name, device_choice_name);
   cmd->add_option("--predictions", a->predictions, "Also write per-image predictions (JSON) here");
   cmd->add_option("--kaggle-csv", a->kaggle_csv,
                   "Also write predictions as Id,Predicted (Id = <image>_<point>_<x|y>, original 0-based pixels)");
@@ -94,7 +98,7 @@ void add_eval_command(CLI::App& app) {
     Checkpoint ck = load_checkpoint(a->checkpoint);
     const Pack pack = read_pack(a->pack);
     Predictions p =
-        predict_split(*ck.model, ck.spec, pack, a->pack, split_from_name(a->split), a->device, 64, a->flip_test);
+        predict_split(*ck.model, ck.spec, pack, a->pack, a->split, a->device, 64, a->flip_test);
     Json m = metrics_json(p, pack);
     m["checkpoint"] = a->checkpoint;
     m["flip_test"] = a->flip_test;
@@ -103,7 +107,7 @@ void add_eval_command(CLI::App& app) {
     if (!a->heatmaps.empty()) write_heatmap_samples(a->heatmaps, *ck.model, p, pack, a->pack, a->device, a->flip_test);
     std::cout << m.dump() << std::endl;
     std::fprintf(stderr, "%s on %s/%s: %zu images, MSE %.6f, mean error %.2f px\n", ck.spec.arch.c_str(),
-                 a->pack.c_str(), a->split.c_str(), p.size(), m.at("mse").as_number(),
+                 a->pack.c_str(), split_name(a->split), p.size(), m.at("mse").as_number(),
                  m.at("mean_px_error").as_number());
   });
 }

@@ -20,11 +20,12 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--epochs-part1", a->epochs_part1, "Epochs for the nose-tip models")->capture_default_str();
   cmd->add_option("--epochs-part2", a->epochs_part2, "Epochs for the 58-point models")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str();
-  cmd->add_option("--schedule", a->schedule, "LR schedule")->capture_default_str()->check(
-      CLI::IsMember({"constant", "cosine", "step"}));
+  cli::add_enum_option(cmd, "--schedule", a->schedule, "LR schedule", {"constant", "cosine", "step"},
+                       schedule_from_name, schedule_name);
   cmd->add_option("--warmup", a->warmup_epochs, "Linear warm-up epochs")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--device", a->device, "auto, cpu or cuda")->capture_default_str();
+  cli::add_enum_option(cmd, "--device", a->device, "auto, cpu or cuda", {"auto", "cpu", "cuda"},
+                       device_choice_from_name, device_choice_name);
   cmd->add_flag("--reuse", a->reuse, "Keep runs in the results folder that already have the requested epochs");
   cmd->callback([a] { run_sweep(*a); });
 }

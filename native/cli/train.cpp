@@ -56,12 +56,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--batch", cfg->batch, "Batch size (per rank in a process group)")->capture_default_str()->check(cli::positive());
   cmd->add_option("--lr", cfg->lr, "Adam learning rate")->capture_default_str()->check(cli::positive());
   cmd->add_option("--weight-decay", cfg->weight_decay, "Decoupled weight decay (AdamW when > 0)")->capture_default_str();
-  cmd->add_option("--schedule", cfg->schedule, "LR schedule")->capture_default_str()->check(
-      CLI::IsMember({"constant", "cosine", "step"}));
+  cli::add_enum_option(cmd, "--schedule", cfg->schedule, "LR schedule", {"constant", "cosine", "step"},
+                       schedule_from_name, schedule_name);
   cmd->add_option("--warmup", cfg->warmup_epochs, "Linear warm-up epochs")->capture_default_str()->check(cli::non_negative());
   cmd->add_option("--seed", cfg->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--device", cfg->device, "auto, cpu or cuda")->capture_default_str()->check(
-      cli::device_name());
+  cli::add_enum_option(cmd, "--device", cfg->device, "auto, cpu or cuda", {"auto", "cpu", "cuda"},
+                       device_choice_from_name, device_choice_name);
   cmd->add_flag("--bf16", cfg->bf16, "bf16 autocast on CUDA");
   cmd->add_option("--resume", cfg->resume, "Continue from a checkpoint (last.safetensors)")->check(CLI::ExistingFile);
   cmd->add_flag("!--no-augment", cfg->augment.enabled, "Disable augmentation");
@@ -73,9 +73,10 @@ void add_train_command(CLI::App& app) {
       cli::between(0, 0.9));
   cmd->add_option("--flip", cfg->augment.flip_prob, "Horizontal flip probability")->capture_default_str()->check(
       cli::between(0, 1));
-  cmd->add_option("--loss", cfg->loss.coord_loss, "Coordinate models' loss: mse, l1, smoothl1 (Huber, beta 0.01) or wing (Wing loss, "
-                  "w = 5 % and eps = 1 % of the crop side)")
-      ->capture_default_str()->check(CLI::IsMember({"mse", "l1", "smoothl1", "wing"}));
+  cli::add_enum_option(cmd, "--loss", cfg->loss.coord_loss,
+                       "Coordinate models' loss: mse, l1, smoothl1 (Huber, beta 0.01) or wing (Wing loss, w = 5 % and "
+                       "eps = 1 % of the crop side)",
+                       {"mse", "l1", "smoothl1", "wing"}, coord_loss_from_name, coord_loss_name);
   cmd->add_option("--sigma", cfg->loss.sigma, "Heatmap models: Gaussian target sigma, in heatmap cells")
       ->capture_default_str()->check(cli::positive());
   cmd->add_option("--ema", cfg->ema_decay,

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "train/device.hpp"
 #include "train/distributed.hpp"
 #include "facekeys/json.hpp"
 
@@ -13,7 +14,7 @@ namespace facekeys {
 struct BenchConfig {
   std::string model = "Baseline_7x7";
   std::string pack_path;  // empty: synthetic pack-sized data stands in for the dataset
-  std::string device = "auto";
+  DeviceChoice device = DeviceChoice::Auto;
   int batch = 16;
   int warmup_steps = 10;
   int steps = 100;

@@ -60,8 +60,8 @@ torch::Tensor flip_test_forward(KeypointNet& model, const torch::Tensor& x, cons
 }
 
 Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack& pack, const std::string& pack_path,
-                          Split split, const std::string& device_name, int batch, bool flip_test) {
-  const torch::Device device = pick_device(device_name);
+                          Split split, DeviceChoice device_choice, int batch, bool flip_test) {
+  const torch::Device device = pick_device(device_choice);
   const DeviceSplit data = load_split(pack, pack_path, split, spec, device);
   model.to(device);
   model.eval();
@@ -147,10 +147,10 @@ std::string kaggle_csv(const Predictions& p, const Pack& pack) {
 }
 
 void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
-                           const std::string& pack_path, const std::string& device_name, bool flip_test) {
+                           const std::string& pack_path, DeviceChoice device_choice, bool flip_test) {
   if (p.spec.output != OutputKind::Heatmaps)
-    throw std::runtime_error("--heatmaps: " + p.spec.arch + " regresses coordinates, it has no heatmaps");
-  if (p.size() == 0) throw std::runtime_error("--heatmaps: no images");
+    throw std::runtime_error("heatmap samples: " + p.spec.arch + " regresses coordinates, it has no heatmaps");
+  if (p.size() == 0) throw std::runtime_error("heatmap samples: no images to pick from");
   std::vector<double> err = per_image_nme(p);
   if (err.empty()) {
     const std::size_t k2 = 2 * static_cast<std::size_t>(p.num_points());
@@ -165,7 +165,7 @@ void write_heatmap_samples(const std::string& path, KeypointNet& model, const Pr
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return err[a] < err[b]; });
   const std::vector<int64_t> picks = {static_cast<int64_t>(order.front()), static_cast<int64_t>(order[order.size() / 2]),
                                       static_cast<int64_t>(order.back())};
-  const torch::Device device = pick_device(device_name);
+  const torch::Device device = pick_device(device_choice);
   const DeviceSplit data = load_split(pack, pack_path, p.split, p.spec, device);
   model.to(device);
   model.eval();

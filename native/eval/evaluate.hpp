@@ -8,6 +8,7 @@
 #include "facekeys/json.hpp"
 #include "facekeys/pack.hpp"
 #include "models/models.hpp"
+#include "train/device.hpp"
 
 namespace facekeys {
 
@@ -33,7 +34,7 @@ torch::Tensor flip_test_forward(KeypointNet& model, const torch::Tensor& x, cons
 
 // Runs the model over a split. flip_test: flip_test_forward instead of forward.
 Predictions predict_split(KeypointNet& model, const ModelSpec& spec, const Pack& pack, const std::string& pack_path,
-                          Split split, const std::string& device, int batch = 64, bool flip_test = false);
+                          Split split, DeviceChoice device, int batch = 64, bool flip_test = false);
 
 // {"split", "n", "model", "mse", "seed_mae", "kaggle_mae", "mean_px_error",
 //  and for schemas with eye corners "nme", "fr_010", "auc_010"}.
@@ -66,9 +67,9 @@ std::string kaggle_csv(const Predictions& p, const Pack& pack);
 // (by NME, else MSE) and writes their softmax maps to a safetensors file:
 // "heatmaps" F32 [3, K, h, w], "pack_index" I64 [3], metadata which =
 // "best,median,worst". `facekeys report --heatmaps` draws them. Throws for
-// coordinate models.
+// coordinate models (a message naming the architecture), and for no images.
 void write_heatmap_samples(const std::string& path, KeypointNet& model, const Predictions& p, const Pack& pack,
-                           const std::string& pack_path, const std::string& device, bool flip_test = false);
+                           const std::string& pack_path, DeviceChoice device, bool flip_test = false);
 
 // Pack-normalised (u, v) -> original-image pixels via the pack's stored transform.
 std::vector<float> pack_normalized_to_original(const Pack& pack, std::int64_t row, const float* uv, int num_points);

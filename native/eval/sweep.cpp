@@ -123,7 +123,7 @@ std::string run_sweep(const SweepConfig& a) {
   std::ostringstream md;
   md << "# IMM sweep results\n\n"
      << "Made by `facekeys sweep` on " << today() << ", device `" << device_used << "`, pack `" << a.pack
-     << "` (persons 1-32 train, 33-40 val), batch " << a.batch << ", Adam lr 1e-3, " << a.schedule << " schedule, "
+     << "` (persons 1-32 train, 33-40 val), batch " << a.batch << ", Adam lr 1e-3, " << schedule_name(a.schedule) << " schedule, "
      << a.warmup_epochs << " warm-up epochs, augmentation on, seed " << a.seed
      << " (rows kept by --reuse: their config.json).\nLosses are MSE on normalised coordinates (the seed's); the val MSE column is the best epoch's, "
         "whose checkpoint is `best.safetensors`. Mean error is in original 640x480 pixels.\n\n"

@@ -7,15 +7,18 @@
 #include <cstdint>
 #include <string>
 
+#include "train/trainer.hpp"
+
 namespace facekeys {
 
 struct SweepConfig {
-  std::string pack, out = "results/imm", device = "auto", part = "all";
+  std::string pack, out = "results/imm", part = "all";
+  DeviceChoice device = DeviceChoice::Auto;
   // The recipe of docs/RESULTS.md: small batches (more optimizer steps on 192
   // images), a cosine schedule, and a short warm-up that keeps large-kernel
   // nets off the mean-face plateau.
   int epochs_part1 = 30, epochs_part2 = 100, batch = 4, warmup_epochs = 3;
-  std::string schedule = "cosine";
+  Schedule schedule = Schedule::Cosine;
   std::uint64_t seed = 0;
   bool reuse = false;  // keep runs whose metrics.jsonl already reaches the requested epochs
 };

@@ -558,7 +558,7 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
   if (flip_test) {
     const LandmarkSchema& schema = schema_by_name(s.schema);
     if (static_cast<int>(schema.flip_permutation.size()) != s.num_points)
-      fail(path, "--flip-test: schema " + s.schema + " has " + std::to_string(schema.flip_permutation.size()) +
+      fail(path, "flip test: schema " + s.schema + " has " + std::to_string(schema.flip_permutation.size()) +
                      " points, the checkpoint " + std::to_string(s.num_points));
     const std::string mirrored = network(b.mirror_last_axis("input", s.input_w));
     last = heatmaps ? average_flipped_heatmaps(b, last, mirrored, schema.flip_permutation, s.input_w / 2)

@@ -232,7 +232,7 @@ cv::Mat heatmap_overlay(const Pack& pack, std::size_t row, const float* maps, in
   try {
     view.image = heatmap_view_of_probabilities(maps, K, h, w, points);
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(std::string("--heatmap-points: ") + e.what());
+    throw std::runtime_error(std::string("heatmap points to draw: ") + e.what());
   }
   // Maps and image cover the same extent.
   view.area = Box{-0.5f, -0.5f, static_cast<float>(pack.width), static_cast<float>(pack.height)};
@@ -267,12 +267,13 @@ std::string run_model(const fs::path& dir) {
 std::vector<std::string> write_report(const ReportConfig& cfg) {
   const fs::path dir(cfg.run_dir);
   const fs::path metrics = dir / "metrics.jsonl";
-  if (cfg.overlays < 1) throw std::invalid_argument("--overlays must be at least 1");
+  if (cfg.overlays < 1) throw std::invalid_argument("the number of images per overlay group must be at least 1");
   if (cfg.pack_path.empty() && (!cfg.predictions_path.empty() || !cfg.heatmaps_path.empty()))
-    throw std::invalid_argument(std::string(cfg.predictions_path.empty() ? "--heatmaps" : "--predictions") +
-                                " needs --pack (the pack it was made from: its images are drawn)");
+    throw std::invalid_argument((cfg.predictions_path.empty() ? cfg.heatmaps_path : cfg.predictions_path) +
+                                ": drawing these needs the pack they were made from (its images are drawn), and "
+                                "none was given");
   if (!fs::exists(metrics) && cfg.pack_path.empty() && cfg.checkpoint_path.empty())
-    throw std::runtime_error(cfg.run_dir + ": no metrics.jsonl and no --pack or --checkpoint given: nothing to report "
+    throw std::runtime_error(cfg.run_dir + ": no metrics.jsonl, and no pack or checkpoint given: nothing to report "
                                            "(is this a run folder from `facekeys train`?)");
 
   std::optional<Curve> curve;

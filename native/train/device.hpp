@@ -23,7 +23,26 @@
 
 namespace facekeys {
 
-inline torch::Device pick_device(const std::string& name) {
+// Where to compute: `auto` takes CUDA when LibTorch sees a device, else the CPU.
+enum class DeviceChoice { Auto, Cpu, Cuda };
+
+inline const char* device_choice_name(DeviceChoice d) {
+  switch (d) {
+    case DeviceChoice::Cpu: return "cpu";
+    case DeviceChoice::Cuda: return "cuda";
+    case DeviceChoice::Auto: break;
+  }
+  return "auto";
+}
+
+inline DeviceChoice device_choice_from_name(const std::string& name) {
+  if (name == "auto") return DeviceChoice::Auto;
+  if (name == "cpu") return DeviceChoice::Cpu;
+  if (name == "cuda") return DeviceChoice::Cuda;
+  throw std::invalid_argument("unknown device '" + name + "' (expected auto, cpu or cuda)");
+}
+
+inline torch::Device pick_device(DeviceChoice choice) {
   // LibTorch defaults to one intra-op thread on some builds; use every core,
   // unless OMP_NUM_THREADS says otherwise (torchrun sets it to 1 per rank, so
   // that ranks sharing a machine do not fight over its cores).
@@ -34,13 +53,14 @@ inline torch::Device pick_device(const std::string& name) {
     if (n > 0) at::set_num_threads(static_cast<int>(n));
     threads_set = true;
   }
-  if (name == "cpu") return torch::kCPU;
-  if (name == "cuda") {
-    if (!torch::cuda::is_available()) throw std::runtime_error("--device cuda: no CUDA device is available to LibTorch");
-    return torch::kCUDA;
+  switch (choice) {
+    case DeviceChoice::Cpu: return torch::kCPU;
+    case DeviceChoice::Cuda:
+      if (!torch::cuda::is_available()) throw std::runtime_error("CUDA was asked for, but no CUDA device is available to LibTorch");
+      return torch::kCUDA;
+    case DeviceChoice::Auto: break;
   }
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  throw std::invalid_argument("unknown device '" + name + "' (expected auto, cpu or cuda)");
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
 }
 
 inline void synchronize(const torch::Device& d) {

@@ -1,22 +1,19 @@
 #include "train/trainer.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <map>
 #include <stdexcept>
 
+#include "facekeys/json.hpp"
+#include "facekeys/safetensors.hpp"
 #include "train/batch_stream.hpp"
 #include "train/checkpoint.hpp"
 #include "train/dataset.hpp"
-#include "train/device.hpp"
-#include "facekeys/file_io.hpp"
-#include "facekeys/heatmap.hpp"
-#include "facekeys/json.hpp"
-#include "facekeys/safetensors.hpp"
 #include "train/progress.hpp"
+#include "train/run_folder.hpp"
 
 namespace facekeys {
 namespace {
@@ -40,7 +37,10 @@ void seed_epoch(std::uint64_t seed, int epoch, const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::manual_seed_all(z);
 }
 
-// The square input side the --init weights were trained at (input_w/input_h
+// The safetensors file a fine-tune's weights are read from.
+const std::string& init_weights_path(const TrainConfig& cfg) { return cfg.init_file.empty() ? cfg.init : cfg.init_file; }
+
+// The square input side the init weights were trained at (input_w/input_h
 // of a facekeys checkpoint, or of an exported model's weights), 0 when the
 // file does not say (converted torchvision weights) or is not square.
 int init_input_side(const std::string& path) {
@@ -54,72 +54,6 @@ int init_input_side(const std::string& path) {
   }
 }
 
-// A fresh run (not --resume) into a folder that holds an earlier run replaces
-// it as a whole: without this, a new run without --ema would leave the old
-// ema.safetensors beside it, and one that stops in its first epoch would leave
-// a new config.json over the old checkpoints. Only the trainer's own files go;
-// report PNGs are `facekeys report`'s to replace.
-void clear_previous_run(const std::string& out_dir, bool quiet) {
-  namespace fs = std::filesystem;
-  const fs::path dir(out_dir);
-  std::error_code ec;
-  std::string what = "a run";
-  if (fs::is_regular_file(dir / "config.json", ec)) {
-    try {
-      const Json old = Json::parse(read_file_text((dir / "config.json").string()), (dir / "config.json").string());
-      what = "a " + old.at("model").as_string() + " run";
-    } catch (const std::exception&) {
-      // An unreadable old config is replaced like any other.
-    }
-  }
-  int removed = 0;
-  for (const char* name : {"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "ema.safetensors"})
-    if (fs::remove(dir / name, ec)) ++removed;
-  if (removed > 0 && !quiet)
-    std::fprintf(stderr, "note: %s held %s; this run replaces it (use --resume %s to continue it instead)\n",
-                 out_dir.c_str(), what.c_str(), (dir / "last.safetensors").string().c_str());
-}
-
-// The run folder, made before training (so that one that cannot be made stops
-// the run at once) but written only when the first epoch ends: a run that fails
-// before then leaves no folder behind, and an earlier run in it stays whole.
-// Temporary files of writes that a kill interrupted are cleared on the way in.
-class RunFolder {
- public:
-  RunFolder(const std::string& dir, bool active) : dir_(dir), active_(active) {
-    namespace fs = std::filesystem;
-    if (!active_) return;
-    std::error_code ec;
-    made_ = fs::create_directories(dir_, ec);
-    if (!made_ && ec) throw std::runtime_error("-o " + dir_ + ": cannot create the run folder: " + ec.message());
-    for (const auto& e : fs::directory_iterator(dir_, ec)) {
-      const std::string name = e.path().filename().string();
-      const auto tmp = name.find(".tmp-");
-      if (tmp != std::string::npos && name.find_first_not_of("0123456789", tmp + 5) == std::string::npos)
-        fs::remove(e.path(), ec);
-    }
-  }
-  ~RunFolder() {
-    std::error_code ec;
-    if (active_ && made_ && !started_) std::filesystem::remove_all(dir_, ec);
-  }
-  RunFolder(const RunFolder&) = delete;
-  RunFolder& operator=(const RunFolder&) = delete;
-
-  // Before the first file of the run: an earlier run's files go (a fresh run
-  // replaces it), then config.json comes.
-  void start(bool replace_previous, const std::string& config, bool quiet) {
-    if (started_) return;
-    if (replace_previous) clear_previous_run(dir_, quiet);
-    write_file_atomic((std::filesystem::path(dir_) / "config.json").string(), config);
-    started_ = true;
-  }
-
- private:
-  std::string dir_;
-  bool active_, made_ = false, started_ = false;
-};
-
 Json config_json(const TrainConfig& c) {
   Json j = Json::object();
   j["model"] = c.model;
@@ -128,10 +62,10 @@ Json config_json(const TrainConfig& c) {
   j["batch"] = c.batch;
   j["lr"] = c.lr;
   j["weight_decay"] = c.weight_decay;
-  j["schedule"] = c.schedule;
+  j["schedule"] = schedule_name(c.schedule);
   j["warmup_epochs"] = c.warmup_epochs;
   j["seed"] = static_cast<double>(c.seed);
-  j["device"] = c.device;
+  j["device"] = device_choice_name(c.device);
   j["bf16"] = c.bf16;
   Json a = Json::object();
   a["enabled"] = c.augment.enabled;
@@ -143,11 +77,11 @@ Json config_json(const TrainConfig& c) {
   a["contrast"] = c.augment.contrast;
   j["augment"] = a;
   // Heatmap models always train with the KL loss; --loss chooses the coordinate models' loss.
-  j["loss"] = model_spec(c.model).output == OutputKind::Heatmaps ? std::string("kl") : c.loss.coord_loss;
+  j["loss"] = model_spec(c.model).output == OutputKind::Heatmaps ? std::string("kl") : coord_loss_name(c.loss.coord_loss);
   j["sigma"] = c.loss.sigma;
   j["init"] = c.init;
   j["input_size"] = c.input_size;
-  if (c.loss.coord_loss == "wing") {
+  if (c.loss.coord_loss == CoordLoss::Wing) {
     j["wing_w"] = c.loss.wing_w;
     j["wing_eps"] = c.loss.wing_eps;
   }
@@ -184,7 +118,7 @@ double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch, co
                                           double timeout_s) {
   throw std::runtime_error("rank " + std::to_string(group.rank()) + " of " + std::to_string(group.size()) +
                            ": a collective failed in epoch " + std::to_string(epoch) +
-                           " (another rank stopped, crashed, or did not answer within --dist-timeout " +
+                           " (another rank stopped, crashed, or did not answer within the process group's timeout, " +
                            std::to_string(static_cast<int>(timeout_s)) + " s); no checkpoint of this epoch was "
                            "written: " + e.what());
 }
@@ -192,7 +126,7 @@ double evaluate_loss(KeypointNet& model, const DeviceSplit& split, int batch, co
 void check_finite(double loss, int epoch, const std::string& where) {
   if (!std::isfinite(loss))
     throw std::runtime_error("epoch " + std::to_string(epoch) + ": " + where +
-                             " loss is not finite (diverged: try a lower --lr); the last good checkpoint is kept");
+                             " loss is not finite (diverged: a lower learning rate may help); the last good checkpoint is kept");
 }
 
 // A coordinate regressor starts by predicting the mean training shape: the
@@ -218,7 +152,7 @@ void start_at_mean_shape(KeypointNet& model, const torch::Tensor& points) {
 // resumes from the run's last checkpoint.
 std::unique_ptr<ProcessGroup> join_training_group(TrainConfig& cfg, const torch::Device& device) {
   namespace fs = std::filesystem;
-  if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("--dist-timeout must be positive (seconds)");
+  if (!(cfg.dist_timeout_s > 0)) throw std::invalid_argument("the process group's timeout must be positive (seconds)");
   auto group = ProcessGroup::join(cfg.dist, device, cfg.dist_backend,
                                   std::chrono::milliseconds(static_cast<int64_t>(cfg.dist_timeout_s * 1000)));
   if (group->rank() != 0) cfg.quiet = true;
@@ -237,58 +171,6 @@ std::unique_ptr<ProcessGroup> join_training_group(TrainConfig& cfg, const torch:
 
 }  // namespace
 
-torch::Tensor heatmap_targets(const torch::Tensor& points, int64_t height, int64_t width, double sigma) {
-  if (points.dim() != 3 || points.size(2) != 2) throw std::invalid_argument("heatmap_targets: points must be [B, K, 2]");
-  if (height < 1 || width < 1 || !(sigma > 0)) throw std::invalid_argument("heatmap_targets: bad map size or sigma");
-  const auto opts = points.options().dtype(torch::kFloat32);
-  auto p = points.to(torch::kFloat32);
-  auto px = p.select(2, 0) * static_cast<double>(width) - 0.5;  // [B, K]
-  auto py = p.select(2, 1) * static_cast<double>(height) - 0.5;
-  auto finite = torch::isfinite(px) & torch::isfinite(py);
-  px = torch::where(finite, px, torch::zeros_like(px));
-  py = torch::where(finite, py, torch::zeros_like(py));
-  const double inv_two_s2 = 1.0 / (2.0 * sigma * sigma);
-  // Separable: exp(-dx^2/2s^2) exp(-dy^2/2s^2), like the core.
-  auto gx = torch::exp(-(torch::arange(width, opts).view({1, 1, width}) - px.unsqueeze(2)).pow(2) * inv_two_s2);
-  auto gy = torch::exp(-(torch::arange(height, opts).view({1, 1, height}) - py.unsqueeze(2)).pow(2) * inv_two_s2);
-  auto mass = gx.to(torch::kFloat64).sum(2) * gy.to(torch::kFloat64).sum(2);  // [B, K], in double like the core
-  const double full_mass = 2.0 * M_PI * sigma * sigma;
-  auto valid = finite & (mass >= static_cast<double>(kHeatmapMinVisibleMass) * full_mass);
-  auto scale = torch::where(valid, mass.reciprocal(), torch::zeros_like(mass)).to(torch::kFloat32);
-  return (gy * scale.unsqueeze(2)).unsqueeze(3) * gx.unsqueeze(2);
-}
-
-torch::Tensor heatmap_kl_loss(const torch::Tensor& logits, const torch::Tensor& targets) {
-  if (logits.sizes() != targets.sizes())
-    throw std::invalid_argument("heatmap_kl_loss: logits " + c10::str(logits.sizes()) + " vs targets " +
-                                c10::str(targets.sizes()));
-  auto logp = torch::log_softmax(logits.to(torch::kFloat32).flatten(2), 2);
-  auto t = targets.flatten(2);
-  // sum t (log t - log p); xlogy gives 0 log 0 = 0.
-  return (torch::xlogy(t, t) - t * logp).sum(2).mean();
-}
-
-torch::Tensor wing_loss(const torch::Tensor& pred, const torch::Tensor& target, double w, double eps) {
-  if (!(w > 0) || !(eps > 0)) throw std::invalid_argument("wing_loss: w and eps must be > 0");
-  auto x = (pred - target).abs();
-  // Continuous at |x| = w: the linear part is shifted by C = w - w ln(1 + w/eps).
-  const double c = w - w * std::log1p(w / eps);
-  return torch::where(x < w, w * torch::log1p(x / eps), x - c).mean();
-}
-
-torch::Tensor keypoint_loss(const torch::Tensor& pred, const torch::Tensor& points, const LossConfig& loss) {
-  if (pred.dim() == 4) {
-    auto targets = heatmap_targets(points, pred.size(2), pred.size(3), loss.sigma);
-    return heatmap_kl_loss(pred, targets);
-  }
-  auto p = pred.to(torch::kFloat32).view(points.sizes());
-  if (loss.coord_loss == "mse") return torch::mse_loss(p, points);
-  if (loss.coord_loss == "l1") return torch::l1_loss(p, points);
-  if (loss.coord_loss == "smoothl1") return torch::smooth_l1_loss(p, points, at::Reduction::Mean, 0.01);
-  if (loss.coord_loss == "wing") return wing_loss(p, points, loss.wing_w, loss.wing_eps);
-  throw std::invalid_argument("unknown loss '" + loss.coord_loss + "' (expected mse, l1, smoothl1 or wing)");
-}
-
 torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& batch, bool bf16,
                             const LossConfig& loss_cfg, GradientSync* sync) {
   const auto device = batch.images.device();
@@ -300,7 +182,7 @@ torch::Tensor training_step(KeypointNet& model, Adam& optimizer, const Batch& ba
   }
 #else
   if (bf16 && device.is_cuda())
-    throw std::runtime_error("--bf16 needs LibTorch 2.4 or later (this build has " TORCH_VERSION ")");
+    throw std::runtime_error("bf16 autocast needs LibTorch 2.4 or later (this build has " TORCH_VERSION ")");
   pred = model.forward(normalize_input(batch.images));
 #endif
   auto loss = keypoint_loss(pred.to(torch::kFloat32), batch.points, loss_cfg);
@@ -317,321 +199,357 @@ bool saves_last_after(int epoch, int start_epoch, int total, int save_every) {
   return epoch == total || (epoch - start_epoch) % std::max(1, save_every) == 0;
 }
 
+const char* schedule_name(Schedule s) {
+  switch (s) {
+    case Schedule::Constant: return "constant";
+    case Schedule::Cosine: return "cosine";
+    case Schedule::Step: return "step";
+  }
+  return "?";
+}
+
+Schedule schedule_from_name(const std::string& name) {
+  for (Schedule s : {Schedule::Constant, Schedule::Cosine, Schedule::Step})
+    if (name == schedule_name(s)) return s;
+  throw std::invalid_argument("unknown schedule '" + name + "' (expected constant, cosine or step)");
+}
+
 double scheduled_lr(const TrainConfig& cfg, int epoch) {
   if (epoch < cfg.warmup_epochs) return cfg.lr * (epoch + 1) / (cfg.warmup_epochs + 1);
-  if (cfg.schedule == "constant") return cfg.lr;
   const double t = static_cast<double>(epoch - cfg.warmup_epochs) / std::max(1, cfg.epochs - cfg.warmup_epochs);
-  if (cfg.schedule == "cosine") return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * t)));
-  if (cfg.schedule == "step") return cfg.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
-  throw std::invalid_argument("unknown schedule '" + cfg.schedule + "' (expected constant, cosine or step)");
-}
-
-WeightAverage::WeightAverage(torch::nn::Module& model, double decay) : decay_(decay) {
-  torch::NoGradGuard no_grad;
-  for (auto& [name, t] : named_tensors(model)) {
-    names_.push_back(name);
-    live_.push_back(t);
-    shadow_.push_back(t.detach().clone());
+  switch (cfg.schedule) {
+    case Schedule::Constant: break;
+    case Schedule::Cosine: return cfg.lr * (0.01 + 0.99 * 0.5 * (1.0 + std::cos(M_PI * t)));
+    case Schedule::Step: return cfg.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
   }
+  return cfg.lr;
 }
 
-void WeightAverage::update() {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < live_.size(); ++i) {
-    if (live_[i].is_floating_point())
-      shadow_[i].mul_(decay_).add_(live_[i].detach(), 1.0 - decay_);
-    else
-      shadow_[i].copy_(live_[i]);
-  }
-}
+namespace {
 
-void WeightAverage::swap_in() {
-  torch::NoGradGuard no_grad;
-  saved_.clear();
-  for (size_t i = 0; i < live_.size(); ++i) {
-    saved_.push_back(live_[i].detach().clone());
-    live_[i].copy_(shadow_[i]);
-  }
-}
+// ---- the steps of a run, in the order train() takes them ----------------------
 
-void WeightAverage::swap_out() {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < live_.size(); ++i) live_[i].copy_(saved_[i]);
-  saved_.clear();
-}
-
-void WeightAverage::load(const std::map<std::string, torch::Tensor>& saved) {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < names_.size(); ++i) {
-    const auto it = saved.find(names_[i]);
-    if (it == saved.end() || it->second.sizes() != shadow_[i].sizes())
-      throw std::runtime_error("moving average: tensor '" + names_[i] + "' missing or mis-shaped");
-    shadow_[i].copy_(it->second);
-  }
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> WeightAverage::named() const {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (size_t i = 0; i < names_.size(); ++i) out.emplace_back(names_[i], shadow_[i]);
-  return out;
-}
-
-void WeightAverage::load(torch::nn::Module& from) {
-  std::map<std::string, torch::Tensor> saved;
-  for (auto& [name, t] : named_tensors(from)) saved[name] = t;
-  load(saved);
-}
-
-TrainResult train(const TrainConfig& requested) {
+// The config as the run uses it: a fine-tune's input size, and every value
+// checked before any work.
+TrainConfig settle_config(const TrainConfig& requested) {
   TrainConfig cfg = requested;
-  const std::string init_path = cfg.init_file.empty() ? cfg.init : cfg.init_file;
   if (cfg.resume.empty() && !cfg.init.empty() && cfg.input_size == 0) {
     // A fine-tune keeps the input size its weights were trained at (the shipped
     // ResNet18 reads 160x160, the architecture's default is 224x224).
-    const int side = init_input_side(init_path);
+    const int side = init_input_side(init_weights_path(cfg));
     if (side > 0 && side != model_spec(cfg.model).input_w) {
       cfg.input_size = side;
       if (!cfg.quiet)
-        std::fprintf(stderr, "--init %s: training at its input size, %dx%d (--input-size to change)\n",
+        std::fprintf(stderr, "%s: training at the input size these weights were trained at, %dx%d (unless an input "
+                             "size is given)\n",
                      cfg.init.c_str(), side, side);
     }
   }
   if (cfg.epochs < 1 || cfg.batch < 1) throw std::invalid_argument("epochs and batch must be positive");
   if (cfg.ema_decay < 0 || cfg.ema_decay >= 1)
-    throw std::invalid_argument("--ema must be in [0, 1) (0: off; 0.999 averages about the last 1000 steps)");
+    throw std::invalid_argument("the moving average's decay must be in [0, 1) (0: off; 0.999 averages about the "
+                                "last 1000 steps)");
   if (std::error_code ec; std::filesystem::exists(cfg.out_dir, ec) && !std::filesystem::is_directory(cfg.out_dir, ec))
-    throw std::runtime_error("-o " + cfg.out_dir + ": a file has this name; the run folder must be a folder");
-  scheduled_lr(cfg, 0);  // validates the schedule name before any work
-  keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // and the loss name
-  const torch::Device device = device_for_rank(pick_device(cfg.device), cfg.dist);
-  namespace fs = std::filesystem;
+    throw std::runtime_error(cfg.out_dir + ": a file has this name; the run folder must be a folder");
+  keypoint_loss(torch::zeros({1, 2}), torch::zeros({1, 1, 2}), cfg.loss);  // the loss's parameters
+  return cfg;
+}
 
-  // Data parallel: join the group; rank 0 alone writes files and reports.
-  std::unique_ptr<ProcessGroup> group;
-  if (cfg.dist.joins_group(cfg.dist_backend)) group = join_training_group(cfg, device);
-  const bool writes_files = !group || group->rank() == 0;
-  const BatchShare share{group ? group->rank() : 0, group ? group->size() : 1};
-  torch::manual_seed(cfg.seed);
-  if (device.is_cuda()) torch::cuda::manual_seed_all(cfg.seed);
+// The same seed on every device the run uses.
+void seed_run(std::uint64_t seed, const torch::Device& device) {
+  torch::manual_seed(seed);
+  if (device.is_cuda()) torch::cuda::manual_seed_all(seed);
+}
 
-  const Pack pack = read_pack(cfg.pack_path);
-  ModelSpec spec = model_spec(cfg.model);
+// The network the run starts from: a new one of the zoo's (or the configured)
+// input size, or the checkpoint it resumes.
+struct StartingPoint {
+  ModelSpec spec;
   std::shared_ptr<KeypointNet> model;
-  int start_epoch = 0;
-  Checkpoint resumed;
+  int epoch = 0;       // epochs already trained
+  Checkpoint resumed;  // empty for a new run
+};
+
+StartingPoint build_or_resume_model(const TrainConfig& cfg) {
+  StartingPoint s;
+  s.spec = model_spec(cfg.model);
   if (!cfg.resume.empty()) {
-    resumed = load_checkpoint(cfg.resume);
-    if (resumed.spec.arch != cfg.model)
-      throw std::runtime_error(cfg.resume + ": checkpoint is a " + resumed.spec.arch + ", not a " + cfg.model);
-    spec = resumed.spec;
-    model = resumed.model;
-    start_epoch = resumed.epoch;
+    s.resumed = load_checkpoint(cfg.resume);
+    if (s.resumed.spec.arch != cfg.model)
+      throw std::runtime_error(cfg.resume + ": checkpoint is a " + s.resumed.spec.arch + ", not a " + cfg.model);
+    s.spec = s.resumed.spec;
+    s.model = s.resumed.model;
+    s.epoch = s.resumed.epoch;
   } else {
-    if (cfg.input_size > 0) spec.input_w = spec.input_h = cfg.input_size;
-    model = make_model(spec);
+    if (cfg.input_size > 0) s.spec.input_w = s.spec.input_h = cfg.input_size;
+    s.model = make_model(s.spec);
   }
-  const DeviceSplit val_split = load_split(pack, cfg.pack_path, Split::Val, spec, device);
-  DeviceSplit train_split = load_split(pack, cfg.pack_path, Split::Train, spec, device);
-  if (cfg.train_on_val) train_split = concat_splits(train_split, val_split);
-  if (cfg.resume.empty() && spec.output == OutputKind::Coords) start_at_mean_shape(*model, train_split.points);
-  if (cfg.resume.empty() && !cfg.init.empty()) {
-    // After the mean-shape start, so weights from the file (an fc2 included) win.
-    std::vector<std::string> notes;
-    const int loaded = load_matching_weights(*model, init_path, &notes);
-    if (!cfg.quiet) {
-      for (const auto& note : notes) std::fprintf(stderr, "warning: --init %s: %s\n", cfg.init.c_str(), note.c_str());
-      std::fprintf(stderr, "--init %s: loaded %d tensors\n", cfg.init.c_str(), loaded);
-    }
-  }
-  model->to(device);
-  model->train();
-  std::unique_ptr<GradientSync> sync;
-  if (group) {
-    // Every rank starts from rank 0's weights and buffers (as DDP); BatchNorm's
-    // running statistics then follow each rank's own batches.
-    std::vector<torch::Tensor> tensors;
-    for (auto& [name, t] : named_tensors(*model)) tensors.push_back(t);
-    group->broadcast_from_rank0(tensors);
-    std::vector<torch::Tensor> params;
-    for (auto& p : model->parameters()) params.push_back(p);
-    sync = std::make_unique<GradientSync>(*group, params);
-  }
+  return s;
+}
 
-  std::unique_ptr<WeightAverage> average;
-  if (cfg.ema_decay > 0) {
-    average = std::make_unique<WeightAverage>(*model, cfg.ema_decay);
-    // A resumed run continues the average saved in its checkpoint (or, from
-    // runs of before that, beside it).
-    const fs::path saved = fs::path(cfg.resume).parent_path() / "ema.safetensors";
-    if (!resumed.average.empty()) {
-      std::map<std::string, torch::Tensor> on_device;
-      for (const auto& [name, t] : resumed.average) on_device[name] = t.to(device);
-      average->load(on_device);
-    } else if (!cfg.resume.empty() && fs::exists(saved)) {
-      Checkpoint ema = load_checkpoint(saved.string());
-      if (ema.epoch != start_epoch)
-        throw std::runtime_error(saved.string() + ": moving average is of epoch " + std::to_string(ema.epoch) +
-                                 ", the checkpoint of epoch " + std::to_string(start_epoch) +
-                                 " (delete it to start the average again from the checkpoint)");
-      ema.model->to(device);
-      average->load(*ema.model);
-    }
-  }
+struct TrainingData {
+  DeviceSplit train, val;
+};
 
+// The pack's splits on the device at the model's input size; with
+// train_on_val the val split is trained on too.
+TrainingData load_training_data(const Pack& pack, const TrainConfig& cfg, const ModelSpec& spec,
+                                const torch::Device& device) {
+  TrainingData d;
+  d.val = load_split(pack, cfg.pack_path, Split::Val, spec, device);
+  d.train = load_split(pack, cfg.pack_path, Split::Train, spec, device);
+  if (cfg.train_on_val) d.train = concat_splits(d.train, d.val);
+  return d;
+}
+
+// A new run's first weights: coordinate models start at the mean shape, then
+// the init weights (matching names and shapes) win over it.
+void initialise_weights(const TrainConfig& cfg, const ModelSpec& spec, KeypointNet& model,
+                        const torch::Tensor& train_points) {
+  if (spec.output == OutputKind::Coords) start_at_mean_shape(model, train_points);
+  if (cfg.init.empty()) return;
+  std::vector<std::string> notes;
+  const int loaded = load_matching_weights(model, init_weights_path(cfg), &notes);
+  if (!cfg.quiet) {
+    for (const auto& note : notes) std::fprintf(stderr, "warning: %s: %s\n", cfg.init.c_str(), note.c_str());
+    std::fprintf(stderr, "%s: loaded %d tensors\n", cfg.init.c_str(), loaded);
+  }
+}
+
+// In a process group every rank starts from rank 0's weights and buffers (as
+// DDP; BatchNorm's running statistics then follow each rank's own batches),
+// and the gradients are averaged from then on. Null without a group.
+std::unique_ptr<GradientSync> share_starting_weights(ProcessGroup* group, KeypointNet& model) {
+  if (!group) return nullptr;
+  std::vector<torch::Tensor> tensors;
+  for (auto& [name, t] : named_tensors(model)) tensors.push_back(t);
+  group->broadcast_from_rank0(tensors);
+  std::vector<torch::Tensor> params;
+  for (auto& p : model.parameters()) params.push_back(p);
+  return std::make_unique<GradientSync>(*group, params);
+}
+
+// Adam (AdamW with weight decay) over the model's parameters; a resumed run
+// continues the optimiser state saved in its checkpoint.
+std::unique_ptr<Adam> make_optimizer(const TrainConfig& cfg, KeypointNet& model, const Checkpoint& resumed,
+                                     const torch::Device& device) {
   std::vector<std::pair<std::string, torch::Tensor>> named;
-  for (auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
-  Adam optimizer(named, {cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay});
+  for (auto& p : model.named_parameters()) named.emplace_back(p.key(), p.value());
+  auto optimizer = std::make_unique<Adam>(named, Adam::Options{cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay});
   if (!cfg.resume.empty() && !resumed.optimizer_state.empty()) {
-    optimizer.load_state(resumed.optimizer_step, [&](const std::string& name, c10::IntArrayRef sizes) {
+    optimizer->load_state(resumed.optimizer_step, [&](const std::string& name, c10::IntArrayRef sizes) {
       auto it = resumed.optimizer_state.find(name);
       if (it == resumed.optimizer_state.end() || it->second.sizes() != sizes)
         throw std::runtime_error(cfg.resume + ": optimizer state '" + name + "' missing or mis-shaped");
       return it->second.to(device);
     });
   }
+  return optimizer;
+}
 
-  RunFolder folder(cfg.out_dir, writes_files);
-  TrainResult result;
-  result.world_size = share.world;
-  result.metrics_file = (fs::path(cfg.out_dir) / "metrics.jsonl").string();
-  result.last_checkpoint = (fs::path(cfg.out_dir) / "last.safetensors").string();
-  result.best_checkpoint = (fs::path(cfg.out_dir) / "best.safetensors").string();
+// One epoch's losses: the training steps' mean, and the validation loss (of
+// the moving average when there is one; live_val_loss is then the live weights').
+struct EpochLosses {
+  double train = 0, val = 0, live_val = NAN;
+  double train_s = 0;  // seconds of the training steps alone
+};
 
-  // Keep the history of the run being resumed, drop anything after its epoch.
-  std::string history;
-  result.best_val_loss = INFINITY;
-  if (start_epoch > 0 && fs::exists(result.metrics_file)) {
-    std::istringstream lines(read_file_text(result.metrics_file));
-    for (std::string line; std::getline(lines, line);) {
-      if (line.empty()) continue;
-      Json row = Json::parse(line, result.metrics_file);
-      if (row.at("epoch").as_int() > start_epoch) break;
-      history += line + "\n";
-      if (row.at("val_loss").as_number() < result.best_val_loss) {
-        result.best_val_loss = row.at("val_loss").as_number();
-        result.best_epoch = static_cast<int>(row.at("epoch").as_int());
-      }
-    }
+// The epochs of a run over what the steps above set up.
+class EpochLoop {
+ public:
+  EpochLoop(const TrainConfig& cfg, const Pack& pack, const StartingPoint& start, const TrainingData& data,
+            const torch::Device& device, ProcessGroup* group, GradientSync* sync, WeightAverage* average,
+            Adam& optimizer, RunFolder& folder)
+      : cfg_(cfg), pack_(pack), spec_(start.spec), model_(*start.model), start_epoch_(start.epoch), data_(data),
+        device_(device), group_(group), sync_(sync), average_(average), optimizer_(optimizer), folder_(folder),
+        share_{group ? group->rank() : 0, group ? group->size() : 1}, progress_(cfg.epochs),
+        augment_(augmenter_for(data.train, spec_, cfg.augment)), config_text_(config_json(cfg).dump()),
+        config_file_(config_json(cfg).dump(2) + "\n") {
+    result_.world_size = share_.world;
+    result_.metrics_file = folder.metrics_file();
+    result_.last_checkpoint = folder.last_checkpoint();
+    result_.best_checkpoint = folder.best_checkpoint();
+    // Keep the history of the run being resumed, drop anything after its epoch.
+    RunHistory h = read_run_history(result_.metrics_file, start_epoch_);
+    history_ = std::move(h.rows);
+    result_.best_val_loss = h.best_val_loss;
+    result_.best_epoch = h.best_epoch;
+    // Whole batches only: the last one is completed with the epoch's first
+    // images, so no step sees a batch of one (which BatchNorm cannot normalise)
+    // and every rank of a process group takes the same number of steps.
+    steps_ = steps_per_epoch(data.train.size(), cfg.batch, share_);
+    global_batch_ = static_cast<int64_t>(cfg.batch) * share_.world;
+    result_.train_images = data.train.size();
+    result_.images_per_epoch = steps_ * global_batch_;
+    run_start_ = Clock::now();
   }
 
-  const std::string config_text = config_json(cfg).dump();
-  ProgressBar progress(cfg.epochs);
-  // Whole batches only: the last one is completed with the epoch's first
-  // images, so no step sees a batch of one (which BatchNorm cannot normalise)
-  // and every rank of a process group takes the same number of steps.
-  const int64_t n = train_split.size();
-  const int64_t steps = steps_per_epoch(n, cfg.batch, share);
-  const int64_t global_batch = static_cast<int64_t>(cfg.batch) * share.world;
-  result.train_images = n;
-  result.images_per_epoch = steps * global_batch;
-  const auto run_start = Clock::now();
-  int64_t images_seen = 0;
-
-  const Augmenter augment = augmenter_for(train_split, spec, cfg.augment);
-  for (int epoch = start_epoch; epoch < cfg.epochs; ++epoch) try {
-    seed_epoch(cfg.seed, epoch, device);
-    optimizer.set_lr(scheduled_lr(cfg, epoch));
-    const auto epoch_start = Clock::now();
-    auto order = torch::randperm(train_split.size(), torch::TensorOptions().device(device).dtype(torch::kInt64));
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
+  // Shuffles, augments and takes the epoch's optimiser steps; the mean loss
+  // over its batches (and ranks): every rank gets the same number, so all stop
+  // together if it is not finite.
+  EpochLosses train_epoch(int epoch) {
+    seed_epoch(cfg_.seed, epoch, device_);
+    optimizer_.set_lr(scheduled_lr(cfg_, epoch));
+    epoch_start_ = Clock::now();
+    auto order = torch::randperm(data_.train.size(), torch::TensorOptions().device(device_).dtype(torch::kInt64));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
     BatchStream batches(
-        train_split, augment, steps, [&](int64_t step) { return epoch_rows(order, step, cfg.batch, share); },
-        BatchStream::background_for(device), share);
-    for (int64_t step = 0; step < steps; ++step) {
+        data_.train, augment_, steps_, [&](int64_t step) { return epoch_rows(order, step, cfg_.batch, share_); },
+        BatchStream::background_for(device_), share_);
+    for (int64_t step = 0; step < steps_; ++step) {
       const Batch batch = batches.next();
-      auto loss = training_step(*model, optimizer, batch, cfg.bf16, cfg.loss, sync.get());
-      if (average) average->update();
+      auto loss = training_step(model_, optimizer_, batch, cfg_.bf16, cfg_.loss, sync_);
+      if (average_) average_->update();
       loss_sum += loss;
-      images_seen += global_batch;
+      images_seen_ += global_batch_;
+      show_progress(epoch, step, loss_sum);
+    }
+    EpochLosses e;
+    e.train = loss_sum.item<double>();  // waits for the GPU
+    if (group_) e.train = group_->all_reduce_sum(std::vector<double>{e.train})[0] / share_.world;
+    e.train /= static_cast<double>(steps_);
+    e.train_s = seconds_since(epoch_start_);
+    check_finite(e.train, epoch + 1, "training");
+    return e;
+  }
 
-      // Reading the loss syncs the GPU: only a few times per epoch, and only for a bar someone sees.
-      if (!cfg.quiet && progress.live() && (step % 8 == 7 || step + 1 == steps)) {
-        const double elapsed = seconds_since(run_start);
-        const double ips = images_seen / std::max(elapsed, 1e-9);
-        const double remaining =
-            (static_cast<double>(cfg.epochs - epoch) * steps - (step + 1.0)) * global_batch / std::max(ips, 1e-9);
-        progress.update(epoch + 1, (step + 1.0) / steps, loss_sum.item<double>() / (step + 1.0), ips, remaining);
-      }
+  // With a moving average, the average is what gets validated and kept as best.
+  void validate(int epoch, EpochLosses& e) {
+    const int batch = std::max(cfg_.batch, 64);
+    if (average_) {
+      e.live_val = evaluate_loss(model_, data_.val, batch, cfg_.loss, group_);
+      average_->swap_in();
     }
-    // The mean over the epoch's batches (and ranks): every rank gets the same
-    // number, so all stop together if it is not finite. Waits for the GPU.
-    double train_loss = loss_sum.item<double>();
-    if (group) train_loss = group->all_reduce_sum(std::vector<double>{train_loss})[0] / share.world;
-    train_loss /= static_cast<double>(steps);
-    const double train_s = seconds_since(epoch_start);
-    check_finite(train_loss, epoch + 1, "training");
-    // With a moving average, the average is what gets validated and kept as best.
-    double live_val_loss = NAN;
-    if (average) {
-      live_val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss, group.get());
-      average->swap_in();
-    }
-    const double val_loss = evaluate_loss(*model, val_split, std::max(cfg.batch, 64), cfg.loss, group.get());
-    if (average) average->swap_out();
-    check_finite(val_loss, epoch + 1, "validation");
+    e.val = evaluate_loss(model_, data_.val, batch, cfg_.loss, group_);
+    if (average_) average_->swap_out();
+    check_finite(e.val, epoch + 1, "validation");
+  }
+
+  // The epoch's metrics row and checkpoints (RunFolder::write_epoch), and its line.
+  void record(int epoch, const EpochLosses& e) {
     // img/s of the training steps alone: validation is in `seconds` (the
     // epoch up to its writes), and on a GPU it can take longer than the steps.
-    const double ips = static_cast<double>(result.images_per_epoch) / std::max(train_s, 1e-9);
-
-    result.epochs_run = epoch + 1 - start_epoch;
-    result.final_train_loss = train_loss;
-    result.final_val_loss = val_loss;
+    const double ips = static_cast<double>(result_.images_per_epoch) / std::max(e.train_s, 1e-9);
+    result_.epochs_run = epoch + 1 - start_epoch_;
+    result_.final_train_loss = e.train;
+    result_.final_val_loss = e.val;
     // A val split that was trained on cannot choose an epoch: the last one is kept.
-    const bool best = cfg.train_on_val || val_loss < result.best_val_loss;
+    const bool best = cfg_.train_on_val || e.val < result_.best_val_loss;
     Json row = Json::object();
     row["epoch"] = epoch + 1;
-    row["train_loss"] = train_loss;
-    row["val_loss"] = val_loss;
-    if (average) row["val_loss_live"] = live_val_loss;
-    row["lr"] = optimizer.lr();
+    row["train_loss"] = e.train;
+    row["val_loss"] = e.val;
+    if (average_) row["val_loss_live"] = e.live_val;
+    row["lr"] = optimizer_.lr();
     row["img_per_s"] = ips;
-    const bool save_last = saves_last_after(epoch + 1, start_epoch, cfg.epochs, cfg.save_every);
+    RunFolder::EpochWrite w;
+    w.epoch = epoch + 1;
+    w.write_last = saves_last_after(epoch + 1, start_epoch_, cfg_.epochs, cfg_.save_every);
     // With val trained on, best is the last epoch: written with last (it need not be written every epoch).
-    const bool write_best = best && (!cfg.train_on_val || save_last);
-
-    std::map<std::string, std::string> meta = {{"config", config_text},
-                                               {"pack_schema", pack.schema},
-                                               {"pack_source", pack.source},
-                                               {"device", device.str()},
-                                               {"train_loss", std::to_string(train_loss)},
-                                               {"val_loss", std::to_string(val_loss)},
-                                               {"torch_version", TORCH_VERSION},
-                                               {"world_size", std::to_string(share.world)}};
-    if (spec.output == OutputKind::Heatmaps) meta["heatmap_sigma"] = std::to_string(cfg.loss.sigma);
-    if (pack.framing) write_framing(*pack.framing, meta);  // what `facekeys export` writes into the card
+    w.write_best = best && (!cfg_.train_on_val || w.write_last);
+    const std::map<std::string, std::string> meta = checkpoint_metadata(e);
     if (best) {
-      result.best_val_loss = val_loss;
-      result.best_epoch = epoch + 1;
+      result_.best_val_loss = e.val;
+      result_.best_epoch = epoch + 1;
     }
-    const double epoch_s = seconds_since(epoch_start);
+    const double epoch_s = seconds_since(epoch_start_);
     row["seconds"] = epoch_s;
-    history += row.dump() + "\n";
-    // In an order that a kill at any moment leaves resumable: the history
-    // first (a resume drops rows past its checkpoint), then best and the
-    // average, and last.safetensors, the resume point, last of all (a resume
-    // from the one before trains this epoch again, to the same weights).
-    if (writes_files) {
-      folder.start(cfg.resume.empty(), config_json(cfg).dump(2) + "\n", cfg.quiet);
-      write_file_atomic(result.metrics_file, history);
-      if (average) average->swap_in();
-      if (write_best) save_checkpoint(result.best_checkpoint, spec, *model, nullptr, epoch + 1, meta);
-      if (average && save_last)
-        save_checkpoint((fs::path(cfg.out_dir) / "ema.safetensors").string(), spec, *model, nullptr, epoch + 1, meta);
-      if (average) average->swap_out();
-      if (save_last)
-        save_checkpoint(result.last_checkpoint, spec, *model, &optimizer, epoch + 1, meta,
-                        average ? average->named() : std::vector<std::pair<std::string, torch::Tensor>>{});
-    }
-    result.images_per_s = ips;
-    if (!cfg.quiet)
-      progress.epoch_done(epoch + 1, train_loss, val_loss, ips, epoch_s * (cfg.epochs - epoch - 1), best);
+    history_ += row.dump() + "\n";
+    w.history = &history_;
+    w.config = &config_file_;
+    w.replace_previous = cfg_.resume.empty();
+    w.metadata = &meta;
+    folder_.write_epoch(w, spec_, model_, optimizer_, average_, cfg_.quiet);
+    result_.images_per_s = ips;
+    if (!cfg_.quiet)
+      progress_.epoch_done(epoch + 1, e.train, e.val, ips, epoch_s * (cfg_.epochs - epoch - 1), best);
+  }
+
+  const TrainResult& result() const { return result_; }
+
+ private:
+  // Reading the loss syncs the GPU: only a few times per epoch, and only for a bar someone sees.
+  void show_progress(int epoch, int64_t step, const torch::Tensor& loss_sum) {
+    if (cfg_.quiet || !progress_.live() || !(step % 8 == 7 || step + 1 == steps_)) return;
+    const double elapsed = seconds_since(run_start_);
+    const double ips = images_seen_ / std::max(elapsed, 1e-9);
+    const double remaining =
+        (static_cast<double>(cfg_.epochs - epoch) * steps_ - (step + 1.0)) * global_batch_ / std::max(ips, 1e-9);
+    progress_.update(epoch + 1, (step + 1.0) / steps_, loss_sum.item<double>() / (step + 1.0), ips, remaining);
+  }
+
+  // What every checkpoint of the epoch records besides the weights: the
+  // config, the data (and the crop it was made with, for the model card), the
+  // machine and the losses.
+  std::map<std::string, std::string> checkpoint_metadata(const EpochLosses& e) const {
+    std::map<std::string, std::string> meta = {{"config", config_text_},
+                                               {"pack_schema", pack_.schema},
+                                               {"pack_source", pack_.source},
+                                               {"device", device_.str()},
+                                               {"train_loss", std::to_string(e.train)},
+                                               {"val_loss", std::to_string(e.val)},
+                                               {"torch_version", TORCH_VERSION},
+                                               {"world_size", std::to_string(share_.world)}};
+    if (spec_.output == OutputKind::Heatmaps) meta["heatmap_sigma"] = std::to_string(cfg_.loss.sigma);
+    if (pack_.framing) write_framing(*pack_.framing, meta);  // what `facekeys export` writes into the card
+    return meta;
+  }
+
+  const TrainConfig& cfg_;
+  const Pack& pack_;
+  const ModelSpec& spec_;
+  KeypointNet& model_;
+  const int start_epoch_;
+  const TrainingData& data_;
+  const torch::Device device_;
+  ProcessGroup* group_;
+  GradientSync* sync_;
+  WeightAverage* average_;
+  Adam& optimizer_;
+  RunFolder& folder_;
+  const BatchShare share_;
+  ProgressBar progress_;
+  const Augmenter augment_;
+  const std::string config_text_, config_file_;
+  TrainResult result_;
+  std::string history_;
+  int64_t steps_ = 0, global_batch_ = 0, images_seen_ = 0;
+  Clock::time_point run_start_, epoch_start_;
+};
+
+}  // namespace
+
+TrainResult train(const TrainConfig& requested) {
+  TrainConfig cfg = settle_config(requested);
+  const torch::Device device = device_for_rank(pick_device(cfg.device), cfg.dist);
+  // Data parallel: join the group; rank 0 alone writes files and reports.
+  std::unique_ptr<ProcessGroup> group;
+  if (cfg.dist.joins_group(cfg.dist_backend)) group = join_training_group(cfg, device);
+  seed_run(cfg.seed, device);
+
+  const Pack pack = read_pack(cfg.pack_path);
+  StartingPoint start = build_or_resume_model(cfg);
+  const TrainingData data = load_training_data(pack, cfg, start.spec, device);
+  if (cfg.resume.empty()) initialise_weights(cfg, start.spec, *start.model, data.train.points);
+  start.model->to(device);
+  start.model->train();
+  const std::unique_ptr<GradientSync> sync = share_starting_weights(group.get(), *start.model);
+  const std::unique_ptr<WeightAverage> average =
+      start_weight_average(*start.model, cfg.ema_decay, start.resumed, cfg.resume, start.epoch, device);
+  const std::unique_ptr<Adam> optimizer = make_optimizer(cfg, *start.model, start.resumed, device);
+
+  RunFolder folder(cfg.out_dir, !group || group->rank() == 0);
+  EpochLoop loop(cfg, pack, start, data, device, group.get(), sync.get(), average.get(), *optimizer, folder);
+  for (int epoch = start.epoch; epoch < cfg.epochs; ++epoch) try {
+    EpochLosses losses = loop.train_epoch(epoch);
+    loop.validate(epoch, losses);
+    loop.record(epoch, losses);
   } catch (const CommunicationError& e) {
     rethrow_as_group_failure(e, *group, epoch + 1, cfg.dist_timeout_s);
   }
   // Rank 0 has written the last checkpoint before any rank leaves: a rank
   // that leaves first would make the others' last collective fail.
   if (group) group->barrier();
-  return result;
+  return loop.result();
 }
-
 }  // namespace facekeys

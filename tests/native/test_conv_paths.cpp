@@ -115,7 +115,7 @@ TEST_CASE("SimpleModel and SimpleModelDeeper train on a synthetic pack with fini
     cfg.model = arch;
     cfg.pack_path = pack_path;
     cfg.out_dir = dir + "/" + arch;
-    cfg.device = "cpu";
+    cfg.device = DeviceChoice::Cpu;
     cfg.epochs = 3;
     cfg.batch = 16;  // the batch size the trainer defaults to
     cfg.quiet = true;
