@@ -488,6 +488,18 @@ CheckpointSpec checkpoint_spec(const SafeTensorsFile& st, const std::string& pat
   return s;
 }
 
+namespace {
+
+// The zoo's entry for a checkpoint's architecture; throws naming the file and the exportable ones.
+const Architecture& exportable_architecture(const std::string& arch, const std::string& path) {
+  if (const Architecture* a = find_architecture(arch)) return *a;
+  std::string known;
+  for (const auto& a : architectures()) known += (known.empty() ? "" : ", ") + a.arch;
+  fail(path, "cannot export architecture '" + arch + "' (exportable: " + known + ")");
+}
+
+}  // namespace
+
 CardFraming checkpoint_framing(const SafeTensorsFile& st, const std::string& path) {
   std::optional<Framing> recorded;
   try {
@@ -496,10 +508,7 @@ CardFraming checkpoint_framing(const SafeTensorsFile& st, const std::string& pat
     throw std::runtime_error(std::string(e.what()) + " (checkpoint metadata)");
   }
   if (recorded) return {*recorded, true};
-  const std::string arch = st.meta("arch", path);
-  const Architecture* a = find_architecture(arch);
-  if (!a) fail(path, "records no crop policy (crop_source) and '" + arch + "' is not in the model zoo");
-  return {a->framing, false};
+  return {exportable_architecture(st.meta("arch", path), path).framing, false};
 }
 
 std::vector<std::string> exportable_archs() {
@@ -514,12 +523,7 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
     fail(path, "ONNX opset " + std::to_string(opset) + " is not supported (use " + std::to_string(kOnnxMinOpset) +
                    ".." + std::to_string(kOnnxMaxOpset) + ")");
   const CheckpointSpec s = checkpoint_spec(st, path);
-  const Architecture* info = find_architecture(s.arch);
-  if (!info) {
-    std::string known;
-    for (const auto& a : architectures()) known += (known.empty() ? "" : ", ") + a.arch;
-    fail(path, "cannot export architecture '" + s.arch + "' (exportable: " + known + ")");
-  }
+  const Architecture* info = &exportable_architecture(s.arch, path);
   const bool heatmaps = info->output == OutputKind::Heatmaps;
   if (s.output != output_kind_name(info->output))
     fail(path, "checkpoint metadata 'output' is '" + s.output + "' but " + s.arch + " outputs " +

@@ -464,6 +464,7 @@ TEST_CASE("the card's crop is the one the checkpoint records, not a guess from t
   // An IMM-style pack (whole images) under a 300-W schema: still the whole image.
   SafeTensorsFile whole = simple_model_checkpoint();
   whole.metadata["schema"] = "ibug68";
+  whole.metadata["num_points"] = "68";
   whole.metadata["crop_source"] = "whole-image";
   CHECK(make_model_card(whole, "w.safetensors", {}).crop.source == "whole-image");
   // A margin override has no face box to grow on a whole-image model.
