@@ -552,4 +552,5 @@ TrainResult train(const TrainConfig& requested) {
   if (group) group->barrier();
   return loop.result();
 }
+
 }  // namespace facekeys
