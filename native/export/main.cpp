@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", opt.metrics_path, "Evaluation JSON (`facekeys eval` output) to copy into the card")
       ->check(CLI::ExistingFile);
   app.add_option("--crop-margin", opt.crop_margin,
-                 "Face-box models: crop margin to record (default: the checkpoint's, else 1.3)")
+                 "Face-box models: crop margin to record instead of the one the training pack recorded "
+                 "(`pack ibug --margin`; packs from before it was recorded: the model zoo's 1.3)")
       ->check(CLI::PositiveNumber);
   app.add_option("--opset", opt.opset, "ONNX opset")
       ->check(CLI::Range(facekeys::kOnnxMinOpset, facekeys::kOnnxMaxOpset))
@@ -71,6 +72,11 @@ int main(int argc, char** argv) {
                 r.card.onnx.opset, r.card.onnx.weights.c_str(), r.card.onnx.input_name.c_str(),
                 r.card.onnx.output_name.c_str(), r.card.onnx.flip_test ? ", flip test in the graph" : "",
                 r.card_path.c_str());
+    if (!r.crop_recorded)
+      std::fprintf(stderr, "note: %s records no crop policy (its pack predates recorded ones): the card has the "
+                           "model zoo's default for %s: %s (margin %g)\n",
+                   checkpoint.c_str(), r.card.arch.c_str(), r.card.crop.source.c_str(),
+                   r.card.crop.source == "face-box" ? r.card.crop.margin : 1.0);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -304,7 +305,7 @@ class GraphBuilder {
 // ---- Families -------------------------------------------------------------------
 //
 // Each returns the name of its last value; build_onnx_model wires it to the
-// graph output. Parameter names are the LibTorch modules' (native/models.cpp,
+// graph output. Parameter names are the LibTorch modules' (native/models/models.cpp,
 // resnet.cpp, unet.cpp); keep them in step when a network changes.
 
 // ConvRegressor (models.hpp): conv(k, same pad) -> ReLU -> maxpool 2, repeated;
@@ -393,7 +394,7 @@ std::string build_unet(GraphBuilder& b, const CheckpointSpec& s, const std::stri
 
 // ---- Flip test ------------------------------------------------------------------
 //
-// What flip_test_forward (native/evaluate.cpp) computes, as graph nodes: the
+// What flip_test_forward (native/eval/evaluate.cpp) computes, as graph nodes: the
 // network runs on the input and on its mirror (the same weights, a second set
 // of nodes), and the mirrored run's output is mapped back and averaged in.
 // Relabelling follows the core's relabel_for_flip: out[perm[i]] = mirrored[i].
@@ -434,31 +435,6 @@ std::string average_flipped_heatmaps(GraphBuilder& b, const std::string& out, co
   return b.node("Conv", {both, b.constant("flip_test.average", {k, 2 * k, 1, 1}, w)}, [](onnx::NodeProto& n) {
     GraphBuilder::ints(n, "kernel_shape", {1, 1});
   });
-}
-
-struct ArchInfo {
-  const char* arch;
-  const char* family;  // "conv_regressor", "resnet", "unet"
-  int convs;           // conv_regressor: number of conv stages
-  int kernel;          // conv_regressor: kernel size
-  std::vector<int> blocks;  // resnet: BasicBlocks per stage
-};
-
-const std::vector<ArchInfo>& arch_table() {
-  static const std::vector<ArchInfo> t = {
-      {"SimpleModel", "conv_regressor", 3, 3, {}},
-      {"SimpleModelDeeper", "conv_regressor", 4, 3, {}},
-      {"SimpleModelLargeKernel", "conv_regressor", 3, 5, {}},
-      {"Baseline", "conv_regressor", 5, 3, {}},
-      {"Baseline_5x5", "conv_regressor", 5, 5, {}},
-      {"Baseline_7x7", "conv_regressor", 5, 7, {}},
-      {"Baseline_9x9", "conv_regressor", 5, 9, {}},
-      {"ResNet18", "resnet", 0, 0, {2, 2, 2, 2}},
-      {"ResNet34", "resnet", 0, 0, {3, 4, 6, 3}},
-      {"HeatmapUNet", "unet", 0, 0, {}},
-      {"HeatmapUNetSmall", "unet", 0, 0, {}},  // widths come from the weights
-  };
-  return t;
 }
 
 void set_shape(onnx::ValueInfoProto& v, const std::string& name, const std::vector<std::int64_t>& dims) {
@@ -512,9 +488,32 @@ CheckpointSpec checkpoint_spec(const SafeTensorsFile& st, const std::string& pat
   return s;
 }
 
+namespace {
+
+// The zoo's entry for a checkpoint's architecture; throws naming the file and the exportable ones.
+const Architecture& exportable_architecture(const std::string& arch, const std::string& path) {
+  if (const Architecture* a = find_architecture(arch)) return *a;
+  std::string known;
+  for (const auto& a : architectures()) known += (known.empty() ? "" : ", ") + a.arch;
+  fail(path, "cannot export architecture '" + arch + "' (exportable: " + known + ")");
+}
+
+}  // namespace
+
+CardFraming checkpoint_framing(const SafeTensorsFile& st, const std::string& path) {
+  std::optional<Framing> recorded;
+  try {
+    recorded = read_framing(st.metadata, path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + " (checkpoint metadata)");
+  }
+  if (recorded) return {*recorded, true};
+  return {exportable_architecture(st.meta("arch", path), path).framing, false};
+}
+
 std::vector<std::string> exportable_archs() {
   std::vector<std::string> out;
-  for (const auto& a : arch_table()) out.push_back(a.arch);
+  for (const auto& a : architectures()) out.push_back(a.arch);
   return out;
 }
 
@@ -524,18 +523,11 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
     fail(path, "ONNX opset " + std::to_string(opset) + " is not supported (use " + std::to_string(kOnnxMinOpset) +
                    ".." + std::to_string(kOnnxMaxOpset) + ")");
   const CheckpointSpec s = checkpoint_spec(st, path);
-  const ArchInfo* info = nullptr;
-  std::string known;
-  for (const auto& a : arch_table()) {
-    if (s.arch == a.arch) info = &a;
-    known += (known.empty() ? "" : ", ") + std::string(a.arch);
-  }
-  if (!info) fail(path, "cannot export architecture '" + s.arch + "' (exportable: " + known + ")");
-  const std::string family = info->family;
-  const bool heatmaps = family == "unet";
-  if (s.output != (heatmaps ? "heatmaps" : "coords"))
+  const Architecture* info = &exportable_architecture(s.arch, path);
+  const bool heatmaps = info->output == OutputKind::Heatmaps;
+  if (s.output != output_kind_name(info->output))
     fail(path, "checkpoint metadata 'output' is '" + s.output + "' but " + s.arch + " outputs " +
-                   (heatmaps ? "heatmaps" : "coords"));
+                   output_kind_name(info->output));
 
   onnx::ModelProto m;
   m.set_ir_version(kOnnxIrVersion);
@@ -554,9 +546,13 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
 
   GraphBuilder b(g, st, path, s.arch, weights);
   auto network = [&](const std::string& input) {
-    if (family == "conv_regressor") return build_conv_regressor(b, s, input, info->convs, info->kernel);
-    if (family == "resnet") return build_resnet(b, s, input, info->blocks);
-    return build_unet(b, s, input);
+    switch (info->family) {
+      case NetFamily::ConvRegressor:
+        return build_conv_regressor(b, s, input, static_cast<int>(info->widths.size()), info->kernel);
+      case NetFamily::ResNet: return build_resnet(b, s, input, info->widths);
+      case NetFamily::UNet: break;
+    }
+    return build_unet(b, s, input);  // its widths come from the weights
   };
   const std::vector<std::int64_t> out_shape =
       heatmaps ? std::vector<std::int64_t>{-1, s.num_points, s.input_h / 2, s.input_w / 2}
@@ -566,7 +562,7 @@ onnx::ModelProto build_onnx_model(const SafeTensorsFile& st, const std::string& 
   if (flip_test) {
     const LandmarkSchema& schema = schema_by_name(s.schema);
     if (static_cast<int>(schema.flip_permutation.size()) != s.num_points)
-      fail(path, "--flip-test: schema " + s.schema + " has " + std::to_string(schema.flip_permutation.size()) +
+      fail(path, "flip test: schema " + s.schema + " has " + std::to_string(schema.flip_permutation.size()) +
                      " points, the checkpoint " + std::to_string(s.num_points));
     const std::string mirrored = network(b.mirror_last_axis("input", s.input_w));
     last = heatmaps ? average_flipped_heatmaps(b, last, mirrored, schema.flip_permutation, s.input_w / 2)
@@ -664,15 +660,17 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
     fail(path, "checkpoint metadata '" + key + "' is not a number: '" + *v + "'");
   };
 
-  // Crop policy: IMM models (imm58, nose_tip) see the whole 640x480 frame resized;
-  // 300-W models see a square face-box crop (CropPolicy in crop.hpp).
-  if (s.schema == "ibug68") {
-    c.crop.source = "face-box";
-    c.crop.margin = opt.crop_margin > 0 ? opt.crop_margin : meta_number("crop_margin", 1.3);
-    c.crop.square = !meta_or("crop_square") || *meta_or("crop_square") != "false";
-    c.crop.center_shift_y = meta_number("crop_center_shift_y", 0.0);
-  } else {
-    c.crop.source = "whole-image";
+  // Framing: what the training pack's images were cut with, as the trainer
+  // recorded it; checkpoints from before it did get the zoo's default for the
+  // architecture (what the packs of that time were made with by default).
+  const CardFraming framing = checkpoint_framing(st, path);
+  c.crop.source = framing_source_name(framing.framing.source);
+  if (framing.framing.source == Framing::Source::FaceBox) {
+    c.crop.margin = opt.crop_margin > 0 ? opt.crop_margin : framing.framing.face.margin;
+    c.crop.square = framing.framing.face.square;
+    c.crop.center_shift_y = framing.framing.face.center_shift_y;
+  } else if (opt.crop_margin > 0) {
+    fail(path, "a crop margin override was given, but this model sees the whole image (no face box to grow)");
   }
 
   if (s.output == "heatmaps") {
@@ -780,6 +778,7 @@ ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& 
   write_model_card(r.card_path, card);
   verify_export(out_dir);
   r.card = card;
+  r.crop_recorded = checkpoint_framing(st, ckpt_path).recorded;
   return r;
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "facekeys/model_card.hpp"
+#include "facekeys/model_zoo.hpp"
 #include "facekeys/safetensors.hpp"
 
 namespace facekeys {
@@ -46,7 +47,7 @@ WeightStorage parse_weight_storage(const std::string& s);  // throws on anything
 struct ExportOptions {
   std::string name;          // model card name; empty: "<arch>-<schema>"
   std::string metrics_path;  // eval JSON to copy into the card's "metrics"; empty: none
-  double crop_margin = 0.0;  // face-box models: override the crop margin (0: from the checkpoint or 1.3)
+  double crop_margin = 0.0;  // face-box models: override the crop margin (0: the checkpoint's; see checkpoint_framing)
   int opset = kOnnxDefaultOpset;
   WeightStorage weights = WeightStorage::Float32;
   // The graph also runs the network on the mirrored input and averages the
@@ -63,6 +64,17 @@ struct CheckpointSpec {
 
 // Reads and checks format/version/spec fields; throws naming ckpt_path.
 CheckpointSpec checkpoint_spec(const SafeTensorsFile& ckpt, const std::string& ckpt_path);
+
+// The framing (crop policy) a checkpoint's model was trained with: the one its
+// training pack recorded (metadata crop_*; model_zoo.hpp), or, for checkpoints
+// from before packs recorded it, the model zoo's default for the architecture
+// (recorded = false). Throws naming ckpt_path on an invalid value, or an
+// unrecorded framing of an architecture the zoo does not know.
+struct CardFraming {
+  Framing framing;
+  bool recorded = false;
+};
+CardFraming checkpoint_framing(const SafeTensorsFile& ckpt, const std::string& ckpt_path);
 
 // Architectures the exporter can write.
 std::vector<std::string> exportable_archs();
@@ -99,6 +111,7 @@ void verify_export(const std::string& dir);
 struct ExportResult {
   std::string onnx_path, card_path;
   ModelCard card;
+  bool crop_recorded = true;  // false: the card's crop is the zoo's default (see checkpoint_framing)
 };
 
 // `facekeys-export CHECKPOINT -o DIR`: builds, checks, and writes DIR/model.onnx

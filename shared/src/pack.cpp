@@ -126,6 +126,7 @@ void write_pack(const std::string& path, const Pack& pack) {
   Json names = Json::array();
   for (const auto& s : pack.names) names.push_back(Json(s));
   st.metadata["names"] = names.dump();
+  if (pack.framing) write_framing(*pack.framing, st.metadata);
   st.tensors.push_back(make_tensor_record("pixels", DType::U8, {n, pack.height, pack.width, pack.channels}, pack.pixels));
   st.tensors.push_back(make_tensor_record("points", DType::F32, {n, pack.num_points, 2}, pack.points));
   st.tensors.push_back(make_tensor_record("person", DType::I32, {n}, pack.person));
@@ -150,6 +151,7 @@ Pack decode_pack(const std::vector<std::uint8_t>& bytes, const std::string& path
   Pack p;
   p.schema = st.meta("schema", path);
   p.source = st.meta("source", path);
+  p.framing = read_framing(st.metadata, path);
   p.width = parse_positive(st.meta("width", path), "width", path);
   p.height = parse_positive(st.meta("height", path), "height", path);
   p.channels = parse_positive(st.meta("channels", path), "channels", path);

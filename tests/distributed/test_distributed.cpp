@@ -1,8 +1,8 @@
 // Data-parallel training on torch.distributed (docs/DISTRIBUTED.md): real
 // `facekeys train` processes in a Gloo process group on 127.0.0.1, started by
 // hand (the env:// variables set for each rank) and by torchrun.
-#include "batch_stream.hpp"
-#include "checkpoint.hpp"
+#include "train/batch_stream.hpp"
+#include "train/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -266,7 +266,7 @@ TEST_CASE("a rank that hangs stops the other after --dist-timeout", "[dist][slow
   CHECK(code == 1);
   CHECK(waited > 4);   // it did wait for the stopped rank
   CHECK(waited < 60);  // and gave up after the timeout, not never
-  CHECK(out.find("did not answer within --dist-timeout 8 s") != std::string::npos);
+  CHECK(out.find("did not answer within the process group's timeout, 8 s") != std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-#include "checkpoint.hpp"
+#include "train/checkpoint.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "support/cli_runs.hpp"

@@ -1,6 +1,6 @@
 // Augmentation moves pixels and keypoints by the same transform.
-#include "augment.hpp"
-#include "batch_stream.hpp"
+#include "train/augment.hpp"
+#include "train/batch_stream.hpp"
 
 #include <cmath>
 #include <stdexcept>

@@ -9,8 +9,8 @@
 // gradient against the same step in float64 (LibTorch's reference kernels), at
 // the batch sizes and thread counts that switch paths; and a short `train` run on
 // a synthetic pack, whose losses must stay finite.
-#include "models.hpp"
-#include "trainer.hpp"
+#include "models/models.hpp"
+#include "train/trainer.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -115,7 +115,7 @@ TEST_CASE("SimpleModel and SimpleModelDeeper train on a synthetic pack with fini
     cfg.model = arch;
     cfg.pack_path = pack_path;
     cfg.out_dir = dir + "/" + arch;
-    cfg.device = "cpu";
+    cfg.device = DeviceChoice::Cpu;
     cfg.epochs = 3;
     cfg.batch = 16;  // the batch size the trainer defaults to
     cfg.quiet = true;

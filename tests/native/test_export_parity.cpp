@@ -24,9 +24,9 @@
 // enters this LibTorch process.
 //
 // LibTorch first: its glog CHECK macro must not replace Catch's.
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
-#include "models.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
+#include "models/models.hpp"
 
 #include <cstdlib>
 #include <cstring>

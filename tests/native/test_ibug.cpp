@@ -1,14 +1,14 @@
 // 68-point models on 300-W data: shapes, heatmap targets and decoding, the KL
 // loss, the iBUG pack (crop round trip, bad input) and a short overfit.
 // LibTorch first: its glog CHECK macro must not replace Catch's.
-#include "batch_stream.hpp"
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
-#include "models.hpp"
-#include "trainer.hpp"
+#include "train/batch_stream.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
+#include "models/models.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
-#include "pack_datasets.hpp"
-#include "report.hpp"
+#include "tools/pack_datasets.hpp"
+#include "tools/report.hpp"
 #endif
 
 #include <algorithm>
@@ -72,7 +72,7 @@ TEST_CASE("ResNet18/34 output 136 coordinates, the U-Net 68 maps at half resolut
   CHECK_FALSE(make_model(model_spec("ResNet18"))->named_parameters().contains("layer3.2.conv1.weight"));
 
   const ModelSpec& unet = model_spec("HeatmapUNet");
-  CHECK(unet.output == "heatmaps");
+  CHECK(unet.output == OutputKind::Heatmaps);
   CHECK(unet.num_points == 68);
   auto model = make_model(unet);
   model->eval();
@@ -157,12 +157,11 @@ TEST_CASE("KL heatmap loss: zero for a perfect prediction, positive otherwise", 
   auto coords = pts.view({2, 136});
   for (const char* name : {"mse", "l1", "smoothl1", "wing"}) {
     INFO(name);
-    cfg.coord_loss = name;
+    cfg.coord_loss = coord_loss_from_name(name);
     CHECK(keypoint_loss(coords, pts, cfg).item<double>() == 0.0);
     CHECK(keypoint_loss(coords + 0.05, pts, cfg).item<double>() > 0.0);
   }
-  cfg.coord_loss = "l3";
-  CHECK_THROWS_WITH(keypoint_loss(coords, pts, cfg), Catch::Matchers::ContainsSubstring("unknown loss 'l3'"));
+  CHECK_THROWS_WITH(coord_loss_from_name("l3"), Catch::Matchers::ContainsSubstring("unknown loss 'l3'"));
 }
 
 TEST_CASE("wing loss: log-shaped inside w, linear outside, continuous at w", "[ibug][loss]") {
@@ -448,7 +447,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     cfg.epochs = 5;
     cfg.batch = 8;
     cfg.lr = 3e-3;
-    cfg.device = "cpu";
+    cfg.device = DeviceChoice::Cpu;
     cfg.input_size = 32;
     cfg.augment.enabled = false;
     cfg.quiet = true;
@@ -463,7 +462,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
 
     Checkpoint ck = load_checkpoint(r.last_checkpoint);
     CHECK(ck.spec.input_w == 32);
-    CHECK(ck.spec.output == "heatmaps");
+    CHECK(ck.spec.output == OutputKind::Heatmaps);
     {  // a fine-tune from these weights keeps their input size unless --input-size says otherwise
       TrainConfig tune = cfg;
       tune.init = r.last_checkpoint;
@@ -474,7 +473,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     }
     // the run's configuration names the loss heatmap models train with
     CHECK(Json::parse(read_file_text(cfg.out_dir + "/config.json"), "config.json").at("loss").as_string() == "kl");
-    Predictions p = predict_split(*ck.model, ck.spec, full, pack_path, Split::Train, "cpu");
+    Predictions p = predict_split(*ck.model, ck.spec, full, pack_path, Split::Train, DeviceChoice::Cpu);
     Json m = metrics_json(p, full);
     for (const char* key : {"seed_mae", "kaggle_mae", "nme", "fr_010", "auc_010"}) {
       INFO(key);
@@ -496,7 +495,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     rc.predictions_path = preds;
     rc.overlays = 1;
     rc.heatmaps_path = cfg.out_dir + "/heatmaps.safetensors";
-    write_heatmap_samples(rc.heatmaps_path, *ck.model, p, full, pack_path, "cpu");
+    write_heatmap_samples(rc.heatmaps_path, *ck.model, p, full, pack_path, DeviceChoice::Cpu);
     write_report(rc);
     for (const char* f : {"ced.png", "pred_best_0.png", "pred_median_0.png", "pred_worst_0.png", "heatmap_best.png",
                           "heatmap_median.png", "heatmap_worst.png", "report.md"}) {
@@ -507,7 +506,7 @@ TEST_CASE("overfitting a few LFPW faces: ResNet18 steps, the heatmap U-Net end t
     auto resnet = make_model(model_spec("ResNet18"));
     Predictions pr = p;
     pr.spec = model_spec("ResNet18");
-    CHECK_THROWS_WITH(write_heatmap_samples(dir + "/h.safetensors", *resnet, pr, full, pack_path, "cpu"),
+    CHECK_THROWS_WITH(write_heatmap_samples(dir + "/h.safetensors", *resnet, pr, full, pack_path, DeviceChoice::Cpu),
                       Catch::Matchers::ContainsSubstring("no heatmaps"));
   }
   fs::remove_all(dir);

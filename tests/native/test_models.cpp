@@ -1,10 +1,10 @@
 // LibTorch first: its glog CHECK macro must not replace Catch's.
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
 #include "facekeys/geometry.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
-#include "models.hpp"
+#include "models/models.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -19,7 +19,7 @@ TEST_CASE("every model maps its input to 2K coordinates (or K heatmaps)", "[mode
     INFO(spec.arch);
     auto model = make_model(spec);
     auto out = model->forward(torch::zeros({2, spec.channels, spec.input_h, spec.input_w}));
-    if (spec.output == "heatmaps")  // one map per point (test_ibug.cpp checks the map size)
+    if (spec.output == OutputKind::Heatmaps)  // one map per point (test_ibug.cpp checks the map size)
       CHECK(out.sizes().slice(0, 2) == torch::IntArrayRef({2, spec.num_points}));
     else
       CHECK(out.sizes() == torch::IntArrayRef({2, 2 * spec.num_points}));
@@ -45,7 +45,7 @@ TEST_CASE("the flip test's output on the mirrored image is its output mirrored a
     const LandmarkSchema& schema = schema_by_name(spec.schema);
     torch::Tensor want = torch::empty_like(plain);
     for (int64_t b = 0; b < x.size(0); ++b) {
-      if (spec.output == "heatmaps") {
+      if (spec.output == OutputKind::Heatmaps) {
         for (int i = 0; i < spec.num_points; ++i)
           want[b][schema.flip_permutation[static_cast<std::size_t>(i)]] = plain[b][i].flip({1});
         continue;

@@ -1,13 +1,13 @@
 // End-to-end training on real IMM images: pack -> train -> checkpoint -> eval.
-#include "bench.hpp"
-#include "checkpoint.hpp"
-#include "evaluate.hpp"
-#include "sweep.hpp"
-#include "trainer.hpp"
+#include "eval/bench.hpp"
+#include "train/checkpoint.hpp"
+#include "eval/evaluate.hpp"
+#include "eval/sweep.hpp"
+#include "train/trainer.hpp"
 #ifdef FACEKEYS_WITH_OPENCV
-#include "image_io.hpp"
-#include "pack_datasets.hpp"
-#include "report.hpp"
+#include "tools/image_io.hpp"
+#include "tools/pack_datasets.hpp"
+#include "tools/report.hpp"
 #endif
 
 #include <cmath>
@@ -77,7 +77,7 @@ TrainConfig small_run(const Pack& full, const std::string& dir, const std::strin
   write_pack(cfg.pack_path, subset(full, n_train, n_val));
   cfg.model = model;
   cfg.out_dir = dir + "/" + name;
-  cfg.device = "cpu";
+  cfg.device = DeviceChoice::Cpu;
   cfg.quiet = true;
   return cfg;
 }
@@ -123,7 +123,7 @@ TEST_CASE("overfitting a few IMM images drives the loss down at least 10x", "[tr
   SECTION("eval reports every metric, finite") {
     Checkpoint ck = load_checkpoint(r.best_checkpoint);
     const Pack pack = read_pack(pack_path);
-    Predictions p = predict_split(*ck.model, ck.spec, pack, pack_path, Split::Val, "cpu");
+    Predictions p = predict_split(*ck.model, ck.spec, pack, pack_path, Split::Val, DeviceChoice::Cpu);
     Json m = metrics_json(p, pack);
     CHECK(m.at("split").as_string() == "val");
     CHECK(m.at("n").as_int() == 2);
@@ -198,7 +198,7 @@ TEST_CASE("report draws a run and refuses inputs that are not of it", "[report][
   const Pack pack = read_pack(cfg.pack_path);
   Checkpoint ck = load_checkpoint(r.best_checkpoint);
   const std::string preds = dir + "/pred.json";
-  write_file_atomic(preds, predictions_json(predict_split(*ck.model, ck.spec, pack, cfg.pack_path, Split::Val, "cpu"),
+  write_file_atomic(preds, predictions_json(predict_split(*ck.model, ck.spec, pack, cfg.pack_path, Split::Val, DeviceChoice::Cpu),
                                             pack).dump());
   ReportConfig rc;
   rc.run_dir = cfg.out_dir;
@@ -228,7 +228,7 @@ TEST_CASE("report draws a run and refuses inputs that are not of it", "[report][
   }
   SECTION("predictions without the pack") {
     rc.pack_path.clear();
-    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("--predictions needs --pack"));
+    CHECK_THROWS_WITH(write_report(rc), Catch::Matchers::ContainsSubstring("needs the pack they were made from"));
   }
   SECTION("a file that is not predictions") {
     write_file_atomic(dir + "/cfg.json", std::string("{\"model\": \"SimpleModel\"}"));
@@ -291,7 +291,7 @@ TEST_CASE("a moving average of the weights is validated, saved and resumed", "[t
   CHECK(train(more).epochs_run == 1);
   CHECK(load_checkpoint(ema_file.string()).epoch == 6);
   more.ema_decay = 1.0;
-  CHECK_THROWS_WITH(train(more), Catch::Matchers::ContainsSubstring("--ema"));
+  CHECK_THROWS_WITH(train(more), Catch::Matchers::ContainsSubstring("moving average's decay"));
 
   // A fresh run without an average in the same folder replaces the run, the old average with it.
   TrainConfig fresh = cfg;
@@ -487,7 +487,7 @@ TEST_CASE("weight average: shadow = d * shadow + (1 - d) * live, swapped in and 
 TEST_CASE("bench measures the ceiling, the end-to-end rate and the batches alone in one run", "[train][bench]") {
   BenchConfig cfg;
   cfg.model = "SimpleModel";
-  cfg.device = "cpu";
+  cfg.device = DeviceChoice::Cpu;
   cfg.batch = 4;
   cfg.warmup_steps = 1;
   cfg.steps = 3;
@@ -508,15 +508,14 @@ TEST_CASE("learning-rate schedules", "[train]") {
   cfg.lr = 1e-3;
   cfg.epochs = 100;
   CHECK(scheduled_lr(cfg, 50) == 1e-3);
-  cfg.schedule = "cosine";
+  cfg.schedule = Schedule::Cosine;
   CHECK(scheduled_lr(cfg, 0) == Approx(1e-3));
   CHECK(scheduled_lr(cfg, 99) < 1e-4);
-  cfg.schedule = "step";
+  cfg.schedule = Schedule::Step;
   CHECK(scheduled_lr(cfg, 80) == Approx(1e-5));
   cfg.warmup_epochs = 4;
   CHECK(scheduled_lr(cfg, 0) == Approx(2e-4));
-  cfg.schedule = "bogus";
-  CHECK_THROWS_WITH(scheduled_lr(cfg, 10), Catch::Matchers::ContainsSubstring("bogus"));
+  CHECK_THROWS_WITH(schedule_from_name("bogus"), Catch::Matchers::ContainsSubstring("bogus"));
 }
 
 #ifdef FACEKEYS_WITH_OPENCV
@@ -531,7 +530,7 @@ TEST_CASE("sweep trains the Part 1 models and writes a results table", "[sweep][
   cfg.part = "1";
   cfg.epochs_part1 = 2;
   cfg.batch = 4;
-  cfg.device = "cpu";
+  cfg.device = DeviceChoice::Cpu;
   const std::string table = read_file_text(run_sweep(cfg));
   for (const char* m : {"SimpleModel", "SimpleModelDeeper", "SimpleModelLargeKernel"}) {
     INFO(m);

@@ -432,7 +432,8 @@ TEST_CASE("corrupt or mismatched exports are rejected by verify_export", "[onnx]
 }
 
 TEST_CASE("face-box crop policy for 300-W checkpoints", "[onnx]") {
-  SafeTensorsFile st = simple_model_checkpoint();
+  SafeTensorsFile st = simple_model_checkpoint();  // make_model_card reads metadata only
+  st.metadata["arch"] = "ResNet18";  // no crop_* metadata: the zoo's default for the architecture
   st.metadata["schema"] = "ibug68";
   st.metadata["num_points"] = "68";
   ExportOptions opt;
@@ -440,11 +441,46 @@ TEST_CASE("face-box crop policy for 300-W checkpoints", "[onnx]") {
   CHECK(c.crop.source == "face-box");
   CHECK(c.crop.margin == Approx(1.3));
   CHECK(c.crop.square);
+  CHECK_FALSE(checkpoint_framing(st, "x.safetensors").recorded);
   opt.crop_margin = 1.5;
+  st.metadata["crop_source"] = "face-box";
   st.metadata["crop_center_shift_y"] = "0.1";
   c = make_model_card(st, "x.safetensors", opt);
   CHECK(c.crop.margin == Approx(1.5));
   CHECK(c.crop.center_shift_y == Approx(0.1));
+  CHECK(checkpoint_framing(st, "x.safetensors").recorded);
+}
+
+TEST_CASE("the card's crop is the one the checkpoint records, not a guess from the schema", "[onnx]") {
+  SafeTensorsFile st = simple_model_checkpoint();
+  // What `facekeys train` copies from a `pack ibug --margin 1.5` pack.
+  st.metadata["crop_source"] = "face-box";
+  st.metadata["crop_margin"] = "1.5";
+  st.metadata["crop_square"] = "false";
+  ModelCard c = make_model_card(st, "x.safetensors", {});
+  CHECK(c.crop.source == "face-box");
+  CHECK(c.crop.margin == Approx(1.5));
+  CHECK_FALSE(c.crop.square);
+  // An IMM-style pack (whole images) under a 300-W schema: still the whole image.
+  SafeTensorsFile whole = simple_model_checkpoint();
+  whole.metadata["schema"] = "ibug68";
+  whole.metadata["num_points"] = "68";
+  whole.metadata["crop_source"] = "whole-image";
+  CHECK(make_model_card(whole, "w.safetensors", {}).crop.source == "whole-image");
+  // A margin override has no face box to grow on a whole-image model.
+  ExportOptions opt;
+  opt.crop_margin = 1.5;
+  CHECK_THROWS_WITH(make_model_card(whole, "w.safetensors", opt),
+                    Catch::Matchers::ContainsSubstring("w.safetensors") &&
+                        Catch::Matchers::ContainsSubstring("sees the whole image"));
+  // A damaged value is refused by key.
+  st.metadata["crop_margin"] = "-2";
+  CHECK_THROWS_WITH(make_model_card(st, "x.safetensors", {}),
+                    Catch::Matchers::ContainsSubstring("x.safetensors") &&
+                        Catch::Matchers::ContainsSubstring("'crop_margin' = '-2'"));
+  st.metadata["crop_margin"] = "1.5";
+  st.metadata["crop_source"] = "face";
+  CHECK_THROWS_WITH(make_model_card(st, "x.safetensors", {}), Catch::Matchers::ContainsSubstring("'crop_source'"));
 }
 
 TEST_CASE("heatmap model cards record the map size and the training sigma", "[onnx]") {

@@ -1,4 +1,4 @@
-// `facekeys predict` and `facekeys eval MODEL_DIR` (native/predict.cpp):
+// `facekeys predict` and `facekeys eval MODEL_DIR` (native/predict/predict.cpp):
 //   - the UltraFace detector through OpenCV DNN on IMM and LFPW photos, a blank
 //     image and a collage of 20 faces;
 //   - accuracy of the shipped keypoint models (assets/models/*/model.json) on
@@ -38,9 +38,9 @@
 #include "facekeys/pts.hpp"
 #include "facekeys/safetensors.hpp"
 #include "facekeys/schema.hpp"
-#include "image_io.hpp"
-#include "jpeg_check.hpp"
-#include "predict.hpp"
+#include "tools/image_io.hpp"
+#include "tools/jpeg_check.hpp"
+#include "predict/predict.hpp"
 
 #include "support/catch.hpp"
 
@@ -115,6 +115,8 @@ std::string export_test_model(const std::string& dir, const std::string& schema,
                  {"num_points", std::to_string(K)}, {"output", "coords"}, {"epoch", "1"}, {"device", "cpu"},
                  {"torch_version", "1.13.1"}, {"train_loss", "0.1"}, {"val_loss", "0.1"},
                  {"pack_source", "test"}, {"config", "{}"}};
+  // What `facekeys train` records from a `pack ibug` pack: the card crops around the face box.
+  if (schema == "ibug68") st.metadata["crop_source"] = "face-box";
   const int ch[4] = {1, 12, 24, 32};
   for (int i = 1; i <= 3; ++i) {
     const float s = 1.0f / std::sqrt(9.0f * ch[i - 1]);

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "checkpoint.hpp"
+#include "train/checkpoint.hpp"
 #include "facekeys/file_io.hpp"
 #include "facekeys/pack.hpp"
 #include "support/test_helpers.hpp"

@@ -9,13 +9,23 @@
 //   image_to_pack  F64 [N, 2, 3]     affine from original-image pixels to pack pixels, so every
 //                                    metric can be reported in original-image pixels
 //   original_size  I32 [N, 2]        original width, height
-// and metadata: format = "facekeys-pack", version, schema, source, names (JSON array).
+// and metadata: format = "facekeys-pack", version, schema, source, names (JSON array),
+// and the framing the images were cut with (crop_source, crop_margin, crop_square,
+// crop_center_shift_y: model_zoo.hpp), which `facekeys train` copies into its
+// checkpoints and `facekeys export` into the model card. Packs written before
+// framing was recorded have none: the trainer then records nothing and the
+// exporter falls back to the model zoo's default for the architecture (face-box,
+// margin 1.3, square for the 300-W models; the whole image for the IMM models),
+// what every pack of that time was made with unless `pack ibug --margin` changed it.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "facekeys/model_zoo.hpp"
 
 namespace facekeys {
 
@@ -28,6 +38,7 @@ struct Pack {
 
   std::string schema;  // a landmark schema name: "imm58", "ibug68", ...
   std::string source;  // free text: where the images came from and how they were framed
+  std::optional<Framing> framing;  // how the images were cut from the photos; none in old packs
   int width = 0, height = 0, channels = 1, num_points = 0;
 
   std::vector<std::string> names;          // per sample: image path relative to the dataset root
