@@ -16,7 +16,7 @@
 
 #include "facekeys/file_io.hpp"
 #include "facekeys/jpeg_scan.hpp"
-#include "jpeg_check.hpp"
+#include "tools/jpeg_check.hpp"
 
 #include "support/catch.hpp"
 
