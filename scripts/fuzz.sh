@@ -2,7 +2,7 @@
 # Fuzzes the core's parsers of untrusted bytes with libFuzzer, under ASan and UBSan
 # (docs/RELIABILITY.md):  scripts/fuzz.sh [TARGET] [SECONDS]
 #   TARGET   asf, pts, dlib_xml, box_csv, json, model_card, safetensors, pack, image_header, onnx_info, jpeg_scan,
-#            or all (default)
+#            photo_job, or all (default)
 #   SECONDS  per target (default 25; CI runs all targets at that)
 # Each run starts from the committed seeds (tests/fuzz/corpus/TARGET) plus what
 # earlier runs here found (build/fuzz/corpus/TARGET). A crash, leak, sanitizer
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${1:-all}
 SECONDS_EACH=${2:-25}
-TARGETS=(asf pts dlib_xml box_csv json model_card safetensors pack image_header onnx_info jpeg_scan)
+TARGETS=(asf pts dlib_xml box_csv json model_card safetensors pack image_header onnx_info jpeg_scan photo_job)
 if [ "$TARGET" != all ]; then
   printf '%s\n' "${TARGETS[@]}" | grep -qx "$TARGET" || { echo "fuzz: unknown target '$TARGET' (${TARGETS[*]})" >&2; exit 2; }
   TARGETS=("$TARGET")
