@@ -83,6 +83,13 @@ int guarded_plain(F&& f) {
   return -1;
 }
 
+// Faces per keypoint run in the page: one. ONNX Runtime Web plans and allocates
+// anew for each input shape it meets, so batches of every size would each pay a
+// first-run cost the warm-up (batch 1) cannot; measured 2026-12-05 on the 2-core
+// VM, quiet: the first 6-face photo after ready 1.24 s (1.62 s batched), warm
+// 0.38 s (0.41 s). facekeys predict keeps the job's default (16).
+constexpr int kPageMaxBatch = 1;
+
 // The job the fk_job_* functions drive: the warm-up's while it runs, else the photo's.
 PhotoJob* active_job() { return g.warmup ? g.warmup.get() : g.job.get(); }
 
@@ -282,6 +289,7 @@ FK_EXPORT int fk_job_start(int model, int redetect, float x, float y, float w, f
     options.detect.score_threshold = g.threshold;
     options.redetect = redetect != 0;
     options.heatmap_views = true;
+    options.max_batch = kPageMaxBatch;
     if (w > 0.f) options.manual_face = Box{x, y, w, h};
     job->start(m ? &m->card : nullptr, options);
     if (!g.warmup) {
