@@ -1,6 +1,6 @@
 // The keypoint networks in LibTorch, built from the core's model zoo
 // (facekeys/model_zoo.hpp: names, sizes, output kind and framing, one table
-// for the trainer, the exporter and the core).
+// shared by the trainer, the exporter and the core).
 //
 // Part 1 (nose tip, 1x60x80):   SimpleModel, SimpleModelDeeper, SimpleModelLargeKernel
 // Part 2 (58 points, 1x180x240): Baseline, Baseline_5x5, Baseline_7x7, Baseline_9x9

@@ -48,7 +48,7 @@ TEST_CASE("SimpleModel-family training step: loss and gradients match float64 on
         INFO(arch << ", batch " << batch << ", " << n_threads << " thread(s), LibTorch " << TORCH_VERSION);
         at::set_num_threads(n_threads);
         torch::manual_seed(11);
-        const ModelSpec& spec = model_spec(arch);
+        const ModelSpec spec = model_spec(arch);
         auto model = make_model(spec);
         auto reference = make_model(spec);
         {

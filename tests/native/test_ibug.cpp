@@ -38,7 +38,8 @@ namespace {
 
 std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_ibug_" + name); }
 
-std::string data_300w() { return std::string(FACEKEYS_DATA_DIR) + "/300w"; }
+// Used by the cases that need OpenCV (pack ibug); unused in a LibTorch-only build.
+[[maybe_unused]] std::string data_300w() { return std::string(FACEKEYS_DATA_DIR) + "/300w"; }
 
 // Random normalised points [B, K, 2] in [lo, hi].
 torch::Tensor random_points(int64_t b, int64_t k, double lo, double hi) {
@@ -51,7 +52,7 @@ TEST_CASE("ResNet18/34 output 136 coordinates, the U-Net 68 maps at half resolut
   torch::NoGradGuard no_grad;
   for (const char* arch : {"ResNet18", "ResNet34"}) {
     INFO(arch);
-    const ModelSpec& spec = model_spec(arch);
+    const ModelSpec spec = model_spec(arch);
     CHECK(spec.schema == "ibug68");
     CHECK(spec.input_w == 224);
     CHECK(spec.input_h == 224);
@@ -71,7 +72,7 @@ TEST_CASE("ResNet18/34 output 136 coordinates, the U-Net 68 maps at half resolut
   CHECK(make_model(model_spec("ResNet34"))->named_parameters().contains("layer3.5.conv2.weight"));
   CHECK_FALSE(make_model(model_spec("ResNet18"))->named_parameters().contains("layer3.2.conv1.weight"));
 
-  const ModelSpec& unet = model_spec("HeatmapUNet");
+  const ModelSpec unet = model_spec("HeatmapUNet");
   CHECK(unet.output == OutputKind::Heatmaps);
   CHECK(unet.num_points == 68);
   auto model = make_model(unet);
@@ -116,7 +117,7 @@ TEST_CASE("torch Gaussian targets equal the shared core's gaussian_heatmaps", "[
 
 TEST_CASE("heatmap targets decode back to their points through the model's output layout", "[ibug][heatmap]") {
   torch::manual_seed(3);
-  const ModelSpec& spec = model_spec("HeatmapUNet");
+  const ModelSpec spec = model_spec("HeatmapUNet");
   torch::NoGradGuard no_grad;
   auto out = make_model(spec)->forward(torch::zeros({1, 1, spec.input_h, spec.input_w}));
   const int64_t h = out.size(2), w = out.size(3);

@@ -26,7 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // A pack of the first `n_train` training and `n_val` validation images of a full pack.
-Pack subset(const Pack& full, std::size_t n_train, std::size_t n_val) {
+// (This and the helpers below serve the cases that need OpenCV; a LibTorch-only build leaves them unused.)
+[[maybe_unused]] Pack subset(const Pack& full, std::size_t n_train, std::size_t n_val) {
   Pack p;
   p.schema = full.schema;
   p.source = full.source;
@@ -48,9 +49,11 @@ Pack subset(const Pack& full, std::size_t n_train, std::size_t n_val) {
   return p;
 }
 
-std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("facekeys_test_" + name); }
+[[maybe_unused]] std::string temp_dir(const std::string& name) {
+  return testing::fresh_temp_dir("facekeys_test_" + name);
+}
 
-std::vector<Json> read_jsonl(const std::string& path) {
+[[maybe_unused]] std::vector<Json> read_jsonl(const std::string& path) {
   std::vector<Json> rows;
   std::istringstream in(read_file_text(path));
   for (std::string line; std::getline(in, line);)

@@ -1,5 +1,6 @@
 // The model zoo: every architecture facekeys trains and exports, described once
-// (torch-free, so the trainer, the exporter and the core read the same table).
+// (torch-free, so the trainer, the exporter and the core share the same table:
+// the core's packs record the Framing defined here).
 //
 //   architecture  how the network is built: family and its sizes (the trainer's
 //                 native/models/ builds it, the exporter's native/export/ writes
