@@ -38,6 +38,12 @@ void add_predict_command(CLI::App& app) {
       ->capture_default_str()->check(cli::non_negative());
   cmd->add_flag("--detect-only", cfg->detect_only, "Faces only, no keypoint model");
   cmd->callback([cfg] {
+    // Usage errors in the words of the command line, before any work.
+    if (!cfg->overlay.empty() && cfg->images.size() != 1)
+      throw std::runtime_error("predict: --overlay takes one image; use --overlay-dir DIR for several");
+    if (!cfg->detect_only && cfg->model_dir.empty() && default_model_dir().empty())
+      throw std::runtime_error("predict: no keypoint model: pass --model DIR (from `facekeys export`), put one in "
+                               "assets/models/, or use --detect-only");
     const int failed = run_predict(*cfg);
     // main() prints this and exits with status 1.
     if (failed > 0)

@@ -316,17 +316,18 @@ ImageU8 load_checked(const std::string& path) {
 int run_predict(const PredictConfig& cfg) {
   if (cfg.images.empty()) throw std::runtime_error("predict: no images given");
   if (!cfg.overlay.empty() && cfg.images.size() != 1)
-    throw std::runtime_error("predict: --overlay takes one image; use --overlay-dir DIR for several");
+    throw std::runtime_error("predict: one overlay file for " + std::to_string(cfg.images.size()) +
+                             " images (an overlay folder takes several)");
   if (!cfg.overlay.empty())
     if (const std::string why = image_output_problem(cfg.overlay); !why.empty())
-      throw std::runtime_error("--overlay " + cfg.overlay + ": " + why);
+      throw std::runtime_error(cfg.overlay + ": " + why);
   const FaceDetector detector(cfg.detector_path.empty() ? default_detector_path() : cfg.detector_path);
   std::unique_ptr<KeypointModel> model;
   if (!cfg.detect_only) {
     const std::string dir = cfg.model_dir.empty() ? default_model_dir() : cfg.model_dir;
     if (dir.empty())
-      throw std::runtime_error("predict: no keypoint model: pass --model DIR (from `facekeys export`), put one in "
-                               "assets/models/, or use --detect-only");
+      throw std::runtime_error("predict: no keypoint model: none given, $FACEKEYS_MODEL unset and none in "
+                               "assets/models/ (make one with `facekeys export`)");
     try {
       model = std::make_unique<KeypointModel>(dir);
     } catch (const std::exception& e) {
@@ -340,7 +341,7 @@ int run_predict(const PredictConfig& cfg) {
     std::error_code ec;
     fs::create_directories(cfg.overlay_dir, ec);
     if (ec || !fs::is_directory(cfg.overlay_dir))
-      throw std::runtime_error("--overlay-dir " + cfg.overlay_dir + ": cannot create the folder" +
+      throw std::runtime_error(cfg.overlay_dir + ": cannot create the overlay folder" +
                                (ec ? ": " + ec.message() : std::string(" (a file has that name)")));
   }
   std::set<std::string> overlay_names;  // photos with the same name from two folders get x.png and x-2.png
