@@ -29,11 +29,10 @@ ModelCard card_of(bool heatmaps) {
 }
 
 void run(const std::uint8_t* data, std::size_t size) {
-  if (size < 4) return;
+  if (size < 1 + sizeof(float)) return;  // a flags byte and one value at least
   const std::uint8_t flags = data[0];
   std::vector<float> values((size - 1) / sizeof(float));
   std::memcpy(values.data(), data + 1, values.size() * sizeof(float));
-  if (values.empty()) return;
   std::size_t next = 0;
   auto fill = [&](std::vector<float>& out, std::size_t n) {
     out.resize(n);
