@@ -1,0 +1,145 @@
+// Faces followed through video frames: the one tracker that `facekeys track`
+// (OpenCV VideoCapture + DNN) and the page's camera and video player (ONNX
+// Runtime Web) drive, the way they drive a photo job (photo_job.hpp): the host
+// hands in a frame, runs the tensors the tracker asks for, and reads the faces.
+//
+//   FaceTracker tracker(&card, options);
+//   tracker.begin_frame(Photo{pixels, ...}, t_seconds);
+//   while (const TensorRun* run = tracker.next()) {
+//     for (k ...) tracker.output(k) = <run->network's output k on run->input>;
+//     tracker.give();
+//   }
+//   tracker.faces();  tracker.frame_json();  tracker.overlay(style);
+//
+// Per frame:
+//   1. detection   the detector runs on the first frame, every detect_every frames,
+//                  and on every frame while no face is tracked. Its faces that
+//                  overlap no track (IoU of face boxes <= match_iou) start new
+//                  tracks with new ids; the others are the tracks they overlap.
+//   2. crops       a tracked face's crop comes from its last (unsmoothed) points:
+//                  their bounding box, calibrated to the face boxes the model was
+//                  trained on (points_to_training_box); a new face's from its
+//                  detection (ultraface_to_training_box), as in a photo.
+//   3. keypoints   one keypoint run per batch of faces (the photo job's).
+//   4. lost        a track ends when the model's confidence in its crop
+//                  (keypoint_confidence) is below min_confidence, or when its face
+//                  box has left the frame (less than half of it inside). The
+//                  next frame then runs the detector, which finds a face that
+//                  comes back (as a new track).
+//   5. smoothing   each track's points through its own One Euro filter
+//                  (one_euro.hpp), started afresh with the track.
+// Whole-image models (IMM) see the whole frame: one track at most, its crop the
+// frame. Ids start at 1 and are never reused within a tracker's life.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "facekeys/json.hpp"
+#include "facekeys/one_euro.hpp"
+#include "facekeys/overlay.hpp"
+#include "facekeys/photo_job.hpp"
+
+namespace facekeys {
+
+struct TrackOptions {
+  DetectOptions detect;          // the detector's thresholds (max_faces: most tracks)
+  int detect_every = 10;         // frames between detector runs while faces are tracked (1: every frame)
+  float match_iou = 0.3f;        // a detection overlapping a track's face box by more is that track
+  float min_confidence = 0.25f;  // a track whose keypoint_confidence falls below ends
+  bool smoothing = true;         // One Euro filter on the points
+  // Pixels and seconds: a still face's 1 px jitter drops about 6x; 2-3 px lag at
+  // 300 px/s (docs/VIDEO.md has the measurement).
+  OneEuroParams one_euro{1.0, 0.05, 1.0};
+  int max_batch = 16;            // faces per keypoint run
+};
+
+struct TrackedFace {
+  int id = 0;                      // the track's id (1, 2, ...)
+  PredictedFace face;              // box: the face box its crop came from (original pixels); score: the
+                                   //   detector's at the track's last detection; points: smoothed when
+                                   //   smoothing is on
+  std::vector<Point2f> raw_points; // the model's points for this frame, unsmoothed
+  float confidence = 0.f;          // keypoint_confidence of this frame's crop
+  int frames = 0;                  // frames the track has lasted, this one included
+};
+
+class FaceTracker {
+ public:
+  // card: the keypoint model (must outlive the tracker); null tracks boxes only
+  // (the detector on every frame). Throws std::invalid_argument on bad options.
+  explicit FaceTracker(const ModelCard* card, const TrackOptions& options = TrackOptions{});
+
+  // New options from here on (the page's panel: smoothing, detector interval).
+  // Turning smoothing back on restarts the filters.
+  void set_options(const TrackOptions& options);
+  const TrackOptions& options() const { return options_; }
+  // Ends every track; the next frame runs the detector (a new video).
+  void reset();
+
+  // Begins a frame: its pixels (orientation as in a Photo) at t_seconds
+  // (strictly increasing while tracks last; a frame at or before the last one
+  // resets the tracker). Throws std::invalid_argument as PhotoJob does, or when
+  // a frame's size differs from the first frame's (reset() first).
+  void begin_frame(Photo frame, double t_seconds);
+  // The next network call for this frame, or null when the frame is done.
+  const TensorRun* next();
+  std::vector<float>& output(std::size_t k);
+  void give();
+  bool frame_done() const { return stage_ == Stage::Done; }
+
+  // The frame's faces (tracks alive after it), in order of their ids.
+  const std::vector<TrackedFace>& faces() const { return faces_; }
+  long long frame_index() const { return frame_; }   // 0-based; -1 before the first frame
+  double frame_time() const { return t_; }
+  bool detected() const { return detected_; }        // the detector ran on this frame
+  int width() const { return width_; }
+  int height() const { return height_; }
+
+  // {"frame": i, "t_ms": t, "detected": bool, "faces": [{"id", "box", "score",
+  //  "confidence", "points", ("pose", "eyes", "mouth")}]}: the fields of a
+  // photo's faces (predict_result.hpp) plus id and confidence.
+  Json frame_json() const;
+  // The photo overlay of the faces, plus each face's id and head-pose axes.
+  Overlay overlay(const OverlayStyle& style) const;
+
+ private:
+  enum class Stage { Detect, Keypoints, Done };
+  void start_keypoints();
+  void finish_frame();
+
+  const ModelCard* card_;
+  TrackOptions options_;
+  struct Track {
+    int id = 0;
+    Box face;                      // training-box convention: the crop's source
+    float score = 0.f;
+    std::vector<Point2f> points;   // last unsmoothed points
+    OneEuroFilter filter;
+    int frames = 0;
+  };
+  std::vector<Track> tracks_;
+  std::vector<std::size_t> run_tracks_;  // the tracks of this frame's keypoint run, in the job's face order
+  std::vector<TrackedFace> faces_;
+  PhotoJob* job_ = nullptr;
+  std::vector<PhotoJob> job_store_;      // this frame's job (0 or 1)
+  Stage stage_ = Stage::Done;
+  long long frame_ = -1;
+  long long last_detect_ = -1;
+  double t_ = 0;
+  bool detected_ = false;
+  int width_ = 0, height_ = 0;
+  int next_id_ = 1;
+};
+
+// The face box (training convention: 300-W's DAN boxes) of a face whose
+// points are `points`: their bounding box, calibrated by kPointsToDanBox for
+// 68-point faces (LFPW's 805 training faces: DAN box width 0.991 +- 0.08 of the
+// points' bounding box, height 1.010 +- 0.05, centre shifted -0.0075 +- 0.036
+// and -0.0094 +- 0.022 of its size), the bounding box itself for other
+// schemas. Non-finite points are left out; an empty box when fewer than 2
+// remain.
+constexpr BoxCalibration kPointsToDanBox{0.9906f, 1.0097f, -0.0075f, -0.0094f};
+Box points_to_training_box(const std::string& schema, const std::vector<Point2f>& points);
+
+}  // namespace facekeys
