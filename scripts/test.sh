@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: the README's test command, and what CI runs.
 #   native: shared core, the facekeys tool, Catch2 suites (core, data, OpenCV, LibTorch, ONNX export, predict) via ctest
-#   sanitizers: core, data and predict suites again under ASan + UBSan (preset native-debug)
+#   sanitizers (docs/RELIABILITY.md, "Sanitizers"), in two places:
+#           core, data and predict suites again under ASan + UBSan (preset native-debug, Debian 12's GCC 12);
+#           the trainer's suite (native_tests: models, training, augmentation, checkpoints, losses, heatmaps)
+#           and `facekeys` itself under ASan + UBSan in the libtorch2 step below (its one build serves both)
 #   fuzz:   the core's parsers under libFuzzer with ASan + UBSan, 25 s a target (scripts/fuzz.sh; about 5 min)
 #   wasm:   the shared core's tests compiled with em++ and run under Node
-#   libtorch2: the trainer (LibTorch alone) built and its tests run against Debian 13's LibTorch 2.6
-#           in a cached chroot (scripts/test-libtorch2.sh; about 10 min from nothing, 1-2 min cached;
-#           FACEKEYS_LIBTORCH2=0 skips it)
+#   libtorch2: the trainer (LibTorch alone) built with ASan + UBSan (-O1) and its tests run against
+#           Debian 13's LibTorch 2.6 in a cached chroot (scripts/test-libtorch2.sh; about 16 min from
+#           nothing at JOBS=1, 3-4 min with the build folder cached; FACEKEYS_LIBTORCH2=0 skips it,
+#           and with it the trainer's sanitizer run)
 #   web:    the browser demo into dist/ (preset web) and its tests in headless Chromium (tests/web)
 # Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
 set -euo pipefail
@@ -33,7 +37,8 @@ echo "== native tests"
 ctest --preset native -j "$JOBS"
 
 echo "== native tests under ASan + UBSan: core, data, predict (preset native-debug, docs/RELIABILITY.md)"
-# Only the suites without LibTorch code: a sanitized LibTorch build does not fit CI's budget.
+# Only the suites without LibTorch code: a second LibTorch build does not fit CI's budget, so the
+# trainer's suite runs sanitized in the libtorch2 step, whose build is sanitized instead.
 # predict_tests' CLI cases run the Release `facekeys` built above; its in-process cases
 # (OpenCV DNN models, image and JPEG checks) and everything of the core run sanitized.
 cmake --preset native-debug "${DATA_ARGS[@]}" -DFACEKEYS_PREDICT_TOOL="$PWD/build/native/native/facekeys" >/dev/null
@@ -51,8 +56,8 @@ echo "== fuzz: each parser of untrusted bytes in the core, 25 s under libFuzzer 
 JOBS=$JOBS scripts/fuzz.sh all "${FACEKEYS_FUZZ_SECONDS:-25}"
 
 if [ "${FACEKEYS_LIBTORCH2:-1}" != 0 ]; then
-  echo "== LibTorch 2.x: the trainer and its tests against Debian 13's libtorch-dev (chroot)"
-  # After the native build: its facekeys packs IMM for the chroot's training smoke run.
+  echo "== LibTorch 2.x: the trainer and its tests against Debian 13's libtorch-dev (chroot), under ASan + UBSan"
+  # After the native build: its facekeys packs IMM for the chroot's training cases and smoke run.
   JOBS=$JOBS scripts/test-libtorch2.sh
 fi
 
