@@ -29,12 +29,18 @@ void add_track_command(CLI::App& app) {
                   "Exported model folder (model.onnx + model.json); default: $FACEKEYS_MODEL, else assets/models/");
   cmd->add_option("--detector", cfg->detector_path,
                   "UltraFace RFB-320 ONNX; default: $FACEKEYS_DETECTOR, else assets/detectors/ultraface/");
-  cmd->add_option("-o,--output", cfg->output, "Write the frames' JSON lines to this file (default: stdout)");
+  cmd->add_option("-o,--output", cfg->output, "Write the frames' JSON lines to this file (default, or -: stdout)");
   cmd->add_option("--overlay", cfg->overlay, "Draw the faces on every frame into this video (.mp4, .mkv, .avi)");
   cmd->add_option("--detect-every", cfg->options.detect_every,
                   "Frames between detector runs while faces are tracked (1: every frame)")
       ->capture_default_str()->check(cli::between(1, 100000));
   cmd->add_flag("--no-smoothing", *no_smoothing, "Raw points (no One Euro filter)");
+  cmd->add_option("--smoothing-min-cutoff", cfg->options.one_euro.min_cutoff,
+                  "One Euro filter: cut-off (Hz) for a still face; lower is steadier and lags more")
+      ->capture_default_str()->check(cli::positive());
+  cmd->add_option("--smoothing-beta", cfg->options.one_euro.beta,
+                  "One Euro filter: cut-off rise per pixel/s of speed; higher lags less on a moving face")
+      ->capture_default_str()->check(cli::non_negative());
   cmd->add_option("--min-confidence", cfg->options.min_confidence,
                   "A track ends when the model's confidence in its crop falls below this")
       ->capture_default_str()->check(cli::between(0.0, 1.0));

@@ -61,9 +61,17 @@ bool is_camera_index(const std::string& s) {
 // A file written under a temporary name beside it and renamed over the target
 // when complete (file_io.hpp's rule, for files written as they grow). The
 // temporary name keeps the extension: VideoWriter picks its container by it.
+// A target that exists and is not a regular file (/dev/null, a FIFO) is
+// written directly: renaming over it would replace it.
 class PendingFile {
  public:
   explicit PendingFile(std::string path) : path_(std::move(path)) {
+    std::error_code ec;
+    if (fs::exists(path_, ec) && !fs::is_regular_file(path_, ec)) {
+      tmp_ = path_;
+      done_ = true;
+      return;
+    }
     const fs::path p(path_);
     tmp_ = (p.parent_path() / (p.stem().string() + ".tmp-" + std::to_string(::getpid()) + p.extension().string()))
                .string();
@@ -71,6 +79,7 @@ class PendingFile {
   const std::string& tmp() const { return tmp_; }
   const std::string& path() const { return path_; }
   void commit() {
+    if (done_) return;
     std::error_code ec;
     fs::rename(tmp_, path_, ec);
     if (ec) throw std::runtime_error(path_ + ": cannot write: " + ec.message());
@@ -229,9 +238,9 @@ TrackSummary run_track(const TrackConfig& cfg) {
       s.width = bgr.cols;
       s.height = bgr.rows;
     } else if (bgr.cols != s.width || bgr.rows != s.height) {
-      std::fprintf(stderr, "track: %s: frame %lld is %dx%d, the first was %dx%d: restarting the tracker\n",
+      // The tracker ends its tracks on a frame of another size (face_tracker.hpp).
+      std::fprintf(stderr, "track: %s: frame %lld is %dx%d, the first was %dx%d: tracks start again\n",
                    what.c_str(), s.frames, bgr.cols, bgr.rows, s.width, s.height);
-      tracker.reset();
       s.width = bgr.cols;
       s.height = bgr.rows;
     }
@@ -250,7 +259,7 @@ TrackSummary run_track(const TrackConfig& cfg) {
     t = Clock::now();
     if (s.frames == 0) {
       if (!cfg.bench) {
-        if (!cfg.output.empty()) {
+        if (!cfg.output.empty() && cfg.output != "-") {
           out_file = std::make_unique<PendingFile>(cfg.output);
           out_stream.open(out_file->tmp(), std::ios::trunc);
           if (!out_stream) throw std::runtime_error(cfg.output + ": cannot write");
@@ -315,6 +324,9 @@ std::string track_summary_json(const TrackSummary& s, const std::string& model, 
   j["model"] = model;
   j["detect_every"] = options.detect_every;
   j["smoothing"] = options.smoothing;
+  if (options.smoothing)
+    j["one_euro"] = Json(Json::Array{Json(options.one_euro.min_cutoff), Json(options.one_euro.beta),
+                                     Json(options.one_euro.d_cutoff)});
   j["detector_frames"] = static_cast<double>(s.detector_frames);
   j["seconds"] = round_to(s.seconds, 0.001);
   j["fps"] = round_to(s.seconds > 0 ? s.frames / s.seconds : 0, 0.01);
