@@ -48,7 +48,10 @@ struct TrackOptions {
   DetectOptions detect;          // the detector's thresholds (max_faces: most tracks)
   int detect_every = 10;         // frames between detector runs while faces are tracked (1: every frame)
   float match_iou = 0.3f;        // a detection overlapping a track's face box by more is that track
-  float min_confidence = 0.25f;  // a track whose keypoint_confidence falls below ends
+  // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
+  // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
+  // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
+  float min_confidence = 0.4f;
   bool smoothing = true;         // One Euro filter on the points
   // Pixels and seconds: a still face's 1 px jitter drops about 6x; 2-3 px lag at
   // 300 px/s (docs/VIDEO.md has the measurement).
