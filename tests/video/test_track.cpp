@@ -14,12 +14,14 @@
 // video, and errors: a missing file, a text file named .mp4, camera 99, a bad
 // overlay name (exit status 1, a message naming it, no output files).
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -157,6 +159,18 @@ double motion(const Points& a, const Points& b) {
   return sum / (a.size() / 2.0);
 }
 
+// A temporary folder of this process (ctest runs the cases in parallel), removed
+// at exit: the test video is 131 MB.
+struct ProcessDir {
+  std::string path;
+  explicit ProcessDir(const std::string& name)
+      : path(testing::fresh_temp_dir(name + "_" + std::to_string(::getpid()))) {}
+  ~ProcessDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
 // The test video and its truth, made once per test process.
 struct TestVideo {
   std::string dir, video, truth_path;
@@ -164,9 +178,10 @@ struct TestVideo {
 };
 
 const TestVideo& test_video() {
+  static const ProcessDir dir("facekeys_video_test");
   static const TestVideo v = [] {
     TestVideo t;
-    t.dir = testing::fresh_temp_dir("facekeys_video_test");
+    t.dir = dir.path;
     t.video = t.dir + "/face.y4m";
     t.truth_path = t.dir + "/face_truth.jsonl";
     const RunResult r = run(FACEKEYS_MAKE_TEST_VIDEO, {t.video, t.truth_path}, t.dir, "make_test_video");
@@ -202,7 +217,8 @@ std::vector<std::string> leftovers(const std::string& dir, const std::string& st
 TEST_CASE("make_test_video: a Y4M OpenCV reads frame for frame, and its truth", "[video][data]") {
   const TestVideo& v = test_video();
   REQUIRE(v.truth.size() >= 200);
-  const std::string head = read_file_text(v.video).substr(0, 64);
+  std::string head(64, '\0');
+  std::ifstream(v.video, std::ios::binary).read(head.data(), static_cast<std::streamsize>(head.size()));
   CHECK(head.rfind("YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\nFRAME\n", 0) == 0);
   const auto size = fs::file_size(v.video);
   CHECK(size == 43 + v.truth.size() * (6 + 640 * 480 * 3 / 2));
@@ -377,7 +393,8 @@ TEST_CASE("facekeys track on the test video: accuracy, ids, re-detection, smooth
 }
 
 TEST_CASE("facekeys track: a missing file, a text file named .mp4, camera 99, a bad overlay name", "[video][data]") {
-  const std::string dir = testing::fresh_temp_dir("facekeys_video_test_errors");
+  const ProcessDir scratch("facekeys_video_test_errors");
+  const std::string& dir = scratch.path;
   const std::string out = dir + "/frames.jsonl", overlay = dir + "/overlay.mp4";
   auto track = [&](const std::string& source, const std::string& overlay_name, const std::string& tag) {
     return run(FACEKEYS_EXE,
