@@ -285,7 +285,9 @@ TrackSummary run_track(const TrackConfig& cfg) {
       ImageU8 drawn(bgr.cols, bgr.rows, 3);
       cv::Mat drawn_mat(bgr.rows, bgr.cols, CV_8UC3, drawn.data());
       cv::cvtColor(bgr, drawn_mat, cv::COLOR_BGR2RGB);
-      draw_overlay(drawn.view(), tracker.overlay(OverlayStyle{}));
+      OverlayStyle style;
+      style.pose_axes = true;  // video shows head pose, as the page's video view does (overlay.hpp)
+      draw_overlay(drawn.view(), tracker.overlay(style));
       cv::Mat drawn_bgr;
       cv::cvtColor(drawn_mat, drawn_bgr, cv::COLOR_RGB2BGR);
       if (drawn_bgr.cols == writer_size.width && drawn_bgr.rows == writer_size.height) writer.write(drawn_bgr);
