@@ -119,9 +119,10 @@ void add_pose_axes(Overlay& overlay, const std::vector<Point2f>& points68, const
   const OverlaySizes sizes = overlay_sizes(overlay.width, overlay.height, style);
   const Point2f origin = project_point(Point3f{0.f, 0.f, 0.f}, pose.rotation, pose.translation, camera);
   const float L = 50.f;  // mm
+  // The generic face's axes are the camera's (y down, z away): up and forward are -y and -z.
   const std::pair<Point3f, Color> axes[] = {{Point3f{L, 0.f, 0.f}, style.axis_x},
-                                            {Point3f{0.f, L, 0.f}, style.axis_y},
-                                            {Point3f{0.f, 0.f, L}, style.axis_z}};
+                                            {Point3f{0.f, -L, 0.f}, style.axis_y},
+                                            {Point3f{0.f, 0.f, -L}, style.axis_z}};
   for (const auto& [end, color] : axes) {
     OverlayItem line;
     line.kind = OverlayItem::Kind::Polyline;

@@ -30,7 +30,7 @@ std::vector<Point2f> face_points(Point2f centre, float scale) {
   for (int k = 0; k < 68; ++k)  // a ring for the points the generic face leaves out
     pts[k] = Point2f{centre.x + 55.f * scale * std::cos(k * 0.37f), centre.y + 60.f * scale * std::sin(k * 0.37f)};
   for (const GenericPoint& g : generic_face68())
-    pts[g.index] = Point2f{centre.x + g.where.x * scale, centre.y - g.where.y * scale};
+    pts[g.index] = Point2f{centre.x + g.where.x * scale, centre.y + g.where.y * scale};  // y down (head_pose.hpp)
   return pts;
 }
 
@@ -40,7 +40,9 @@ struct Scene {
 };
 
 // Answers the tracker's runs for one frame from the scene. Returns whether the detector ran.
-bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCard& card) {
+// The crops of its keypoint runs go to `crops` when given.
+bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCard& card,
+               std::vector<Box>* crops = nullptr) {
   Photo p;
   p.pixels = ImageU8(kW, kH, 3);
   tracker.begin_frame(std::move(p), t);
@@ -65,6 +67,7 @@ bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCa
         for (int k = 0; k < 4; ++k) boxes[4 * i + k] = c[k];
       }
     } else {
+      if (crops) crops->insert(crops->end(), run->crops.begin(), run->crops.end());
       const int hw = card.output.width, hh = card.output.height;
       std::vector<float>& out = tracker.output(0);
       out.assign(run->crops.size() * 68 * hw * hh, 0.f);
@@ -300,4 +303,58 @@ TEST_CASE("points_to_training_box: the points' bounding box, calibrated for 68 p
   CHECK(c.w == Approx(100.f * kPointsToDanBox.scale_w));
   CHECK(c.center().y == Approx(120.f + kPointsToDanBox.shift_y * c.h));
   CHECK(points_to_training_box("ibug68", {{1.f, 1.f}}).w == 0.f);
+}
+
+TEST_CASE("tracker: between slow frames the crop moves on with the face", "[tracker]") {
+  // 5 frames a second and 40 px a frame: without the box's velocity the crop would
+  // trail the face by 40 px (a quarter of its box) every frame.
+  const ModelCard card = testing::ibug_card("heatmaps");
+  TrackOptions options;
+  options.detect_every = 100;
+  options.smoothing = false;
+  FaceTracker tracker(&card, options);
+  const std::vector<Point2f> face = face_points({150.f, 240.f}, 1.2f);
+  for (int i = 0; i < 8; ++i) {
+    const std::vector<Point2f> now = moved(face, 40.f * i, 0.f);
+    std::vector<Box> crops;
+    run_frame(tracker, Scene{{now}}, i * 0.2, card, &crops);
+    REQUIRE(tracker.faces().size() == 1u);
+    REQUIRE(crops.size() == 1u);
+    // Frame 0 is the detector's; frame 1's crop comes from frame 0's points and
+    // trails; from frame 2 on (two boxes from points: a velocity) the crop is
+    // centred on where the face is now.
+    const float off = crops[0].center().x - points_to_training_box("ibug68", now).center().x;
+    if (i == 1) CHECK(off == Approx(-40.f).margin(2.f));
+    if (i >= 2) CHECK(std::abs(off) < 2.f);
+  }
+  // A still face's crop stays put: shifts under 1 % of its box are not extrapolated.
+  std::vector<Box> a, b;
+  const std::vector<Point2f> still = moved(face, 280.f, 0.f);
+  run_frame(tracker, Scene{{moved(still, 0.6f, 0.f)}}, 1.6, card);
+  run_frame(tracker, Scene{{still}}, 1.8, card, &a);
+  run_frame(tracker, Scene{{still}}, 2.0, card, &b);
+  CHECK(b[0].center().x == Approx(points_to_training_box("ibug68", still).center().x).margin(0.3));
+}
+
+TEST_CASE("pose axes: the person's left, up and out of the face on a frontal face", "[tracker]") {
+  const ModelCard card = testing::ibug_card("heatmaps");
+  FaceTracker tracker(&card);
+  run_frame(tracker, Scene{{face_points({320.f, 240.f}, 1.5f)}}, 0.0, card);
+  OverlayStyle style;
+  style.pose_axes = true;
+  const Overlay o = tracker.overlay(style);
+  int found = 0;
+  for (const OverlayItem& item : o.items) {
+    if (item.kind != OverlayItem::Kind::Polyline || item.points.size() != 2) continue;
+    const Point2f d{item.points[1].x - item.points[0].x, item.points[1].y - item.points[0].y};
+    if (item.color.r == style.axis_x.r && item.color.g == style.axis_x.g) {
+      CHECK(d.x > 50.f);
+      ++found;
+    }
+    if (item.color.r == style.axis_y.r && item.color.g == style.axis_y.g) {
+      CHECK(d.y < -50.f);
+      ++found;
+    }
+  }
+  CHECK(found == 2);
 }

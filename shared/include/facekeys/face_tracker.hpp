@@ -18,8 +18,11 @@
 //                  tracks with new ids; the others are the tracks they overlap.
 //   2. crops       a tracked face's crop comes from its last (unsmoothed) points:
 //                  their bounding box, calibrated to the face boxes the model was
-//                  trained on (points_to_training_box); a new face's from its
-//                  detection (ultraface_to_training_box), as in a photo.
+//                  trained on (points_to_training_box), moved on by the box's last
+//                  velocity for the time since (a face keeps moving between slow
+//                  frames; a shift under 1 % of the box is left out, so a still
+//                  face's crop stays put); a new face's from its detection
+//                  (ultraface_to_training_box), as in a photo.
 //   3. keypoints   one keypoint run per batch of faces (the photo job's).
 //   4. lost        a track ends when the model's confidence in its crop
 //                  (keypoint_confidence) is below min_confidence, or when its face
@@ -112,7 +115,9 @@ class FaceTracker {
 
  private:
   enum class Stage { Detect, Keypoints, Done };
+  struct Track;
   void take_detections();
+  Box predicted_box(const Track& t) const;
   void start_keypoints();
   void finish_frame();
 
@@ -121,6 +126,9 @@ class FaceTracker {
   struct Track {
     int id = 0;
     Box face;                      // the crop's source, in the training boxes' convention
+    Box previous;                  // the box of the frame before (empty: none yet)
+    double t_face = 0, t_previous = 0;  // the times of those frames
+    bool face_seen = false;        // face comes from the points (not only from the detector)
     float score = 0.f;             // the detector's, at the last detection that matched
     OneEuroFilter filter;
     int frames = 0;
