@@ -43,11 +43,12 @@ export async function serve(dir = DIST) {
 
 // Opens the page and waits until window.facekeys is ready and cross-origin
 // isolated (coi-serviceworker reloads the page once on the first visit).
-export async function openPage({ origin }) {
+// `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL.
+export async function openPage({ origin }, { args = [], query = '' } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const userDir = mkdtempSync(path.join(tmpdir(), 'facekeys-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 },
+    executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args], viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
   });
   const requests = [];
@@ -56,7 +57,7 @@ export async function openPage({ origin }) {
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(origin + '/index.html');
+  await page.goto(origin + '/index.html' + query);
   await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
   await page.evaluate(() => window.facekeys.ready);
   return {
