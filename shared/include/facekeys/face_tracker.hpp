@@ -33,6 +33,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "facekeys/json.hpp"
@@ -77,10 +79,11 @@ class FaceTracker {
   // Ends every track; the next frame runs the detector (a new video).
   void reset();
 
-  // Begins a frame: its pixels (orientation as in a Photo) at t_seconds
-  // (strictly increasing while tracks last; a frame at or before the last one
-  // resets the tracker). Throws std::invalid_argument as PhotoJob does, or when
-  // a frame's size differs from the first frame's (reset() first).
+  // Begins a frame: all of its pixels (orientation as in a Photo; not a
+  // reduced-scale decode) at t_seconds. A frame at or before the last one's
+  // time (a video started again) or of another size (a camera that changed
+  // its resolution) ends every track first. Throws std::invalid_argument as
+  // PhotoJob does.
   void begin_frame(Photo frame, double t_seconds);
   // The next network call for this frame, or null when the frame is done.
   const TensorRun* next();
@@ -105,6 +108,7 @@ class FaceTracker {
 
  private:
   enum class Stage { Detect, Keypoints, Done };
+  void take_detections();
   void start_keypoints();
   void finish_frame();
 
@@ -112,17 +116,15 @@ class FaceTracker {
   TrackOptions options_;
   struct Track {
     int id = 0;
-    Box face;                      // training-box convention: the crop's source
-    float score = 0.f;
-    std::vector<Point2f> points;   // last unsmoothed points
+    Box face;                      // the crop's source, in the training boxes' convention
+    float score = 0.f;             // the detector's, at the last detection that matched
     OneEuroFilter filter;
     int frames = 0;
+    TrackedFace last;              // what the last frame gave
   };
   std::vector<Track> tracks_;
-  std::vector<std::size_t> run_tracks_;  // the tracks of this frame's keypoint run, in the job's face order
   std::vector<TrackedFace> faces_;
-  PhotoJob* job_ = nullptr;
-  std::vector<PhotoJob> job_store_;      // this frame's job (0 or 1)
+  std::optional<PhotoJob> job_;    // this frame's
   Stage stage_ = Stage::Done;
   long long frame_ = -1;
   long long last_detect_ = -1;
