@@ -728,9 +728,9 @@
       }
     }
   }
-  async function trackY4m(v, blob, h) {
+  async function trackY4m(v, blob, h, maxFrames = Infinity) {
     let off = h.headerBytes, index = 0;
-    while (off < blob.size && !v.stopped) {
+    while (off < blob.size && !v.stopped && index < maxFrames) {
       if (v.paused) await new Promise((r) => { v.resumeY4m = r; });
       const lineBytes = new Uint8Array(await blob.slice(off, off + 256).arrayBuffer());
       const nl = lineBytes.indexOf(10);
@@ -757,7 +757,7 @@
     if (h) {
       st.mod._fk_video_state(1, 0);
       try {
-        await trackY4m(v, blob, h);
+        await trackY4m(v, blob, h, options.maxFrames > 0 ? options.maxFrames : Infinity);
       } finally {
         endSession();
       }
@@ -991,8 +991,9 @@
       frames: () => (st.video ? st.video.frames : []),
     },
     // A video file (Blob or same-origin URL) through the same path: resolves to its frames. Y4M files are
-    // read by the page, every frame in order (record.source_frame); other formats play in real time
-    // (frames that arrive while the networks are busy are dropped). Options as camera.start.
+    // read by the page, every frame in order (record.source_frame; options.maxFrames: the first so many);
+    // other formats play in real time (frames that arrive while the networks are busy are dropped).
+    // Options as camera.start.
     async video(blobOrUrl, options = {}) {
       await ready;
       const { blob, name } = await toBlob(blobOrUrl);
