@@ -83,11 +83,14 @@
     // Absolute URL (a relative one is resolved against the worker's script).
     ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
     // Threads need cross-origin isolation (COOP/COEP headers or coi-serviceworker).
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    // ?ortthreads=N in the page's URL sets their number (benchmarks).
+    const params = new URLSearchParams(location.search);
+    const threads = Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
     // The networks run in ONNX Runtime's proxy worker, off the main thread: ImGui keeps
     // drawing and video frames keep arriving while they run (docs/WEB.md, "Live video").
     // ?ortproxy=0 in the page's URL runs them on the main thread (for comparison).
-    ort.env.wasm.proxy = new URLSearchParams(location.search).get('ortproxy') !== '0';
+    ort.env.wasm.proxy = params.get('ortproxy') !== '0';
     ort.env.logLevel = 'error';
   }
   // Sessions are made from bytes fetched here, so that a model's file is

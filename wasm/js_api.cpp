@@ -474,6 +474,7 @@ FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int cam
     v.source = name ? name : "";
     v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
     v.live = true;
+    g.style.pose_axes = true;  // video's default (overlay.hpp); the panel's "pose axes" switches it
     g.fit_pending = true;
     overlay_changed();
     return 0;
@@ -586,6 +587,7 @@ FK_EXPORT void fk_video_stats(double fps, double grab, double detect, double pre
 // Leaves video: the view goes back to the photo (if any).
 FK_EXPORT void fk_track_close() {
   close_video();
+  g.style.pose_axes = false;  // photos as `facekeys predict --overlay` draws them
   if (g.tex) g.fit_pending = true;
 }
 

@@ -106,6 +106,11 @@ void draw_panel() {
     ImGui::SameLine();
     changed |= ImGui::Checkbox("heatmap", &g.style.heatmaps);
   }
+  if (cur && cur->card.schema == "ibug68") {
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("pose", &g.style.pose_axes);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Head-pose axes from the nose tip: the face's right (red), up (green), forward (blue)");
+  }
   if (changed) overlay_changed();
   if (g.video_mode())
     draw_video_controls();

@@ -51,7 +51,10 @@ try {
   const srv = await serve();
   const out = { date: new Date().toISOString(), cpu: cpus()[0].model, cores: cpus().length, load_before: loadavg()[0],
                 seconds: SECONDS, video: '640x480 at 30 fps (make_test_video), one face' };
-  for (const [name, query] of [['proxy_worker', ''], ...(process.env.PROXY_ONLY === '1' ? [] : [['main_thread', '?ortproxy=0']])]) {
+  // QUERIES="name=?query,...": other settings (e.g. one_thread=?ortthreads=1)
+  const runs = process.env.QUERIES ? process.env.QUERIES.split(',').map((q) => [q.slice(0, q.indexOf('=')), q.slice(q.indexOf('=') + 1)])
+    : [['proxy_worker', ''], ...(process.env.PROXY_ONLY === '1' ? [] : [['main_thread', '?ortproxy=0']])];
+  for (const [name, query] of runs) {
     const r = await run(srv, video.y4m, query);
     out[name] = {
       fps: +(r.frames * 1000 / r.ms).toFixed(2), frames: r.frames, camera_frames: r.seen, dropped_while_busy: r.dropped,
