@@ -517,11 +517,13 @@
     return { modelIndex, detectEvery, smoothing };
   }
 
-  // A new session: the tracker in the module, the panel in video mode.
-  function beginSession(kind, name, options) {
+  // A new session: the tracker in the module, the panel in video mode. The previous session ends
+  // first, and its frame in the pipeline (if any) finishes before the new tracker replaces its own.
+  async function beginSession(kind, name, options) {
     const m = st.mod;
-    endSession();
     const { modelIndex, detectEvery, smoothing } = videoOptions(options);
+    endSession();
+    await serial(() => {});
     const model = st.models[modelIndex];
     const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
                                                              kind === 'camera' ? 1 : 0, p));
@@ -560,6 +562,7 @@
   // Tracks one frame: `write(ptr)` puts its width x height RGBA pixels at ptr.
   // `extra`: fields added to the frame's record (source_frame for Y4M files).
   async function trackFrame(v, width, height, write, tSeconds, timing, extra = {}) {
+    if (v.stopped) return null;  // another session (or a photo) took over meanwhile
     const m = st.mod;
     const t0 = now();
     const ptr = m._fk_frame_alloc(width, height);
@@ -652,7 +655,7 @@
         : e && e.name === 'NotFoundError' ? 'no camera was found' : (e && e.message) || String(e);
       throw new Error(`Camera: ${why}.`);
     }
-    const v = beginSession('camera', 'camera', options);
+    const v = await beginSession('camera', 'camera', options);
     const video = videoElement();
     v.video = video;
     v.cleanup.push(() => { for (const tr of stream.getTracks()) tr.stop(); video.srcObject = null; video.remove(); });
@@ -756,7 +759,7 @@
   async function trackVideoFile(blob, name, options = {}) {
     await ready;
     const h = await readY4mHeader(blob);
-    const v = beginSession('file', name, options);
+    const v = await beginSession('file', name, options);
     if (h) {
       st.mod._fk_video_state(1, 0);
       try {
