@@ -48,11 +48,15 @@ struct TrackOptions {
   DetectOptions detect;          // the detector's thresholds (max_faces: most tracks)
   int detect_every = 10;         // frames between detector runs while faces are tracked (1: every frame)
   float match_iou = 0.3f;        // a detection overlapping a track's face box by more is that track
-  float min_confidence = 0.25f;  // a track whose keypoint_confidence falls below ends
+  // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
+  // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
+  // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
+  float min_confidence = 0.4f;
   bool smoothing = true;         // One Euro filter on the points
-  // Pixels and seconds: a still face's 1 px jitter drops about 6x; 2-3 px lag at
-  // 300 px/s (docs/VIDEO.md has the measurement).
-  OneEuroParams one_euro{1.0, 0.05, 1.0};
+  // Pixels and seconds. On the test video (docs/VIDEO.md) a still face's frame-to-frame
+  // motion drops 8x (0.45 -> 0.05 px) and the worst NME while it speeds up to 250 px/s
+  // stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
+  OneEuroParams one_euro{0.5, 0.2, 1.0};
   int max_batch = 16;            // faces per keypoint run
 };
 
