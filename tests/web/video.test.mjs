@@ -259,6 +259,32 @@ test('video file: the page agrees with `facekeys track` on the same Y4M within 0
   assert.ok(s / n <= 0.5, `mean point difference ${s / n} px > 0.5`);
 });
 
+test('video file the browser plays (WebM): tracked in real time through the same path, frames dropped while busy', async () => {
+  // 3 s of the fake camera recorded by the browser itself (MediaRecorder, WebM): a file <video> plays.
+  const r = await page().evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    const rec = new MediaRecorder(stream, { mimeType: 'video/webm' });
+    const chunks = [];
+    rec.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((res) => { rec.onstop = res; });
+    rec.start();
+    await new Promise((res) => setTimeout(res, 3000));
+    rec.stop();
+    await stopped;
+    for (const t of stream.getTracks()) t.stop();
+    const blob = new File(chunks, 'recorded.webm', { type: 'video/webm' });
+    const frames = await window.facekeys.video(blob, {});
+    const stats = window.facekeys.camera.stats();
+    return { bytes: blob.size, frames: frames.map((f) => ({ t_ms: f.t_ms, faces: f.faces.length, ids: f.faces.map((g) => g.id) })),
+             dropped: stats.dropped, status: window.facekeys.status() };
+  });
+  console.log(`WebM (${r.bytes} bytes): ${r.frames.length} frames tracked, ${r.dropped} dropped while busy; ${r.status.message}`);
+  assert.ok(r.frames.length >= 3, `${r.frames.length} frames tracked from a 3 s WebM`);
+  for (let i = 1; i < r.frames.length; ++i) assert.ok(r.frames[i].t_ms > r.frames[i - 1].t_ms, 'media times increase');
+  assert.ok(r.frames.filter((f) => f.faces >= 1).length >= r.frames.length / 2, 'faces in at most half the frames');
+  assert.equal(r.status.error, '');
+});
+
 test('camera in the page as a user sees it: the panel, the frame and its overlay (screenshot), frames downloaded as JSON lines', async () => {
   await page().evaluate(() => window.facekeys.camera.start({}));
   await page().waitForFunction(() => { const s = window.facekeys.camera.stats(); return s && s.last && s.last.faces.length > 0; }, null, { timeout: 60000 });
