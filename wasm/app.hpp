@@ -120,6 +120,8 @@ void draw_photo_and_overlay();
 GLuint upload_rgba(facekeys::ViewU8 rgba);
 void handle_view_input();
 void free_overlay_textures();
+// The panel's detector threshold, interval and smoothing to the video's tracker (js_api.cpp).
+void update_tracker_options();
 // panel.cpp
 void draw_panel();
 // The note under the model picker for whole-image (IMM) models.

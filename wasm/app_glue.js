@@ -824,7 +824,21 @@
     togglePause,
     stopVideo: () => { stopVideo().catch(() => {}); },
     downloadFrames,
-    videoOptionsChanged: () => {},
+    // Another model picked while a video runs: a new tracker between two frames (its session goes on).
+    selectVideoModel: (i) => {
+      const k = st.models.findIndex((x) => x.index === i);
+      const v = st.video;
+      if (k < 0 || !v || v.stopped) return;
+      serial(async () => {
+        if (v.stopped) return;
+        await modelSession(st.models[k]);  // loaded (and checked) before the tracker asks for it
+        if (st.mod._fk_track_set_model(i) < 0) throw moduleError('video');
+        st.model = k;
+        v.modelIndex = k;
+        v.model = st.models[k];
+        setStatus(`${v.kind === 'camera' ? 'Camera' : v.name}: tracking faces with ${v.model.id}`);
+      }).catch((e) => setStatus(e && e.message ? e.message : String(e), true));
+    },
     fatal: (msg) => setStatus(msg, true),
     onReady: () => {},
   };

@@ -138,6 +138,17 @@ void upload_frame(GLuint& tex, ViewU8 rgba) {
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, rgba.width(), rgba.height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
 }
 
+}  // namespace
+
+void facekeys_app::update_tracker_options() {
+  App::Video& v = g.video;
+  v.detect_every = std::max(1, v.detect_every);
+  if (v.tracker) v.tracker->set_options(track_options());
+  redraw();
+}
+
+namespace {
+
 void close_video() {
   App::Video& v = g.video;
   v.tracker.reset();
@@ -480,13 +491,28 @@ FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int cam
     return 0;
   });
 }
-// The panel's (or a script's) tracker options: detector interval, smoothing.
+// A script's tracker options: detector interval, smoothing.
 FK_EXPORT int fk_track_options(int detect_every, int smoothing) {
   return guarded("video", [&] {
     g.video.detect_every = std::max(1, detect_every);
     g.video.smoothing = smoothing != 0;
-    if (g.video.tracker) g.video.tracker->set_options(track_options());
-    redraw();
+    update_tracker_options();
+    return 0;
+  });
+}
+// Another model for the running video: a new tracker with the panel's options (new ids from 1);
+// JavaScript calls it between frames.
+FK_EXPORT int fk_track_set_model(int model) {
+  return guarded("video", [&] {
+    App::Video& v = g.video;
+    if (!v.tracker) throw std::invalid_argument("no video session");
+    const Model* m = model_at(model);
+    v.model = m ? model : -1;
+    if (m) g.model = model;
+    v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
+    v.run = nullptr;
+    v.shown.clear();
+    overlay_changed();
     return 0;
   });
 }

@@ -32,14 +32,7 @@ void draw_video_controls() {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("One Euro filter on each face's points");
   ImGui::SetNextItemWidth(120);
   changed |= ImGui::SliderInt("detector every", &v.detect_every, 1, 60, "%d frames");
-  if (changed && v.tracker) {
-    v.detect_every = std::max(1, v.detect_every);
-    facekeys::TrackOptions o = v.tracker->options();
-    o.detect_every = v.detect_every;
-    o.smoothing = v.smoothing;
-    v.tracker->set_options(o);
-    facekeys_web::web_call0("videoOptionsChanged");
-  }
+  if (changed) update_tracker_options();
 }
 
 }  // namespace
@@ -77,7 +70,10 @@ void draw_panel() {
       const bool sel = i == g.model;
       if (ImGui::Selectable(g.models[i].id.c_str(), sel) && !sel) {
         g.model = i;
-        facekeys_web::web_call1("selectModel", i);
+        if (g.video_mode() && g.video.live)
+          facekeys_web::web_call1("selectVideoModel", i);  // the video goes on with a new tracker
+        else
+          facekeys_web::web_call1("selectModel", i);
       }
       if (ImGui::IsItemHovered()) {
         const facekeys::ModelCard& c = g.models[i].card;
@@ -93,7 +89,12 @@ void draw_panel() {
     ImGui::PopStyleColor();
   }
   ImGui::SliderFloat("threshold", &g.threshold, 0.05f, 0.99f, "%.2f");
-  if (ImGui::IsItemDeactivatedAfterEdit()) facekeys_web::web_call0("rerunDetection");
+  if (ImGui::IsItemDeactivatedAfterEdit()) {
+    if (g.video_mode())
+      update_tracker_options();  // the next detection uses it
+    else
+      facekeys_web::web_call0("rerunDetection");
+  }
   // The overlay's style: what the view shows is what "Export PNG" draws.
   bool changed = ImGui::SliderFloat("point size", &g.style.point_scale, 0.25f, 4.f, "%.2fx");
   changed |= ImGui::Checkbox("lines", &g.style.lines);

@@ -298,6 +298,19 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
   const lines = text.trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(lines.length >= 1 && lines.every((l) => Array.isArray(l.faces) && typeof l.frame === 'number'), 'downloaded frames');
   assert.match(download.suggestedFilename(), /^camera\.frames\.jsonl$/);
+  // Another 68-point model picked in the panel while the camera runs: the video goes on with it.
+  const other = await page().evaluate(() => window.facekeys.models().find((m) => !m.default && m.schema === 'ibug68'));
+  if (other) {
+    const before = await page().evaluate(() => window.facekeys.camera.stats().last.model);
+    const k = await page().evaluate((id) => window.facekeys.models().findIndex((m) => m.id === id), other.id);
+    await page().evaluate((k) => window.facekeysApp.selectVideoModel(k), k);
+    await page().waitForFunction((b) => { const s = window.facekeys.camera.stats(); return s.last.model !== b && s.last.faces.length > 0; },
+                                 before, { timeout: 90000 });
+    const last = await page().evaluate(() => window.facekeys.camera.stats().last);
+    assert.equal(last.model, other.name);
+    assert.equal(last.faces[0].points.length, 68);
+    assert.equal((await page().evaluate(() => window.facekeys.view())).model, other.id);
+  }
   const frames = await page().evaluate(() => window.facekeys.camera.stop());
   assert.ok(frames.length >= lines.length);
 });
