@@ -531,7 +531,7 @@
     if (model) st.model = modelIndex;
     const v = {
       kind, name, modelIndex, model, frames: [], listeners: st.videoListeners, busy: false, paused: false,
-      stopped: false, dropped: 0, seen: 0, done: [], stamps: [], last: null, cleanup: [], firstFrame: null,
+      stopped: false, dropped: 0, seen: 0, stamps: [], last: null, cleanup: [], firstFrame: null,
       lastT: -Infinity,
     };
     v.firstFrame = new Promise((resolve, reject) => { v.resolveFirst = resolve; v.rejectFirst = reject; });
@@ -559,15 +559,15 @@
     return fps;
   }
 
-  // Tracks one frame: `write(ptr)` puts its width x height RGBA pixels at ptr.
+  // Tracks one frame: `rgba` holds its width x height RGBA pixels.
   // `extra`: fields added to the frame's record (source_frame for Y4M files).
-  async function trackFrame(v, width, height, write, tSeconds, timing, extra = {}) {
+  async function trackFrame(v, width, height, rgba, tSeconds, timing, extra = {}) {
     if (v.stopped) return null;  // another session (or a photo) took over meanwhile
     const m = st.mod;
     const t0 = now();
     const ptr = m._fk_frame_alloc(width, height);
     if (!ptr) throw moduleError('out of memory for the frame');
-    write(ptr);
+    m.HEAPU8.set(rgba, ptr);
     // The tracker wants strictly increasing times; a clock that repeats (a looped file) goes on from the last.
     if (!(tSeconds > v.lastT)) tSeconds = v.lastT + 1e-3;
     v.lastT = tSeconds;
@@ -586,7 +586,7 @@
     videoStats(v);
     // Listeners get the frame's record and its pixels (RGBA, valid during the call).
     if (v.listeners.size) {
-      const pixels = { width, height, rgba: m.HEAPU8.subarray(ptr, ptr + width * height * 4) };
+      const pixels = { width, height, rgba };
       for (const cb of v.listeners) { try { cb(rec, pixels); } catch (e) { console.error(e); } }
     }
     v.resolveFirst(rec);
@@ -625,7 +625,7 @@
       }
       timing.grab = now() - timing.start;
       const t = timeOf(nowMs, meta);
-      serial(() => (v.stopped ? null : trackFrame(v, f.width, f.height, (ptr) => st.mod.HEAPU8.set(f.pixels, ptr), t, timing)))
+      serial(() => trackFrame(v, f.width, f.height, f.pixels, t, timing))
         .catch((e) => { setStatus(e && e.message ? e.message : String(e), true); v.rejectFirst(e); })
         .finally(() => { v.busy = false; });
     };
@@ -747,9 +747,10 @@
       off += h.planeBytes;
       const timing = { start: now() };
       const i = index++;
-      await serial(() => trackFrame(v, h.W, h.H, (ptr) => {
-        i420ToRgba(yuv, h.W, h.H, h.C === 'mono', st.mod.HEAPU8.subarray(ptr, ptr + h.W * h.H * 4));
-      }, i / h.fps, timing, { source_frame: i }));
+      const rgba = new Uint8Array(h.W * h.H * 4);  // (a clamped array would round r + 0.5 again)
+      i420ToRgba(yuv, h.W, h.H, h.C === 'mono', rgba);
+      timing.grab = now() - timing.start;
+      await serial(() => trackFrame(v, h.W, h.H, rgba, i / h.fps, timing, { source_frame: i }));
       ++v.seen;
     }
   }

@@ -123,7 +123,7 @@ TrackOptions track_options() {
   o.detect.score_threshold = g.threshold;
   o.detect_every = std::max(1, g.video.detect_every);
   o.smoothing = g.video.smoothing;
-  o.max_batch = 1;  // as photos (kPageMaxBatch, below): one planned input shape
+  o.max_batch = kPageMaxBatch;  // as photos: one input shape for ONNX Runtime to plan
   return o;
 }
 
@@ -485,7 +485,7 @@ FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int cam
     v.source = name ? name : "";
     v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
     v.live = true;
-    g.style.pose_axes = true;  // video's default (overlay.hpp); the panel's "pose axes" switches it
+    g.style.pose_axes = true;  // video's default (overlay.hpp); the panel's "pose" switches it
     g.fit_pending = true;
     overlay_changed();
     return 0;
