@@ -68,7 +68,7 @@ struct OverlayStyle {
   bool heatmaps = false;          // heatmap models' maps over their crops (the page's "heatmap")
   float heatmap_alpha = 0.67f;
   bool pose_axes = false;         // 68-point faces: head-pose axes from the nose tip (video's default)
-  Color axis_x{255, 70, 70}, axis_y{70, 230, 70}, axis_z{80, 140, 255};  // the face's right, up, forward
+  Color axis_x{255, 70, 70}, axis_y{70, 230, 70}, axis_z{80, 140, 255};  // head_pose.hpp's x, y, z
 };
 
 // The sizes for an image of this size: line width max(1, side/600), box
@@ -101,8 +101,8 @@ Overlay photo_overlay(int width, int height, const std::vector<FaceView>& faces,
                       const OverlayStyle& style);
 
 // Head-pose axes of a 68-point face (head_pose.hpp): three lines of 50 mm on
-// the generic face from its nose tip, to the face's right (axis_x), up
-// (axis_y) and forward (axis_z), projected with the default camera of a
+// the generic face from its nose tip along its x (the person's left), y (up)
+// and z (forward) axes, projected with the default camera of a
 // width x height image. Nothing when the pose cannot be solved.
 void add_pose_axes(Overlay& overlay, const std::vector<Point2f>& points68, const OverlayStyle& style, int face = -1);
 
