@@ -117,6 +117,21 @@ std::string run_json(const TensorRun& run) {
   return j.dump();
 }
 
+// Where JS writes output k (n floats) of `job`'s current run (a PhotoJob or a
+// FaceTracker: the same protocol); null, with the error reported, when there is none.
+template <class Job>
+float* output_buffer(const char* what, Job* job, int k, int n) {
+  float* p = nullptr;
+  guarded(what, [&] {
+    if (!job || k < 0 || n < 0) throw std::invalid_argument("no run");
+    std::vector<float>& out = job->output(static_cast<std::size_t>(k));
+    out.resize(static_cast<std::size_t>(n));
+    p = out.data();
+    return 0;
+  });
+  return p;
+}
+
 // The tracker's options from the panel's state.
 TrackOptions track_options() {
   TrackOptions o;
@@ -411,18 +426,7 @@ FK_EXPORT const float* fk_job_input() {
 }
 
 // Where JS writes output k of the current run (n floats).
-FK_EXPORT float* fk_job_output(int k, int n) {
-  float* p = nullptr;
-  guarded("pipeline", [&] {
-    PhotoJob* job = active_job();
-    if (!job || k < 0 || n < 0) throw std::invalid_argument("no run");
-    std::vector<float>& out = job->output(static_cast<std::size_t>(k));
-    out.resize(static_cast<std::size_t>(n));
-    p = out.data();
-    return 0;
-  });
-  return p;
-}
+FK_EXPORT float* fk_job_output(int k, int n) { return output_buffer("pipeline", active_job(), k, n); }
 
 // The outputs are written: the job takes them.
 FK_EXPORT int fk_job_give() {
@@ -562,15 +566,7 @@ FK_EXPORT const char* fk_track_next() {
 }
 FK_EXPORT const float* fk_track_input() { return g.video.run ? g.video.run->input.data() : nullptr; }
 FK_EXPORT float* fk_track_output(int k, int n) {
-  float* p = nullptr;
-  guarded("video", [&] {
-    if (!g.video.tracker || !g.video.run || k < 0 || n < 0) throw std::invalid_argument("no run");
-    std::vector<float>& out = g.video.tracker->output(static_cast<std::size_t>(k));
-    out.resize(static_cast<std::size_t>(n));
-    p = out.data();
-    return 0;
-  });
-  return p;
+  return output_buffer("video", g.video.run ? g.video.tracker.get() : nullptr, k, n);
 }
 FK_EXPORT int fk_track_give() {
   return guarded("video", [&] {

@@ -33,11 +33,15 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/metrics.hpp"
+#include "support/program_runs.hpp"
 #include "support/test_helpers.hpp"
 
 #include "support/catch.hpp"
 
 using namespace facekeys;
+using facekeys::testing::json_lines;
+using facekeys::testing::run_program;
+using facekeys::testing::RunResult;
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,45 +50,6 @@ constexpr int kDetectEvery = 10;  // TrackOptions' default, passed explicitly
 
 std::string default_model() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/models/ibug68-unet"; }
 std::string detector() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/detectors/ultraface/version-RFB-320.onnx"; }
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct RunResult {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `exe ARGS` through the shell, capturing stdout and stderr in `dir`.
-RunResult run(const std::string& exe, const std::vector<std::string>& args, const std::string& dir,
-              const std::string& tag) {
-  const std::string out = dir + "/" + tag + ".out", err = dir + "/" + tag + ".err";
-  std::string cmd = quote(exe);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(out) + " 2>" + quote(err);
-  const int raw = std::system(cmd.c_str());
-  RunResult r;
-  if (WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  r.out = fs::exists(out) ? read_file_text(out) : "";
-  r.err = fs::exists(err) ? read_file_text(err) : "";
-  return r;
-}
-
-std::vector<Json> json_lines(const std::string& text, const std::string& name) {
-  std::vector<Json> v;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t e = text.find('\n', pos);
-    if (e == std::string::npos) e = text.size();
-    const std::string line = text.substr(pos, e - pos);
-    if (!line.empty()) v.push_back(Json::parse(line, name));
-    pos = e + 1;
-  }
-  return v;
-}
 
 using Points = std::vector<float>;  // x0, y0, x1, y1, ... (NaN: not decoded)
 
@@ -184,7 +149,7 @@ const TestVideo& test_video() {
     t.dir = dir.path;
     t.video = t.dir + "/face.y4m";
     t.truth_path = t.dir + "/face_truth.jsonl";
-    const RunResult r = run(FACEKEYS_MAKE_TEST_VIDEO, {t.video, t.truth_path}, t.dir, "make_test_video");
+    const RunResult r = run_program(FACEKEYS_MAKE_TEST_VIDEO, {t.video, t.truth_path}, t.dir, "make_test_video");
     INFO(r.err);
     REQUIRE(r.status == 0);
     for (const Json& j : json_lines(read_file_text(t.truth_path), t.truth_path)) {
@@ -256,12 +221,12 @@ TEST_CASE("facekeys track on the test video: accuracy, ids, re-detection, smooth
   std::vector<std::string> args = track_args(v, smooth_path);
   args.push_back("--overlay");
   args.push_back(overlay);
-  const RunResult smooth_run = run(FACEKEYS_EXE, args, v.dir, "track_smooth");
+  const RunResult smooth_run = run_program(FACEKEYS_EXE, args, v.dir, "track_smooth");
   INFO(smooth_run.err);
   REQUIRE(smooth_run.status == 0);
   args = track_args(v, raw_path);
   args.push_back("--no-smoothing");
-  const RunResult raw_run = run(FACEKEYS_EXE, args, v.dir, "track_raw");
+  const RunResult raw_run = run_program(FACEKEYS_EXE, args, v.dir, "track_raw");
   INFO(raw_run.err);
   REQUIRE(raw_run.status == 0);
   CHECK(smooth_run.out.empty());  // -o: the frames went to the file
@@ -397,7 +362,7 @@ TEST_CASE("facekeys track: a missing file, a text file named .mp4, camera 99, a 
   const std::string& dir = scratch.path;
   const std::string out = dir + "/frames.jsonl", overlay = dir + "/overlay.mp4";
   auto track = [&](const std::string& source, const std::string& overlay_name, const std::string& tag) {
-    return run(FACEKEYS_EXE,
+    return run_program(FACEKEYS_EXE,
                {"track", source, "--model", default_model(), "--detector", detector(), "-o", out, "--overlay",
                 overlay_name, "-q"},
                dir, tag);
