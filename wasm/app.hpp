@@ -4,10 +4,13 @@
 //                    with ImGui's draw list; zoom, pan, drawing a face box
 //   panel.cpp        the ImGui panel (photos, model, switches, timings, status)
 //   js_api.cpp       the functions app_glue.js calls: models, the photo, the
-//                    photo job (photo_job.hpp) step by step, the PNG export
-// The pipeline itself is the core's PhotoJob: JavaScript decodes the photo,
-// runs each tensor the job asks for with ONNX Runtime Web and hands the
-// outputs back; nothing here knows the steps.
+//                    photo job (photo_job.hpp) step by step, the PNG export,
+//                    and video: the core's face tracker (face_tracker.hpp)
+//                    frame by frame
+// The pipeline itself is the core's PhotoJob (photos) or FaceTracker (camera
+// and video files): JavaScript decodes the photo or grabs the frame, runs each
+// tensor the core asks for with ONNX Runtime Web and hands the outputs back;
+// nothing here knows the steps.
 #pragma once
 
 #include <GLES3/gl3.h>
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "facekeys/face_tracker.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/overlay.hpp"
@@ -41,6 +45,29 @@ struct App {
   int job_model = -1;  // the model of the job's current run (-1: none)
   std::unique_ptr<facekeys::PhotoJob> warmup;  // a blank photo's job while the networks warm up
   GLuint tex = 0;      // the photo as shown (maybe smaller than the pixels held)
+
+  // Video (camera or file): the tracker, while a video session is on screen.
+  // The view shows the last frame the tracker finished, with its overlay; the
+  // frame being tracked waits in tex_next and replaces it when done.
+  struct Video {
+    std::unique_ptr<facekeys::FaceTracker> tracker;
+    int model = -1;
+    facekeys::ImageU8 pending;    // the next frame's RGBA pixels, written by JavaScript
+    const facekeys::TensorRun* run = nullptr;  // the tracker's current network call
+    GLuint tex = 0, tex_next = 0;
+    int tex_w = 0, tex_h = 0, next_w = 0, next_h = 0;
+    bool live = false;            // frames are coming (camera or a playing file)
+    bool camera = false;          // the source is the camera (else a file)
+    bool paused = false;
+    std::string source;           // "camera" or the file's name
+    int detect_every = 10;
+    bool smoothing = true;
+    // The panel's figures (JavaScript: fk_video_stats)
+    double fps = 0, t_grab = 0, t_detect = 0, t_pre = 0, t_infer = 0, t_total = 0;
+    int frames = 0, dropped = 0;
+    std::vector<facekeys::TrackedFace> shown;  // the faces of the frame shown (tooltip, panel)
+  } video;
+  bool video_mode() const { return video.tracker != nullptr; }
 
   // The overlay: rebuilt from the job when it or the style changed.
   facekeys::OverlayStyle style;
@@ -93,6 +120,8 @@ void draw_photo_and_overlay();
 GLuint upload_rgba(facekeys::ViewU8 rgba);
 void handle_view_input();
 void free_overlay_textures();
+// The panel's detector threshold, interval and smoothing to the video's tracker (js_api.cpp).
+void update_tracker_options();
 // panel.cpp
 void draw_panel();
 // The note under the model picker for whole-image (IMM) models.

@@ -8,6 +8,15 @@
 //   window.facekeys.predict(blobOrUrl, {model}) -> the JSON of `facekeys predict`
 //   window.facekeys.models()                    -> the shipped models (cards)
 //   window.facekeys.ready                       -> resolves when the page can predict
+//   window.facekeys.camera.start/onFrame/stop   -> live video: the core's face tracker
+//   window.facekeys.video(blobOrUrl, options)   -> a video file through the same path
+//
+// Video frames (camera or file) go through the same loop as photos: the core's
+// FaceTracker (face_tracker.hpp, through wasm/js_api.cpp's fk_track_*) asks for
+// the network calls, this file runs them. ONNX Runtime runs in its proxy worker
+// (ort.env.wasm.proxy), so the main thread, where ImGui draws and the frames
+// are grabbed, is free while the networks run; a frame that arrives while the
+// networks are busy is dropped, never queued.
 //
 // Every file is fetched from the page's own origin (models/, detectors/, ort/).
 /* global ort, createFacekeysModule */
@@ -25,6 +34,7 @@
 
   const statusEl = document.getElementById('status');
   const fileInput = document.getElementById('file');
+  const videoInput = document.getElementById('video-file');
   const canvas = document.getElementById('canvas');
 
   const st = {
@@ -42,6 +52,8 @@
     lastError: '',
     lastMessage: '',
     lastJpegScanMs: 0,  // the JPEG scan check of the last photo (benchmarks)
+    video: null,         // the video session (camera or file)
+    videoListeners: new Set(),  // camera.onFrame's callbacks
   };
 
   // ---- status ----------------------------------------------------------------
@@ -71,7 +83,14 @@
     // Absolute URL (a relative one is resolved against the worker's script).
     ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
     // Threads need cross-origin isolation (COOP/COEP headers or coi-serviceworker).
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+    // ?ortthreads=N in the page's URL sets their number (benchmarks).
+    const params = new URLSearchParams(location.search);
+    const threads = Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
+    // The networks run in ONNX Runtime's proxy worker, off the main thread: ImGui keeps
+    // drawing and video frames keep arriving while they run (docs/WEB.md, "Live video").
+    // ?ortproxy=0 in the page's URL runs them on the main thread (for comparison).
+    ort.env.wasm.proxy = params.get('ortproxy') !== '0';
     ort.env.logLevel = 'error';
   }
   // Sessions are made from bytes fetched here, so that a model's file is
@@ -271,33 +290,36 @@
     timing.decode = (timing.decode || 0) + (now() - t0);
   }
 
-  // One run of the core's photo job on the committed photo: until the job is
-  // done, run the tensor it asks for on the network it names and hand the
-  // outputs back. `manualBox` ([x, y, w, h], original pixels) replaces detection;
-  // redetect false keeps the faces of the last run (another model).
-  async function runJob(modelIndex, { redetect, manualBox }, timing) {
-    const m = st.mod, model = st.models[modelIndex];
-    const box = manualBox || [0, 0, 0, 0];
-    if (m._fk_job_start(model ? model.index : -1, redetect ? 1 : 0, ...box) < 0) throw moduleError('photo');
+  // The core's two drivers of network calls, driven by one loop (runNetworks):
+  // the photo job (photo_job.hpp) and the video tracker (face_tracker.hpp).
+  // Each names its module functions: next (the call as JSON, "" when done),
+  // input, output(k, n), give, and for photos pixels_wanted.
+  const PHOTO_JOB = { next: '_fk_job_next', input: '_fk_job_input', output: '_fk_job_output', give: '_fk_job_give',
+                      pixelsWanted: '_fk_job_pixels_wanted' };
+  const TRACKER = { next: '_fk_track_next', input: '_fk_track_input', output: '_fk_track_output', give: '_fk_track_give' };
+
+  // Until the driver is done: run the tensor it asks for on the network it
+  // names and hand the outputs back. `onPixelsWanted(n)`: the photo job asks
+  // for a finer decode of the photo (at least n pixels).
+  async function runNetworks(api, model, timing, onPixelsWanted = null) {
+    const m = st.mod;
     Object.assign(timing, { detect: 0, infer: 0, preprocess: 0 });
     let t = now();
     for (;;) {
-      const p = m._fk_job_next();
+      const p = m[api.next]();
       if (!p) throw moduleError('pipeline');
       const text = m.UTF8ToString(p);
       if (!text) {
-        const want = m._fk_job_pixels_wanted();
-        if (!(want > 0)) break;  // done
+        const want = api.pixelsWanted ? m[api.pixelsWanted]() : 0;
+        if (!(want > 0) || !onPixelsWanted) break;  // done
         timing.preprocess += now() - t;
-        const t1 = now();
-        await commitPhoto(st.current, want, timing, true);  // small faces: the photo again, finer
-        timing.finer_decode = now() - t1;
+        await onPixelsWanted(want);
         t = now();
         continue;
       }
       const run = JSON.parse(text);
       const n = run.shape.reduce((a, b) => a * b, 1);
-      const at = m._fk_job_input() / 4;
+      const at = m[api.input]() / 4;
       const input = m.HEAPF32.slice(at, at + n);  // a copy: the heap may grow while ONNX Runtime holds it
       timing.preprocess += now() - t;
       const detector = run.network === 'detector';
@@ -311,14 +333,28 @@
       run.outputs.forEach((name, k) => {
         if (!out[name]) throw new Error(`${detector ? 'The face detector' : `Model ${model.id}`}: the graph has no output '${name}'`);
         const data = out[name].data;
-        const q = m._fk_job_output(k, data.length);
+        const q = m[api.output](k, data.length);
         if (!q) throw moduleError('pipeline');
         m.HEAPF32.set(data, q / 4);
       });
-      if (m._fk_job_give() < 0) throw moduleError('pipeline');
+      if (m[api.give]() < 0) throw moduleError('pipeline');
     }
     timing.preprocess += now() - t;
     if (timing.load !== undefined && timing.load < 1) delete timing.load;  // the session was there already
+  }
+
+  // One run of the core's photo job on the committed photo. `manualBox` ([x,
+  // y, w, h], original pixels) replaces detection; redetect false keeps the
+  // faces of the last run (another model).
+  async function runJob(modelIndex, { redetect, manualBox }, timing) {
+    const m = st.mod, model = st.models[modelIndex];
+    const box = manualBox || [0, 0, 0, 0];
+    if (m._fk_job_start(model ? model.index : -1, redetect ? 1 : 0, ...box) < 0) throw moduleError('photo');
+    await runNetworks(PHOTO_JOB, model, timing, async (want) => {
+      const t1 = now();
+      await commitPhoto(st.current, want, timing, true);  // small faces: the photo again, finer
+      timing.finer_decode = now() - t1;
+    });
   }
 
   function finish(index, modelIndex, timing, tStart) {
@@ -347,6 +383,7 @@
     return serial(async () => {
       const m = st.mod;
       const photo = st.photos[index];
+      if (st.video) { endSession(); st.video = null; m._fk_track_close(); }  // back to photos
       st.current = index;
       m._fk_set_photo_list(index, st.photos.length);
       m._fk_set_busy(1);
@@ -394,6 +431,11 @@
   }
 
   fileInput.addEventListener('change', () => { addPhotos(fileInput.files); fileInput.value = ''; });
+  videoInput.addEventListener('change', () => {
+    const f = videoInput.files && videoInput.files[0];
+    videoInput.value = '';
+    if (f) trackVideoFile(f, f.name).catch((e) => setStatus(e && e.message ? e.message : String(e), true));
+  });
   window.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
   window.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
   window.addEventListener('drop', (e) => {
@@ -454,6 +496,311 @@
     } catch (e) { setStatus(e.message, true); }
   }
 
+  // ---- video: the camera and video files through the core's face tracker ------------
+  // One session at a time (st.video). Frames come from a <video> element (the camera's
+  // stream, or a file the browser plays) through requestVideoFrameCallback, or from a
+  // Y4M file read here (browsers do not play Y4M; every frame is tracked, in order).
+  // Each frame: RGBA pixels into the module (fk_frame_alloc, fk_track_begin), then
+  // runNetworks(TRACKER), then the frame's JSON (fk_track_frame_json). While a frame
+  // is in the pipeline, frames that arrive are dropped (counted), not queued: what is
+  // shown is always the newest frame the networks could take.
+  const VIDEO_STAGES = ['grab', 'detect', 'preprocess', 'infer', 'total'];
+
+  function videoOptions(options = {}) {
+    let modelIndex = st.model;
+    if (options.model !== undefined && options.model !== null) {
+      modelIndex = st.models.findIndex((x) => x.id === options.model || x.card.name === options.model);
+      if (modelIndex < 0) throw new Error(`facekeys: unknown model '${options.model}' (have: ${st.models.map((x) => x.id).join(', ')})`);
+    }
+    const detectEvery = Math.max(1, Math.round(options.detectEvery ?? 10));
+    const smoothing = options.smoothing === undefined ? true : !!options.smoothing;
+    return { modelIndex, detectEvery, smoothing };
+  }
+
+  // A new session: the tracker in the module, the panel in video mode. The previous session ends
+  // first, and its frame in the pipeline (if any) finishes before the new tracker replaces its own.
+  async function beginSession(kind, name, options) {
+    const m = st.mod;
+    const { modelIndex, detectEvery, smoothing } = videoOptions(options);
+    endSession();
+    await serial(() => {});
+    const model = st.models[modelIndex];
+    const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
+                                                             kind === 'camera' ? 1 : 0, p));
+    if (ok < 0) throw moduleError('video');
+    if (model) st.model = modelIndex;
+    const v = {
+      kind, name, modelIndex, model, frames: [], listeners: st.videoListeners, busy: false, paused: false,
+      stopped: false, dropped: 0, seen: 0, stamps: [], last: null, cleanup: [], firstFrame: null,
+      lastT: -Infinity,
+    };
+    v.firstFrame = new Promise((resolve, reject) => { v.resolveFirst = resolve; v.rejectFirst = reject; });
+    v.firstFrame.catch(() => {});
+    st.video = v;
+    setStatus(`${kind === 'camera' ? 'Camera' : name}: tracking faces with ${model ? model.id : 'no model (faces only)'}`);
+    return v;
+  }
+  function endSession() {
+    const v = st.video;
+    if (!v) return;
+    v.stopped = true;
+    for (const f of v.cleanup.splice(0)) { try { f(); } catch (e) { console.warn(e); } }
+    if (st.mod) st.mod._fk_video_state(0, 0);
+  }
+
+  // The panel's figures: frames per second over the last second, the last frame's stages.
+  function videoStats(v) {
+    const t = now();
+    while (v.stamps.length && v.stamps[0] < t - 1000) v.stamps.shift();
+    const fps = v.stamps.length > 1 ? (v.stamps.length - 1) * 1000 / (v.stamps[v.stamps.length - 1] - v.stamps[0]) : 0;
+    const tm = (v.last && v.last.timing_ms) || {};
+    st.mod._fk_video_stats(fps, tm.grab || 0, tm.detect || 0, tm.preprocess || 0, tm.infer || 0, tm.total || 0,
+                           v.frames.length, v.dropped);
+    return fps;
+  }
+
+  // Tracks one frame: `rgba` holds its width x height RGBA pixels.
+  // `extra`: fields added to the frame's record (source_frame for Y4M files).
+  async function trackFrame(v, width, height, rgba, tSeconds, timing, extra = {}) {
+    if (v.stopped) return null;  // another session (or a photo) took over meanwhile
+    const m = st.mod;
+    const t0 = now();
+    const ptr = m._fk_frame_alloc(width, height);
+    if (!ptr) throw moduleError('out of memory for the frame');
+    m.HEAPU8.set(rgba, ptr);
+    // The tracker wants strictly increasing times; a clock that repeats (a looped file) goes on from the last.
+    if (!(tSeconds > v.lastT)) tSeconds = v.lastT + 1e-3;
+    v.lastT = tSeconds;
+    if (m._fk_track_begin(tSeconds) < 0) throw moduleError('video');
+    timing.grab = (timing.grab || 0) + (now() - t0);
+    await runNetworks(TRACKER, v.model, timing);
+    timing.total = now() - timing.start;
+    const rec = JSON.parse(m.UTF8ToString(m._fk_track_frame_json()));
+    const r = (x) => Math.round((x || 0) * 100) / 100;
+    rec.timing_ms = {};
+    for (const k of VIDEO_STAGES) rec.timing_ms[k] = r(timing[k]);
+    Object.assign(rec, extra);
+    v.frames.push(rec);
+    v.last = rec;
+    v.stamps.push(now());
+    videoStats(v);
+    // Listeners get the frame's record and its pixels (RGBA, valid during the call).
+    if (v.listeners.size) {
+      const pixels = { width, height, rgba };
+      for (const cb of v.listeners) { try { cb(rec, pixels); } catch (e) { console.error(e); } }
+    }
+    v.resolveFirst(rec);
+    return rec;
+  }
+
+  // Frames of a <video> element (camera or a file the browser plays): each frame the
+  // element presents is tracked unless the pipeline is busy (then it is dropped).
+  // The pixels are read at once, in the callback, so they are the frame presented.
+  let grabCanvas = null;
+  function grabVideoFrame(video) {
+    const w = video.videoWidth, h = video.videoHeight;
+    if (!grabCanvas || grabCanvas.width !== w || grabCanvas.height !== h) {
+      grabCanvas = new OffscreenCanvas(w, h);
+      grabCanvas.ctx = grabCanvas.getContext('2d', { willReadFrequently: true });
+    }
+    grabCanvas.ctx.drawImage(video, 0, 0, w, h);
+    return { width: w, height: h, pixels: grabCanvas.ctx.getImageData(0, 0, w, h).data };
+  }
+  function followVideoElement(v, video, timeOf) {
+    const onFrame = (nowMs, meta) => {
+      if (v.stopped) return;
+      video.requestVideoFrameCallback(onFrame);
+      ++v.seen;
+      if (v.paused) return;
+      if (v.busy) { ++v.dropped; return; }
+      v.busy = true;
+      const timing = { start: now() };
+      let f;
+      try {
+        f = grabVideoFrame(video);
+      } catch (e) {
+        v.busy = false;
+        v.rejectFirst(e);
+        return;
+      }
+      timing.grab = now() - timing.start;
+      const t = timeOf(nowMs, meta);
+      serial(() => trackFrame(v, f.width, f.height, f.pixels, t, timing))
+        .catch((e) => { setStatus(e && e.message ? e.message : String(e), true); v.rejectFirst(e); })
+        .finally(() => { v.busy = false; });
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+  // A <video> element the page plays (it must be in the document for its frames to be presented).
+  function videoElement() {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.setAttribute('aria-hidden', 'true');
+    video.className = 'facekeys-source';
+    document.body.appendChild(video);
+    return video;
+  }
+
+  async function startCamera(options = {}) {
+    await ready;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
+      throw new Error('This browser gives no camera to this page (it needs https or localhost).');
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { width: { ideal: options.width || 640 }, height: { ideal: options.height || 480 } }, audio: false });
+    } catch (e) {
+      const why = e && e.name === 'NotAllowedError' ? 'permission was not given'
+        : e && e.name === 'NotFoundError' ? 'no camera was found' : (e && e.message) || String(e);
+      throw new Error(`Camera: ${why}.`);
+    }
+    const v = await beginSession('camera', 'camera', options);
+    const video = videoElement();
+    v.video = video;
+    v.cleanup.push(() => { for (const tr of stream.getTracks()) tr.stop(); video.srcObject = null; video.remove(); });
+    video.srcObject = stream;
+    // The capture time of each frame (ms on the page's clock), relative to the first.
+    let t0 = null;
+    followVideoElement(v, video, (nowMs, meta) => {
+      const tc = meta.captureTime !== undefined ? meta.captureTime : meta.expectedDisplayTime !== undefined ? meta.expectedDisplayTime : nowMs;
+      if (t0 === null) t0 = tc;
+      return (tc - t0) / 1000;
+    });
+    await video.play();
+    st.mod._fk_video_state(1, 0);
+    await v.firstFrame;
+    return { width: video.videoWidth, height: video.videoHeight };
+  }
+
+  // Stops the session; resolves to its frames once the frame in the pipeline is done.
+  async function stopVideo() {
+    const v = st.video;
+    if (!v) return [];
+    endSession();
+    await serial(() => {});
+    setStatus(`${v.kind === 'camera' ? 'Camera' : v.name}: stopped, ${v.frames.length} frames (${v.dropped} dropped while busy).`);
+    return v.frames;
+  }
+
+  function togglePause() {
+    const v = st.video;
+    if (!v || v.stopped) return;
+    v.paused = !v.paused;
+    if (v.video && v.kind !== 'camera') { if (v.paused) v.video.pause(); else v.video.play().catch(() => {}); }
+    if (v.resumeY4m && !v.paused) v.resumeY4m();
+    st.mod._fk_video_state(1, v.paused ? 1 : 0);
+  }
+
+  // ---- Y4M (YUV4MPEG2) files: 8-bit 4:2:0 or gray, every frame tracked in order ----
+  // BT.601 limited range to RGB, each chroma sample shared by its 2x2 pixels: what
+  // FFmpeg's yuv420p -> RGB conversion (so OpenCV's VideoCapture, `facekeys track`)
+  // and Chromium's fake camera do.
+  async function readY4mHeader(blob) {
+    const head = new Uint8Array(await blob.slice(0, 4096).arrayBuffer());
+    const nl = head.indexOf(10);
+    const line = new TextDecoder().decode(head.subarray(0, nl < 0 ? 0 : nl));
+    if (!line.startsWith('YUV4MPEG2 ')) return null;
+    const h = { W: 0, H: 0, fps: 30, C: '420jpeg', headerBytes: nl + 1 };
+    for (const tok of line.split(' ').slice(1)) {
+      const k = tok[0], val = tok.slice(1);
+      if (k === 'W') h.W = parseInt(val, 10);
+      else if (k === 'H') h.H = parseInt(val, 10);
+      else if (k === 'F') { const [a, b] = val.split(':').map(Number); if (a > 0 && b > 0) h.fps = a / b; }
+      else if (k === 'C') h.C = val;
+    }
+    if (!(h.W > 0 && h.H > 0)) throw new Error('Y4M: no frame size in the header');
+    if (!/^(420|420jpeg|420paldv|420mpeg2|mono)$/.test(h.C)) throw new Error(`Y4M: colour format C${h.C} is not supported (4:2:0 or mono)`);
+    const cw = (h.W + 1) >> 1, ch = (h.H + 1) >> 1;
+    h.planeBytes = h.C === 'mono' ? h.W * h.H : h.W * h.H + 2 * cw * ch;
+    return h;
+  }
+  function i420ToRgba(src, W, H, mono, dst) {
+    const cw = (W + 1) >> 1, uo = W * H, vo = uo + cw * ((H + 1) >> 1);
+    for (let y = 0; y < H; ++y) {
+      const crow = (y >> 1) * cw;
+      for (let x = 0; x < W; ++x) {
+        const c = 1.164383 * (src[y * W + x] - 16);
+        let r = c, g = c, b = c;
+        if (!mono) {
+          const u = src[uo + crow + (x >> 1)] - 128, v = src[vo + crow + (x >> 1)] - 128;
+          r = c + 1.596027 * v; g = c - 0.391762 * u - 0.812968 * v; b = c + 2.017232 * u;
+        }
+        const o = 4 * (y * W + x);
+        dst[o] = r < 0 ? 0 : r > 255 ? 255 : r + 0.5;
+        dst[o + 1] = g < 0 ? 0 : g > 255 ? 255 : g + 0.5;
+        dst[o + 2] = b < 0 ? 0 : b > 255 ? 255 : b + 0.5;
+        dst[o + 3] = 255;
+      }
+    }
+  }
+  async function trackY4m(v, blob, h, maxFrames = Infinity) {
+    let off = h.headerBytes, index = 0;
+    while (off < blob.size && !v.stopped && index < maxFrames) {
+      if (v.paused) await new Promise((r) => { v.resumeY4m = r; });
+      const lineBytes = new Uint8Array(await blob.slice(off, off + 256).arrayBuffer());
+      const nl = lineBytes.indexOf(10);
+      if (nl < 0 || new TextDecoder().decode(lineBytes.subarray(0, 5)) !== 'FRAME') throw new Error(`Y4M: no FRAME header at byte ${off}`);
+      off += nl + 1;
+      if (off + h.planeBytes > blob.size) break;  // a frame cut short at the end
+      const yuv = new Uint8Array(await blob.slice(off, off + h.planeBytes).arrayBuffer());
+      off += h.planeBytes;
+      const timing = { start: now() };
+      const i = index++;
+      const rgba = new Uint8Array(h.W * h.H * 4);  // (a clamped array would round r + 0.5 again)
+      i420ToRgba(yuv, h.W, h.H, h.C === 'mono', rgba);
+      timing.grab = now() - timing.start;
+      await serial(() => trackFrame(v, h.W, h.H, rgba, i / h.fps, timing, { source_frame: i }));
+      ++v.seen;
+    }
+  }
+
+  // A video file: Y4M read here (every frame), anything else the browser plays
+  // (in real time: frames that arrive while the networks are busy are dropped).
+  async function trackVideoFile(blob, name, options = {}) {
+    await ready;
+    const h = await readY4mHeader(blob);
+    const v = await beginSession('file', name, options);
+    if (h) {
+      st.mod._fk_video_state(1, 0);
+      try {
+        await trackY4m(v, blob, h, options.maxFrames > 0 ? options.maxFrames : Infinity);
+      } finally {
+        endSession();
+      }
+    } else {
+      const video = videoElement();
+      const url = URL.createObjectURL(blob);
+      v.video = video;
+      v.cleanup.push(() => { video.pause(); video.removeAttribute('src'); video.load(); video.remove(); URL.revokeObjectURL(url); });
+      const ended = new Promise((resolve, reject) => {
+        video.addEventListener('ended', resolve, { once: true });
+        video.addEventListener('error', () => reject(new Error(`${name}: this browser cannot play it (${video.error ? video.error.message || video.error.code : 'unknown error'})`)), { once: true });
+        v.cleanup.push(resolve);
+      });
+      followVideoElement(v, video, (nowMs, meta) => meta.mediaTime);
+      video.src = url;
+      try {
+        await video.play();
+        st.mod._fk_video_state(1, 0);
+        await ended;
+        await serial(() => {});
+      } finally {
+        endSession();
+      }
+    }
+    videoStats(v);
+    setStatus(`${name}: ${v.frames.length} frames tracked${v.dropped ? ` (${v.dropped} dropped while busy)` : ''}.`);
+    return v.frames;
+  }
+
+  function downloadFrames() {
+    const v = st.video;
+    if (!v || !v.frames.length) return setStatus('No video frames to download yet.', true);
+    const lines = v.frames.map((f) => JSON.stringify(f)).join('\n') + '\n';
+    download(new Blob([lines], { type: 'application/x-ndjson' }), `${v.kind === 'camera' ? 'camera' : stem(v.name)}.frames.jsonl`);
+  }
+
   // ---- called from C++ (platform_web.hpp) -------------------------------------------
   window.facekeysApp = {
     openFilePicker: () => fileInput.click(),
@@ -473,6 +820,26 @@
     },
     exportJson,
     exportPng,
+    startCamera: () => startCamera().catch((e) => setStatus(e && e.message ? e.message : String(e), true)),
+    openVideoPicker: () => videoInput.click(),
+    togglePause,
+    stopVideo: () => { stopVideo().catch(() => {}); },
+    downloadFrames,
+    // Another model picked while a video runs: a new tracker between two frames (its session goes on).
+    selectVideoModel: (i) => {
+      const k = st.models.findIndex((x) => x.index === i);
+      const v = st.video;
+      if (k < 0 || !v || v.stopped) return;
+      serial(async () => {
+        if (v.stopped) return;
+        await modelSession(st.models[k]);  // loaded (and checked) before the tracker asks for it
+        if (st.mod._fk_track_set_model(i) < 0) throw moduleError('video');
+        st.model = k;
+        v.modelIndex = k;
+        v.model = st.models[k];
+        setStatus(`${v.kind === 'camera' ? 'Camera' : v.name}: tracking faces with ${v.model.id}`);
+      }).catch((e) => setStatus(e && e.message ? e.message : String(e), true));
+    },
     fatal: (msg) => setStatus(msg, true),
     onReady: () => {},
   };
@@ -622,5 +989,36 @@
       } finally { m._free(p); }
     },
     photos: () => st.photos.map((p) => ({ name: p.name, result: p.result })),
+    // Live video through the core's tracker. start({model, detectEvery, smoothing}) resolves once frames
+    // flow (the first frame is tracked); onFrame(cb) calls cb({frame, t_ms, detected, faces: [{id, box,
+    // score, confidence, points, pose, eyes, mouth}], timing_ms}, {width, height, rgba}) for each tracked
+    // frame (rgba: its pixels, valid during the call) and returns a function that removes cb; stop()
+    // resolves to the session's frames.
+    camera: {
+      start: (options = {}) => startCamera(options),
+      onFrame(cb) {
+        st.videoListeners.add(cb);
+        return () => st.videoListeners.delete(cb);
+      },
+      stop: () => stopVideo(),
+      pause() { if (st.video && !st.video.paused) togglePause(); },
+      resume() { if (st.video && st.video.paused) togglePause(); },
+      // the session's figures: frames tracked, dropped while busy, seen, frames per second (last second)
+      stats() {
+        const v = st.video;
+        if (!v) return null;
+        return { frames: v.frames.length, dropped: v.dropped, seen: v.seen, fps: videoStats(v), last: v.last };
+      },
+      frames: () => (st.video ? st.video.frames : []),
+    },
+    // A video file (Blob or same-origin URL) through the same path: resolves to its frames. Y4M files are
+    // read by the page, every frame in order (record.source_frame; options.maxFrames: the first so many);
+    // other formats play in real time (frames that arrive while the networks are busy are dropped).
+    // Options as camera.start.
+    async video(blobOrUrl, options = {}) {
+      await ready;
+      const { blob, name } = await toBlob(blobOrUrl);
+      return trackVideoFile(blob, options.name || name, options);
+    },
   };
 })();

@@ -12,6 +12,14 @@
 //   } and when fk_job_pixels_wanted() > 0: the photo decoded again (fk_photo_alloc(w, h, 1),
 //   fk_photo_replace), and the loop goes on
 //   fk_job_result()                           the JSON of `facekeys predict`
+//
+// Video (camera or file), as app_glue.js drives it, frame by frame:
+//   fk_track_start(model, detect_every, smoothing, camera, name)   a new FaceTracker (face_tracker.hpp)
+//   fk_frame_alloc(w, h) -> JS writes RGBA -> fk_track_begin(t_seconds)   FaceTracker::begin_frame
+//   while ((run = fk_track_next()) != "") { the same loop as the photo job's, with
+//     fk_track_input(), fk_track_output(k, n), fk_track_give() }
+//   fk_track_frame_json()                     the frame's faces: {"frame", "t_ms", "detected", "faces": [...]}
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -94,6 +102,93 @@ constexpr int kPageMaxBatch = 1;
 PhotoJob* active_job() { return g.warmup ? g.warmup.get() : g.job.get(); }
 
 const char* network_name(TensorRun::Network n) { return n == TensorRun::Network::Detector ? "detector" : "keypoints"; }
+
+// A network call as JSON: {"network", "input", "shape", "outputs"}.
+std::string run_json(const TensorRun& run) {
+  Json j = Json::object();
+  j["network"] = network_name(run.network);
+  j["input"] = run.input_name;
+  Json shape = Json::array();
+  for (std::int64_t d : run.input_shape) shape.push_back(static_cast<double>(d));
+  j["shape"] = shape;
+  Json outs = Json::array();
+  for (const std::string& n : run.output_names) outs.push_back(n);
+  j["outputs"] = outs;
+  return j.dump();
+}
+
+// Where JS writes output k (n floats) of `job`'s current run (a PhotoJob or a
+// FaceTracker: the same protocol); null, with the error reported, when there is none.
+template <class Job>
+float* output_buffer(const char* what, Job* job, int k, int n) {
+  float* p = nullptr;
+  guarded(what, [&] {
+    if (!job || k < 0 || n < 0) throw std::invalid_argument("no run");
+    std::vector<float>& out = job->output(static_cast<std::size_t>(k));
+    out.resize(static_cast<std::size_t>(n));
+    p = out.data();
+    return 0;
+  });
+  return p;
+}
+
+// The tracker's options from the panel's state.
+TrackOptions track_options() {
+  TrackOptions o;
+  o.detect.score_threshold = g.threshold;
+  o.detect_every = std::max(1, g.video.detect_every);
+  o.smoothing = g.video.smoothing;
+  o.max_batch = kPageMaxBatch;  // as photos: one input shape for ONNX Runtime to plan
+  return o;
+}
+
+// RGBA pixels into texture `tex` (made on first use), resized as needed.
+void upload_frame(GLuint& tex, ViewU8 rgba) {
+  if (!tex) {
+    tex = upload_rgba(rgba);
+    return;
+  }
+  glBindTexture(GL_TEXTURE_2D, tex);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, rgba.width(), rgba.height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+}
+
+}  // namespace
+
+void facekeys_app::update_tracker_options() {
+  App::Video& v = g.video;
+  v.detect_every = std::max(1, v.detect_every);
+  if (v.tracker) v.tracker->set_options(track_options());
+  redraw();
+}
+
+namespace {
+
+void close_video() {
+  App::Video& v = g.video;
+  v.tracker.reset();
+  v.run = nullptr;
+  v.pending = ImageU8();
+  for (GLuint* t : {&v.tex, &v.tex_next})
+    if (*t) glDeleteTextures(1, t), *t = 0;
+  v.tex_w = v.tex_h = v.next_w = v.next_h = 0;
+  v.live = v.paused = false;
+  v.shown.clear();
+  v.frames = v.dropped = 0;
+  v.fps = 0;
+  overlay_changed();
+}
+
+// The tracker finished its frame: show it with its faces.
+void show_tracked_frame() {
+  App::Video& v = g.video;
+  std::swap(v.tex, v.tex_next);
+  if (v.tex_w != v.next_w || v.tex_h != v.next_h) g.fit_pending = true;
+  v.tex_w = v.next_w;
+  v.tex_h = v.next_h;
+  v.shown = v.tracker->faces();
+  overlay_changed();
+}
 
 }  // namespace
 
@@ -273,7 +368,10 @@ FK_EXPORT int fk_photo_replace(int orig_w, int orig_h, int quarter_turns_cw, int
 
 // Clears the photo, its points and its texture: after a photo that failed to
 // decode, the previous one (with its points) would stay on screen otherwise.
-FK_EXPORT void fk_clear_photo() { clear_photo(); }
+FK_EXPORT void fk_clear_photo() {
+  close_video();
+  clear_photo();
+}
 
 // ---- the photo job (photo_job.hpp) ---------------------------------------------------
 
@@ -307,18 +405,7 @@ FK_EXPORT const char* fk_job_next() {
     g.json.clear();
     PhotoJob* job = active_job();
     if (!job) throw std::invalid_argument("no photo");
-    if (const TensorRun* run = job->next()) {
-      Json j = Json::object();
-      j["network"] = network_name(run->network);
-      j["input"] = run->input_name;
-      Json shape = Json::array();
-      for (std::int64_t d : run->input_shape) shape.push_back(static_cast<double>(d));
-      j["shape"] = shape;
-      Json outs = Json::array();
-      for (const std::string& n : run->output_names) outs.push_back(n);
-      j["outputs"] = outs;
-      g.json = j.dump();
-    }
+    if (const TensorRun* run = job->next()) g.json = run_json(*run);
     return 0;
   });
   return r < 0 ? nullptr : g.json.c_str();
@@ -339,18 +426,7 @@ FK_EXPORT const float* fk_job_input() {
 }
 
 // Where JS writes output k of the current run (n floats).
-FK_EXPORT float* fk_job_output(int k, int n) {
-  float* p = nullptr;
-  guarded("pipeline", [&] {
-    PhotoJob* job = active_job();
-    if (!job || k < 0 || n < 0) throw std::invalid_argument("no run");
-    std::vector<float>& out = job->output(static_cast<std::size_t>(k));
-    out.resize(static_cast<std::size_t>(n));
-    p = out.data();
-    return 0;
-  });
-  return p;
-}
+FK_EXPORT float* fk_job_output(int k, int n) { return output_buffer("pipeline", active_job(), k, n); }
 
 // The outputs are written: the job takes them.
 FK_EXPORT int fk_job_give() {
@@ -394,6 +470,147 @@ FK_EXPORT int fk_overlay_draw(std::uint8_t* rgba, int w, int h) {
     draw_overlay(ImageView<std::uint8_t>(rgba, w, h, 4), g.job->overlay(g.style));
     return 0;
   });
+}
+
+// ---- video: the core's face tracker (face_tracker.hpp) ---------------------------------
+
+// A new video session (camera or file) with model `model` (-1: faces only): a
+// new tracker, ids from 1. The view shows its frames from now on.
+FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int camera, const char* name) {
+  return guarded("video", [&] {
+    close_video();
+    App::Video& v = g.video;
+    const Model* m = model_at(model);
+    v.model = m ? model : -1;
+    if (m) g.model = model;
+    v.detect_every = std::max(1, detect_every);
+    v.smoothing = smoothing != 0;
+    v.camera = camera != 0;
+    v.source = name ? name : "";
+    v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
+    v.live = true;
+    g.style.pose_axes = true;  // video's default (overlay.hpp); the panel's "pose" switches it
+    g.fit_pending = true;
+    overlay_changed();
+    return 0;
+  });
+}
+// A script's tracker options: detector interval, smoothing.
+FK_EXPORT int fk_track_options(int detect_every, int smoothing) {
+  return guarded("video", [&] {
+    g.video.detect_every = std::max(1, detect_every);
+    g.video.smoothing = smoothing != 0;
+    update_tracker_options();
+    return 0;
+  });
+}
+// Another model for the running video: a new tracker with the panel's options (new ids from 1);
+// JavaScript calls it between frames.
+FK_EXPORT int fk_track_set_model(int model) {
+  return guarded("video", [&] {
+    App::Video& v = g.video;
+    if (!v.tracker) throw std::invalid_argument("no video session");
+    const Model* m = model_at(model);
+    v.model = m ? model : -1;
+    if (m) g.model = model;
+    v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
+    v.run = nullptr;
+    v.shown.clear();
+    overlay_changed();
+    return 0;
+  });
+}
+// A buffer for the next frame's RGBA pixels (w x h); JS fills it, then fk_track_begin.
+FK_EXPORT std::uint8_t* fk_frame_alloc(int w, int h) {
+  std::uint8_t* p = nullptr;
+  guarded("video", [&] {
+    if (w <= 0 || h <= 0) throw std::invalid_argument("bad frame size");
+    if (g.video.pending.width() != w || g.video.pending.height() != h) g.video.pending = ImageU8(w, h, 4);
+    p = g.video.pending.data();
+    return 0;
+  });
+  return p;
+}
+// The pixels written after fk_frame_alloc are the frame at t_seconds: the tracker begins it.
+FK_EXPORT int fk_track_begin(double t_seconds) {
+  return guarded("video", [&] {
+    App::Video& v = g.video;
+    if (!v.tracker) throw std::invalid_argument("no video session");
+    if (v.pending.empty()) throw std::invalid_argument("no pixels");
+    upload_frame(v.tex_next, v.pending.view());
+    v.next_w = v.pending.width();
+    v.next_h = v.pending.height();
+    v.run = nullptr;
+    ImageU8 pixels = std::move(v.pending);
+    v.pending = ImageU8();
+    v.tracker->begin_frame(Photo{std::move(pixels), 0, 0, 0, false, v.source}, t_seconds);
+    return 0;
+  });
+}
+// The tracker's next network call as fk_job_next's JSON; "" when the frame is done
+// (it is then shown with its overlay), null on error.
+FK_EXPORT const char* fk_track_next() {
+  const int r = guarded("video", [&] {
+    g.json.clear();
+    App::Video& v = g.video;
+    if (!v.tracker) throw std::invalid_argument("no video session");
+    const bool was_done = v.tracker->frame_done();
+    v.run = v.tracker->next();
+    if (v.run)
+      g.json = run_json(*v.run);
+    else if (!was_done)
+      show_tracked_frame();
+    return 0;
+  });
+  return r < 0 ? nullptr : g.json.c_str();
+}
+FK_EXPORT const float* fk_track_input() { return g.video.run ? g.video.run->input.data() : nullptr; }
+FK_EXPORT float* fk_track_output(int k, int n) {
+  return output_buffer("video", g.video.run ? g.video.tracker.get() : nullptr, k, n);
+}
+FK_EXPORT int fk_track_give() {
+  return guarded("video", [&] {
+    if (!g.video.tracker || !g.video.run) throw std::invalid_argument("no run");
+    g.video.run = nullptr;
+    g.video.tracker->give();
+    return 0;
+  });
+}
+// The last finished frame: FaceTracker::frame_json ({"frame", "t_ms", "detected", "faces": [{"id", "box",
+// "score", "confidence", "points", "pose", "eyes", "mouth"}]}).
+FK_EXPORT const char* fk_track_frame_json() {
+  g.json.clear();
+  guarded("video", [&] {
+    if (!g.video.tracker) throw std::invalid_argument("no video session");
+    g.json = g.video.tracker->frame_json().dump();
+    return 0;
+  });
+  return g.json.c_str();
+}
+// The session's state and figures for the panel.
+FK_EXPORT void fk_video_state(int live, int paused) {
+  g.video.live = live != 0;
+  g.video.paused = paused != 0;
+  redraw();
+}
+FK_EXPORT void fk_video_stats(double fps, double grab, double detect, double pre, double infer, double total,
+                              int frames, int dropped) {
+  App::Video& v = g.video;
+  v.fps = fps;
+  v.t_grab = grab;
+  v.t_detect = detect;
+  v.t_pre = pre;
+  v.t_infer = infer;
+  v.t_total = total;
+  v.frames = frames;
+  v.dropped = dropped;
+  redraw();
+}
+// Leaves video: the view goes back to the photo (if any).
+FK_EXPORT void fk_track_close() {
+  close_video();
+  g.style.pose_axes = false;  // photos as `facekeys predict --overlay` draws them
+  if (g.tex) g.fit_pending = true;
 }
 
 // ---- the panel's state ---------------------------------------------------------------
@@ -446,7 +663,9 @@ FK_EXPORT const char* fk_view_json() {
   int fw = 0, fh = 0;
   glfwGetFramebufferSize(g.window, &fw, &fh);
   j["photo"] = g.tex && g.job ? g.job->name() : std::string();  // the photo shown ("" for none)
-  j["faces"] = g.job ? g.job->faces().size() : 0;
+  j["faces"] = g.video_mode() ? g.video.shown.size() : g.job ? g.job->faces().size() : 0;
+  j["video"] = g.video_mode();
+  j["video_live"] = g.video.live;
   j["canvas_width"] = fw;
   j["canvas_height"] = fh;
   j["panel"] = Json(Json::Array{Json(static_cast<double>(g.panel_pos.x)), Json(static_cast<double>(g.panel_pos.y)),

@@ -34,8 +34,8 @@ void overlay_changed() {
 }
 
 const Model* model_at(int i) { return (i >= 0 && i < static_cast<int>(g.models.size())) ? &g.models[i] : nullptr; }
-int photo_width() { return g.job ? g.job->width() : 0; }
-int photo_height() { return g.job ? g.job->height() : 0; }
+int photo_width() { return g.video_mode() ? g.video.tex_w : g.job ? g.job->width() : 0; }
+int photo_height() { return g.video_mode() ? g.video.tex_h : g.job ? g.job->height() : 0; }
 
 void fit_view() {
   int cw = 0, ch = 0;

@@ -30,8 +30,10 @@ ImTextureID texture_id(GLuint t) { return reinterpret_cast<ImTextureID>(static_c
 
 
 void rebuild_overlay() {
+  // Video: the overlay of the last frame the tracker finished (it stays while the next one runs).
+  if (g.video_mode() && !g.video.tracker->frame_done()) return;
   free_overlay_textures();
-  g.overlay = g.job ? g.job->overlay(g.style) : facekeys::Overlay{};
+  g.overlay = g.video_mode() ? g.video.tracker->overlay(g.style) : g.job ? g.job->overlay(g.style) : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
     g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image.view()) : 0);
   g.overlay_stale = false;
@@ -80,11 +82,14 @@ void draw_item(ImDrawList* dl, const OverlayItem& it, GLuint texture) {
 
 // The name of the point nearest the mouse, when it is over one.
 void point_tooltip() {
-  if (!g.names || ImGui::GetIO().WantCaptureMouse || !g.job) return;
+  if (!g.names || ImGui::GetIO().WantCaptureMouse || (!g.job && !g.video_mode())) return;
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   float best_d = std::max(6.f, 1.5f * g.style.point_scale + 3.f);
   int best_face = -1, best_pt = -1;
-  const auto& faces = g.job->faces();
+  std::vector<facekeys::PredictedFace> video_faces;
+  if (g.video_mode())
+    for (const facekeys::TrackedFace& f : g.video.shown) video_faces.push_back(f.face);
+  const auto& faces = g.video_mode() ? video_faces : g.job->faces();
   for (std::size_t fi = 0; fi < faces.size(); ++fi)
     for (std::size_t k = 0; k < faces[fi].points.size(); ++k) {
       const ImVec2 s = to_screen(faces[fi].points[k]);
@@ -96,14 +101,18 @@ void point_tooltip() {
       }
     }
   if (best_pt < 0) return;
-  const facekeys::ModelCard* card = g.job->card();
+  const Model* video_model = model_at(g.video.model);
+  const facekeys::ModelCard* card = g.video_mode() ? (video_model ? &video_model->card : nullptr) : g.job->card();
   const facekeys::LandmarkSchema* schema = card ? &facekeys::schema_by_name(card->schema) : nullptr;
   const std::string name = schema && best_pt < static_cast<int>(schema->point_names.size())
                                ? schema->point_names[best_pt]
                                : std::string("point");
   const Point2f p = faces[best_face].points[best_pt];
   ImGui::BeginTooltip();
-  ImGui::Text("face %d, point %d: %s", best_face, best_pt, name.c_str());
+  if (g.video_mode())
+    ImGui::Text("face id %d, point %d: %s", g.video.shown[best_face].id, best_pt, name.c_str());
+  else
+    ImGui::Text("face %d, point %d: %s", best_face, best_pt, name.c_str());
   ImGui::Text("x %.1f  y %.1f", p.x, p.y);
   ImGui::EndTooltip();
 }
@@ -130,9 +139,10 @@ void free_overlay_textures() {
 }
 
 void draw_photo_and_overlay() {
-  if (g.tex == 0 || !g.job) return;
+  const GLuint tex = g.video_mode() ? g.video.tex : g.job ? g.tex : 0;
+  if (tex == 0) return;
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
-  dl->AddImage(texture_id(g.tex), to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
+  dl->AddImage(texture_id(tex), to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
   if (g.show_overlay) {
     if (g.overlay_stale) rebuild_overlay();
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);
@@ -144,7 +154,7 @@ void draw_photo_and_overlay() {
 // Zoom (wheel, about the cursor), pan (drag), draw a face box (box mode or shift-drag).
 void handle_view_input() {
   ImGuiIO& io = ImGui::GetIO();
-  if (g.tex == 0) return;
+  if (g.video_mode() ? g.video.tex == 0 : g.tex == 0) return;
   if (!io.WantCaptureMouse) {
     if (io.MouseWheel != 0.f) {
       const Point2f p = from_screen(io.MousePos);
@@ -152,7 +162,7 @@ void handle_view_input() {
       g.view_x = io.MousePos.x - (p.x + 0.5f) * g.view_scale;
       g.view_y = io.MousePos.y - (p.y + 0.5f) * g.view_scale;
     }
-    if (ImGui::IsMouseClicked(0) && (g.draw_box_mode || io.KeyShift)) {
+    if (ImGui::IsMouseClicked(0) && (g.draw_box_mode || io.KeyShift) && !g.video_mode()) {
       g.dragging_box = true;
       g.drag_start = io.MousePos;
     }

@@ -1,6 +1,8 @@
 // The panel: photos, the model, the overlay's switches, timings and status.
 // Actions go to JavaScript (window.facekeysApp, platform_web.hpp), which runs
 // the pipeline and calls back with the results.
+#include <algorithm>
+
 #include "app.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "platform_web.hpp"
@@ -13,6 +15,28 @@ const char* const kWholeImageNote =
     "This model expects a frontal studio portrait filling the frame (one face, head and shoulders). "
     "For other photos pick a 68-point (ibug68) model.";
 
+namespace {
+
+// Video (camera or file): pause, stop, the tracker's options, the session's frames.
+void draw_video_controls() {
+  App::Video& v = g.video;
+  if (v.live) {
+    if (ImGui::Button(v.paused ? "Resume" : "Pause")) facekeys_web::web_call0("togglePause");
+    ImGui::SameLine();
+    if (ImGui::Button("Stop")) facekeys_web::web_call0("stopVideo");
+    ImGui::SameLine();
+  }
+  if (ImGui::Button("Download frames")) facekeys_web::web_call0("downloadFrames");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The session's faces, one JSON object per frame (.jsonl)");
+  bool changed = ImGui::Checkbox("smoothing", &v.smoothing);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("One Euro filter on each face's points");
+  ImGui::SetNextItemWidth(120);
+  changed |= ImGui::SliderInt("detector every", &v.detect_every, 1, 60, "%d frames");
+  if (changed) update_tracker_options();
+}
+
+}  // namespace
+
 void draw_panel() {
   ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
   // 280 px wide; height 0: fitted to the contents every frame (the IMM note, the heatmap box and
@@ -22,6 +46,10 @@ void draw_panel() {
   g.panel_pos = ImGui::GetWindowPos();
   g.panel_size = ImGui::GetWindowSize();
   if (ImGui::Button("Open photos...")) facekeys_web::web_call0("openFilePicker");
+  ImGui::SameLine();
+  if (ImGui::Button("Camera")) facekeys_web::web_call0("startCamera");
+  ImGui::SameLine();
+  if (ImGui::Button("Open video...")) facekeys_web::web_call0("openVideoPicker");
   if (g.photo_count > 1) {
     ImGui::SameLine();
     if (ImGui::ArrowButton("##prev", ImGuiDir_Left)) facekeys_web::web_call1("selectPhoto", g.photo_index - 1);
@@ -30,7 +58,10 @@ void draw_panel() {
     ImGui::SameLine();
     ImGui::Text("%d / %d", g.photo_index + 1, g.photo_count);
   }
-  if (g.job) ImGui::TextWrapped("%s  (%d x %d)", g.job->name().c_str(), photo_width(), photo_height());
+  if (g.video_mode())
+    ImGui::TextWrapped("%s  (%d x %d)", g.video.camera ? "camera" : g.video.source.c_str(), photo_width(), photo_height());
+  else if (g.job)
+    ImGui::TextWrapped("%s  (%d x %d)", g.job->name().c_str(), photo_width(), photo_height());
 
   // model
   const Model* cur = model_at(g.model);
@@ -39,7 +70,10 @@ void draw_panel() {
       const bool sel = i == g.model;
       if (ImGui::Selectable(g.models[i].id.c_str(), sel) && !sel) {
         g.model = i;
-        facekeys_web::web_call1("selectModel", i);
+        if (g.video_mode() && g.video.live)
+          facekeys_web::web_call1("selectVideoModel", i);  // the video goes on with a new tracker
+        else
+          facekeys_web::web_call1("selectModel", i);
       }
       if (ImGui::IsItemHovered()) {
         const facekeys::ModelCard& c = g.models[i].card;
@@ -55,7 +89,12 @@ void draw_panel() {
     ImGui::PopStyleColor();
   }
   ImGui::SliderFloat("threshold", &g.threshold, 0.05f, 0.99f, "%.2f");
-  if (ImGui::IsItemDeactivatedAfterEdit()) facekeys_web::web_call0("rerunDetection");
+  if (ImGui::IsItemDeactivatedAfterEdit()) {
+    if (g.video_mode())
+      update_tracker_options();  // the next detection uses it
+    else
+      facekeys_web::web_call0("rerunDetection");
+  }
   // The overlay's style: what the view shows is what "Export PNG" draws.
   bool changed = ImGui::SliderFloat("point size", &g.style.point_scale, 0.25f, 4.f, "%.2fx");
   changed |= ImGui::Checkbox("lines", &g.style.lines);
@@ -68,21 +107,48 @@ void draw_panel() {
     ImGui::SameLine();
     changed |= ImGui::Checkbox("heatmap", &g.style.heatmaps);
   }
+  if (cur && cur->card.schema == "ibug68") {
+    ImGui::SameLine();
+    changed |= ImGui::Checkbox("pose", &g.style.pose_axes);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Head-pose axes from the nose tip (head_pose.hpp): x (red), y (green), z (blue)");
+  }
   if (changed) overlay_changed();
-  if (ImGui::Button(g.draw_box_mode ? "Drag a box on the photo..." : "Draw face box")) g.draw_box_mode = !g.draw_box_mode;
-  ImGui::SameLine();
+  if (g.video_mode())
+    draw_video_controls();
+  else {
+    if (ImGui::Button(g.draw_box_mode ? "Drag a box on the photo..." : "Draw face box")) g.draw_box_mode = !g.draw_box_mode;
+    ImGui::SameLine();
+  }
   if (ImGui::Button("Fit")) fit_view();
-  if (ImGui::Button("Export JSON")) facekeys_web::web_call0("exportJson");
-  ImGui::SameLine();
-  if (ImGui::Button("Export PNG")) facekeys_web::web_call0("exportPng");
+  if (!g.video_mode()) {
+    ImGui::SameLine();
+    if (ImGui::Button("Export JSON")) facekeys_web::web_call0("exportJson");
+    ImGui::SameLine();
+    if (ImGui::Button("Export PNG")) facekeys_web::web_call0("exportPng");
+  }
 
   ImGui::Separator();
-  ImGui::Text("faces: %d", g.job ? static_cast<int>(g.job->faces().size()) : 0);
-  ImGui::Text("decode     %7.1f ms", g.t_decode);
-  ImGui::Text("detect     %7.1f ms", g.t_detect);
-  ImGui::Text("preprocess %7.1f ms", g.t_pre);
-  ImGui::Text("infer      %7.1f ms", g.t_infer);
-  ImGui::Text("total      %7.1f ms", g.t_total);
+  if (g.video_mode()) {
+    const App::Video& v = g.video;
+    ImGui::Text("faces: %d", static_cast<int>(v.shown.size()));
+    for (const facekeys::TrackedFace& f : v.shown) {
+      ImGui::SameLine();
+      ImGui::Text("#%d", f.id);
+    }
+    ImGui::Text("%5.1f fps  %d frames, %d dropped", v.fps, v.frames, v.dropped);
+    ImGui::Text("grab       %7.1f ms", v.t_grab);
+    ImGui::Text("detect     %7.1f ms", v.t_detect);
+    ImGui::Text("preprocess %7.1f ms", v.t_pre);
+    ImGui::Text("infer      %7.1f ms", v.t_infer);
+    ImGui::Text("total      %7.1f ms", v.t_total);
+  } else {
+    ImGui::Text("faces: %d", g.job ? static_cast<int>(g.job->faces().size()) : 0);
+    ImGui::Text("decode     %7.1f ms", g.t_decode);
+    ImGui::Text("detect     %7.1f ms", g.t_detect);
+    ImGui::Text("preprocess %7.1f ms", g.t_pre);
+    ImGui::Text("infer      %7.1f ms", g.t_infer);
+    ImGui::Text("total      %7.1f ms", g.t_total);
+  }
   ImGui::Separator();
   if (g.busy) ImGui::TextColored(ImVec4(1, 1, 0.4f, 1), "working...");
   if (g.status_error)

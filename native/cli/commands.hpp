@@ -20,6 +20,7 @@ void add_sweep_command(CLI::App& app);  // cli/sweep.cpp
 void add_pack_command(CLI::App& app);     // cli/pack.cpp
 void add_report_command(CLI::App& app);   // cli/report.cpp
 void add_predict_command(CLI::App& app);  // cli/predict.cpp (OpenCV DNN)
+void add_track_command(CLI::App& app);    // cli/track.cpp (OpenCV DNN + videoio)
 
 // torch.distributed options, shared by train and bench (cli/train.cpp): the
 // process group itself comes from torchrun's environment variables

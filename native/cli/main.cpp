@@ -6,6 +6,7 @@
 //   facekeys report run/ ...                 plots and overlays
 //   facekeys export run/best.safetensors -o DIR   model.onnx + model.json (runs facekeys-export)
 //   facekeys predict photo.jpg ...           faces and keypoints on photos, JSON lines
+//   facekeys track video.mp4 | 0 ...         faces followed through a video or a camera, JSON lines
 //   facekeys bench / sweep                   training throughput; the seed's models in one table
 #include <CLI/CLI.hpp>
 
@@ -33,8 +34,11 @@ int main(int argc, char** argv) {
 #ifdef FACEKEYS_WITH_PREDICT
   facekeys::add_predict_command(app);
 #endif
+#ifdef FACEKEYS_WITH_TRACK
+  facekeys::add_track_command(app);
+#endif
 #else
-  app.footer("This build has no OpenCV: `pack`, `report` and `predict` are not available.");
+  app.footer("This build has no OpenCV: `pack`, `report`, `predict` and `track` are not available.");
 #endif
   if (argc < 2) {  // the list of commands says more than "A subcommand is required"
     std::fputs(app.help().c_str(), stderr);

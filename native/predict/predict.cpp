@@ -195,13 +195,19 @@ std::vector<std::vector<float>> KeypointModel::run(const TensorRun& run) const {
 
 // ---- the photo job on OpenCV DNN -------------------------------------------------
 
-void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const KeypointModel* model, JobTimes* times) {
+namespace {
+
+// The one host loop over a job's network calls (a photo job's, or a tracker's
+// for one frame): both have next() / output(k) / give().
+template <class Job>
+void drive_runs(Job& job, const FaceDetector& detector, const KeypointModel* model, JobTimes* times,
+                const char* who) {
   auto t = Clock::now();
   while (const TensorRun* run = job.next()) {
     const bool detect = run->network == TensorRun::Network::Detector;
     if (times) times->preprocess += ms_since(t);
     t = Clock::now();
-    if (!detect && !model) throw std::logic_error("drive_photo_job: a keypoint run without a model");
+    if (!detect && !model) throw std::logic_error(std::string(who) + ": a keypoint run without a model");
     std::vector<std::vector<float>> outs = detect ? detector.run(*run) : model->run(*run);
     if (times) (detect ? times->detect : times->infer) += ms_since(t);
     t = Clock::now();
@@ -209,6 +215,17 @@ void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const Keypoint
     job.give();
   }
   if (times) times->preprocess += ms_since(t);
+}
+
+}  // namespace
+
+void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const KeypointModel* model, JobTimes* times) {
+  drive_runs(job, detector, model, times, "drive_photo_job");
+}
+
+void drive_tracker_frame(FaceTracker& tracker, const FaceDetector& detector, const KeypointModel* model,
+                         JobTimes* times) {
+  drive_runs(tracker, detector, model, times, "drive_tracker_frame");
 }
 
 // ---- defaults ----------------------------------------------------------------
@@ -255,6 +272,21 @@ std::string default_model_dir() {
     std::cerr << "facekeys: " << named.string() << " names '" << wanted << "', which is not a model folder there: using '"
               << name << "' (the first in name order)\n";
   return (models / name).string();
+}
+
+std::unique_ptr<KeypointModel> load_keypoint_model(const std::string& model_dir, const std::string& command) {
+  const std::string dir = model_dir.empty() ? default_model_dir() : model_dir;
+  if (dir.empty())
+    throw std::runtime_error(command + ": no keypoint model: none given, $FACEKEYS_MODEL unset and none in "
+                                       "assets/models/ (make one with `facekeys export`)");
+  try {
+    return std::make_unique<KeypointModel>(dir);
+  } catch (const std::exception& e) {
+    const char* env = std::getenv("FACEKEYS_MODEL");
+    if (model_dir.empty() && env && dir == env)  // say where a path nobody typed came from
+      throw std::runtime_error(std::string(e.what()) + " (from $FACEKEYS_MODEL)");
+    throw;
+  }
 }
 
 // ---- image header sniffing ---------------------------------------------------
@@ -323,20 +355,7 @@ int run_predict(const PredictConfig& cfg) {
       throw std::runtime_error(cfg.overlay + ": " + why);
   const FaceDetector detector(cfg.detector_path.empty() ? default_detector_path() : cfg.detector_path);
   std::unique_ptr<KeypointModel> model;
-  if (!cfg.detect_only) {
-    const std::string dir = cfg.model_dir.empty() ? default_model_dir() : cfg.model_dir;
-    if (dir.empty())
-      throw std::runtime_error("predict: no keypoint model: none given, $FACEKEYS_MODEL unset and none in "
-                               "assets/models/ (make one with `facekeys export`)");
-    try {
-      model = std::make_unique<KeypointModel>(dir);
-    } catch (const std::exception& e) {
-      const char* env = std::getenv("FACEKEYS_MODEL");
-      if (cfg.model_dir.empty() && env && dir == env)  // say where a path nobody typed came from
-        throw std::runtime_error(std::string(e.what()) + " (from $FACEKEYS_MODEL)");
-      throw;
-    }
-  }
+  if (!cfg.detect_only) model = load_keypoint_model(cfg.model_dir, "predict");
   if (!cfg.overlay_dir.empty()) {
     std::error_code ec;
     fs::create_directories(cfg.overlay_dir, ec);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "facekeys/face_detect.hpp"
+#include "facekeys/face_tracker.hpp"
 #include "facekeys/image.hpp"
 #include "facekeys/image_header.hpp"
 #include "facekeys/json.hpp"
@@ -82,6 +83,10 @@ struct JobTimes {
 // job's own steps (inputs, decoding) as preprocess.
 void drive_photo_job(PhotoJob& job, const FaceDetector& detector, const KeypointModel* model,
                      JobTimes* times = nullptr);
+// The same loop for a tracker's frame (face_tracker.hpp): call after
+// begin_frame; returns when the frame is done.
+void drive_tracker_frame(FaceTracker& tracker, const FaceDetector& detector, const KeypointModel* model,
+                         JobTimes* times = nullptr);
 
 // Defaults: $FACEKEYS_DETECTOR, else assets/detectors/ultraface/version-RFB-320.onnx
 // (source tree), else FACEKEYS_DATA_DIR/models/ultraface/version-RFB-320.onnx.
@@ -91,6 +96,11 @@ std::string default_detector_path();
 // name order: the core's default_model_name, the browser's rule too. Empty when
 // there is none.
 std::string default_model_dir();
+
+// The keypoint model of --model DIR, or the default (default_model_dir) when
+// model_dir is empty. Throws std::runtime_error naming the file at fault, or
+// saying that there is none, prefixed by `command` ("predict: ...").
+std::unique_ptr<KeypointModel> load_keypoint_model(const std::string& model_dir, const std::string& command);
 
 struct PredictConfig {
   std::vector<std::string> images;

@@ -262,7 +262,11 @@ DecodedPoints decode_argmax_refined(const std::vector<float>& maps, std::size_t 
 std::vector<float> decode_heatmap_logits_normalized(const float* logits, std::size_t n_points, int height,
                                                     int width) {
   const std::vector<float> prob = spatial_softmax(logits, n_points, height, width);
-  const DecodedPoints d = decode_argmax_refined(prob.data(), n_points, height, width);
+  return decode_probabilities_normalized(prob.data(), n_points, height, width);
+}
+
+std::vector<float> decode_probabilities_normalized(const float* prob, std::size_t n_points, int height, int width) {
+  const DecodedPoints d = decode_argmax_refined(prob, n_points, height, width);
   std::vector<float> uv(2 * n_points);
   for (std::size_t k = 0; k < n_points; ++k) {
     uv[2 * k] = (d.points[2 * k] + 0.5f) / static_cast<float>(width);

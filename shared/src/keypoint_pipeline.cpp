@@ -7,6 +7,7 @@
 #include <string>
 
 #include "facekeys/face_detect.hpp"
+#include "facekeys/head_pose.hpp"
 #include "facekeys/heatmap.hpp"
 
 namespace facekeys {
@@ -114,12 +115,64 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
   return decode_heatmap_logits_normalized(output, K, card.output.height, card.output.width);
 }
 
-std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
-                                              const Box& crop_box) {
-  const std::vector<float> uv = keypoint_output_to_normalized(card, output, n);
+namespace {
+std::vector<Point2f> uv_to_image(const std::vector<float>& uv, const Box& crop_box) {
   std::vector<Point2f> pts(uv.size() / 2);
   for (std::size_t k = 0; k < pts.size(); ++k) pts[k] = Point2f{uv[2 * k], uv[2 * k + 1]};
   return crop_normalized_to_image(pts, crop_box);
+}
+}  // namespace
+
+std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
+                                              const Box& crop_box) {
+  return uv_to_image(keypoint_output_to_normalized(card, output, n), crop_box);
+}
+
+KeypointDecode decode_keypoint_output(const ModelCard& card, const float* output, std::size_t n, const Box& crop_box) {
+  KeypointDecode d;
+  std::vector<float> uv;
+  if (card.output.kind == "heatmaps") {
+    if (n != keypoint_output_size(card) || output == nullptr) keypoint_output_to_normalized(card, output, n);  // throws
+    d.probabilities = spatial_softmax(output, static_cast<std::size_t>(card.num_points), card.output.height,
+                                      card.output.width);
+    uv = decode_probabilities_normalized(d.probabilities.data(), static_cast<std::size_t>(card.num_points),
+                                         card.output.height, card.output.width);
+  } else {
+    uv = keypoint_output_to_normalized(card, output, n);
+  }
+  d.confidence = keypoint_confidence(card, d.probabilities, uv);
+  d.points = uv_to_image(uv, crop_box);
+  return d;
+}
+
+float keypoint_confidence(const ModelCard& card, const std::vector<float>& probabilities,
+                          const std::vector<float>& points_uv) {
+  const std::size_t K = static_cast<std::size_t>(card.num_points);
+  if (card.output.kind == "heatmaps") {
+    const std::size_t cells = static_cast<std::size_t>(card.output.width) * static_cast<std::size_t>(card.output.height);
+    if (K == 0 || cells == 0 || probabilities.size() != K * cells) return 0.f;
+    const double sigma = card.output.sigma > 0 ? card.output.sigma : 2.0;
+    const double target_peak = 1.0 / (2.0 * 3.14159265358979323846 * sigma * sigma);
+    double sum = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+      const float* p = probabilities.data() + k * cells;
+      float peak = 0.f;
+      for (std::size_t i = 0; i < cells; ++i)
+        if (p[i] > peak) peak = p[i];  // NaN maps add 0
+      sum += peak;
+    }
+    return static_cast<float>(std::clamp(sum / K / target_peak, 0.0, 1.0));
+  }
+  if (card.schema != "ibug68" || points_uv.size() != 2 * K) return 1.f;
+  // The crop as a camera image of the model's input size.
+  std::vector<Point2f> pts(K);
+  for (std::size_t k = 0; k < K; ++k)
+    pts[k] = Point2f{points_uv[2 * k] * card.input.width - 0.5f, points_uv[2 * k + 1] * card.input.height - 0.5f};
+  HeadPose pose;
+  if (!head_pose(pts, default_camera(card.input.width, card.input.height), pose)) return 0.f;
+  const double eyes = std::hypot(pts[45].x - pts[36].x, pts[45].y - pts[36].y);
+  if (!(eyes > 0)) return 0.f;
+  return static_cast<float>(std::clamp(1.0 - pose.rms_px / (0.1 * eyes), 0.0, 1.0));
 }
 
 }  // namespace facekeys

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "facekeys/head_pose.hpp"
 #include "facekeys/heatmap.hpp"
 
 namespace facekeys {
@@ -80,14 +81,14 @@ Overlay photo_overlay(int width, int height, const std::vector<FaceView>& faces,
       box.area = f.box;
       box.face = id;
       o.items.push_back(std::move(box));
-      if (style.labels && !f.manual) {
+      if (style.labels && (!f.manual || !faces[i].label.empty())) {
         char text[32];
         std::snprintf(text, sizeof text, "%.2f", static_cast<double>(f.score));
         OverlayItem label;
         label.kind = OverlayItem::Kind::Text;
         label.color = style.box;
         label.size = sizes.text;
-        label.text = text;
+        label.text = faces[i].label.empty() ? text : faces[i].label;
         label.face = id;
         // Above the box's top-left corner, or inside it where there is no room above.
         const float pad = std::max(1.f, std::round(sizes.text / 5.f));
@@ -105,8 +106,32 @@ Overlay photo_overlay(int width, int height, const std::vector<FaceView>& faces,
       }
     }
     if (!f.points.empty()) add_landmarks(o, f.points, schema, style, style.point, id);
+    if (style.pose_axes && schema && schema->name == "ibug68" && f.points.size() == 68)
+      add_pose_axes(o, f.points, style, id);
   }
   return o;
+}
+
+void add_pose_axes(Overlay& overlay, const std::vector<Point2f>& points68, const OverlayStyle& style, int face) {
+  const PinholeCamera camera = default_camera(overlay.width, overlay.height);
+  HeadPose pose;
+  if (!head_pose(points68, camera, pose)) return;
+  const OverlaySizes sizes = overlay_sizes(overlay.width, overlay.height, style);
+  const Point2f origin = project_point(Point3f{0.f, 0.f, 0.f}, pose.rotation, pose.translation, camera);
+  const float L = 50.f;  // mm
+  // The generic face's axes are the camera's (y down, z away): up and forward are -y and -z.
+  const std::pair<Point3f, Color> axes[] = {{Point3f{L, 0.f, 0.f}, style.axis_x},
+                                            {Point3f{0.f, -L, 0.f}, style.axis_y},
+                                            {Point3f{0.f, 0.f, -L}, style.axis_z}};
+  for (const auto& [end, color] : axes) {
+    OverlayItem line;
+    line.kind = OverlayItem::Kind::Polyline;
+    line.color = color;
+    line.size = 2 * sizes.line;
+    line.points = {origin, project_point(end, pose.rotation, pose.translation, camera)};
+    line.face = face;
+    overlay.items.push_back(std::move(line));
+  }
 }
 
 ImageU8 heatmap_view(const float* output, int num_maps, int height, int width) {

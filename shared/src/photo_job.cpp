@@ -81,6 +81,15 @@ void PhotoJob::start(const ModelCard* card, const PhotoOptions& options) {
     faces_ = {PredictedFace{b, 1.f, true, {}}};
     detected_ = false;
     stage_ = Stage::Keypoints;
+  } else if (!options.face_boxes.empty()) {
+    faces_.clear();
+    for (const Box& b : options.face_boxes) {
+      if (!(b.w > 0.f && b.h > 0.f) || !std::isfinite(b.x) || !std::isfinite(b.y))
+        throw std::invalid_argument(name_ + ": a given face box needs a positive size");
+      faces_.push_back(PredictedFace{b, 1.f, false, {}});
+    }
+    detected_ = false;
+    stage_ = Stage::Keypoints;
   } else if (options.redetect || !detected_) {
     faces_.clear();
     stage_ = Stage::Detect;
@@ -94,18 +103,22 @@ void PhotoJob::start(const ModelCard* card, const PhotoOptions& options) {
 void PhotoJob::prepare_keypoints() {
   runs_ = card_ ? keypoint_runs(*card_, faces_.size()) : 0;
   next_face_ = 0;
+  // Face-box models were trained on DAN boxes: a detected box is calibrated
+  // first (face_detect.hpp); a box drawn by hand or given by the host is taken
+  // as one of those already.
+  const bool given = !options_.manual_face && !options_.face_boxes.empty();
+  sources_.clear();
+  for (const PredictedFace& f : faces_)
+    sources_.push_back(f.manual || given ? f.box : ultraface_to_training_box(f.box));
   crops_.assign(faces_.size(), Box{});
   heatmaps_.assign(faces_.size(), ImageU8());
   stage_ = runs_ == 0 ? Stage::Done : Stage::Keypoints;
   // A reduced-scale decode that is too coarse for a face's crop: ask once for a finer one.
   if (stage_ == Stage::Keypoints && !pixels_asked_ && !card_is_whole_image(*card_) && (sx_ > 1.f || sy_ > 1.f)) {
     long long need = 0;
-    for (std::size_t i = 0; i < runs_; ++i) {
-      const PredictedFace& f = faces_[i];
-      const Box face = f.manual ? f.box : ultraface_to_training_box(f.box);
-      need = std::max(need, keypoint_crop_work_pixels(*card_, keypoint_crop_box(*card_, width_, height_, &face),
+    for (std::size_t i = 0; i < runs_; ++i)
+      need = std::max(need, keypoint_crop_work_pixels(*card_, keypoint_crop_box(*card_, width_, height_, &sources_[i]),
                                                       width_, height_));
-    }
     if (static_cast<long long>(work_.width()) * work_.height() < need) {
       pixels_wanted_ = need;
       pixels_asked_ = true;
@@ -136,11 +149,9 @@ const TensorRun* PhotoJob::next() {
     run_.input_shape = card_input_shape(card);
     run_.input_shape[0] = static_cast<std::int64_t>(batch_);
     for (std::size_t i = next_face_; i < next_face_ + batch_; ++i) {
-      const PredictedFace& f = faces_[i];
-      // Face-box models were trained on DAN boxes: a detected box is calibrated
-      // first (face_detect.hpp); a box drawn by hand is taken as a tight face box.
-      const Box face = to_work(f.manual ? f.box : ultraface_to_training_box(f.box));
+      const Box face = to_work(sources_[i]);
       batch_crops_.push_back(keypoint_crop_box(card, work_.width(), work_.height(), &face));
+      run_.crops.push_back(to_original(batch_crops_.back()));
       const std::vector<float> in = keypoint_model_input(gray_.view(), card, batch_crops_.back());
       run_.input.insert(run_.input.end(), in.begin(), in.end());
     }
@@ -188,11 +199,14 @@ void PhotoJob::give() {
   for (std::size_t j = 0; j < batch_; ++j) {
     const float* out = outputs_[0].data() + j * per;
     PredictedFace& f = faces_[next_face_ + j];
+    const KeypointDecode d = decode_keypoint_output(card, out, per, batch_crops_[j]);
     f.points.clear();
-    for (const Point2f& p : keypoint_output_to_image(card, out, per, batch_crops_[j])) f.points.push_back(to_original(p));
+    for (const Point2f& p : d.points) f.points.push_back(to_original(p));
+    f.confidence = d.confidence;
     crops_[next_face_ + j] = to_original(batch_crops_[j]);
-    if (options_.heatmap_views && card.output.kind == "heatmaps")
-      heatmaps_[next_face_ + j] = heatmap_view(out, card.num_points, card.output.height, card.output.width);
+    if (options_.heatmap_views && !d.probabilities.empty())
+      heatmaps_[next_face_ + j] = heatmap_view_of_probabilities(d.probabilities.data(), card.num_points,
+                                                                card.output.height, card.output.width, {});
   }
   next_face_ += batch_;
   if (next_face_ >= runs_) stage_ = Stage::Done;

@@ -40,6 +40,20 @@ std::size_t keypoint_runs(const ModelCard& card, std::size_t n_faces) {
   return card_is_whole_image(card) ? std::min<std::size_t>(n_faces, 1) : n_faces;
 }
 
+Json predicted_face_json(const PredictedFace& f, const ModelCard* card, int width, int height) {
+  Json o = Json::object();
+  o["box"] = Json(Json::Array{number_or_null(f.box.x, 0.01), number_or_null(f.box.y, 0.01),
+                              number_or_null(f.box.w, 0.01), number_or_null(f.box.h, 0.01)});
+  o["score"] = number_or_null(f.score, 0.0001);
+  if (f.manual) o["manual"] = true;
+  Json pts = Json::array();
+  for (const Point2f& p : f.points) pts.push_back(Json(Json::Array{number_or_null(p.x, 0.01), number_or_null(p.y, 0.01)}));
+  o["points"] = pts;
+  if (!f.points.empty()) o["confidence"] = number_or_null(f.confidence, 0.001);
+  if (card && card->schema == "ibug68") add_face_measures(o, f.points, width, height);
+  return o;
+}
+
 Json predict_result_json(const std::string& image, int width, int height, const std::vector<PredictedFace>& faces,
                          const ModelCard* card) {
   Json j = Json::object();
@@ -47,18 +61,7 @@ Json predict_result_json(const std::string& image, int width, int height, const 
   j["width"] = width;
   j["height"] = height;
   Json jf = Json::array();
-  for (const PredictedFace& f : faces) {
-    Json o = Json::object();
-    o["box"] = Json(Json::Array{number_or_null(f.box.x, 0.01), number_or_null(f.box.y, 0.01),
-                                number_or_null(f.box.w, 0.01), number_or_null(f.box.h, 0.01)});
-    o["score"] = number_or_null(f.score, 0.0001);
-    if (f.manual) o["manual"] = true;
-    Json pts = Json::array();
-    for (const Point2f& p : f.points) pts.push_back(Json(Json::Array{number_or_null(p.x, 0.01), number_or_null(p.y, 0.01)}));
-    o["points"] = pts;
-    if (card && card->schema == "ibug68") add_face_measures(o, f.points, width, height);
-    jf.push_back(o);
-  }
+  for (const PredictedFace& f : faces) jf.push_back(predicted_face_json(f, card, width, height));
   j["faces"] = jf;
   j["model"] = card ? Json(card->name) : Json();
   if (card) {

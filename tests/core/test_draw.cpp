@@ -161,7 +161,7 @@ TEST_CASE("overlay: a photo's faces become boxes, labels, lines and points in th
   for (int k = 0; k < 68; ++k) detected.points.push_back(Point2f{20.f + k, 80.f + (k % 7)});
   detected.points[5] = Point2f{NAN, NAN};  // not decoded: left out of points and lines
   PredictedFace manual{Box{200.f, 50.f, 50.f, 50.f}, 1.f, true, {}};
-  const std::vector<FaceView> views = {FaceView{&detected, nullptr, {}}, FaceView{&manual, nullptr, {}}};
+  const std::vector<FaceView> views = {FaceView{&detected, nullptr, {}, {}}, FaceView{&manual, nullptr, {}, {}}};
   OverlayStyle style;
   const Overlay o = photo_overlay(640, 480, views, &schema, style);
   CHECK(o.width == 640);

@@ -1,11 +1,14 @@
 // The photo job (photo_job.hpp) fed network outputs from the fuzzer's bytes:
 // what a model from elsewhere could hand back (NaN, infinities, huge or tiny
 // values, any number of faces), through detection, the crops, a finer decode,
-// the result's JSON and the overlay drawn by the core's rasteriser (draw.hpp).
+// the result's JSON and the overlay drawn by the core's rasteriser (draw.hpp);
+// then the same outputs through the face tracker (face_tracker.hpp) for a few
+// frames.
 #include <cstring>
 #include <vector>
 
 #include "facekeys/draw.hpp"
+#include "facekeys/face_tracker.hpp"
 #include "facekeys/photo_job.hpp"
 #include "fuzz_target.hpp"
 
@@ -74,6 +77,29 @@ void run(const std::uint8_t* data, std::size_t size) {
   draw_overlay(canvas.view(), job.overlay(style));
   ImageU8 small(7, 5, 4);  // drawn on a scaled copy too
   draw_overlay(small.view(), job.overlay(style));
+
+  // The same outputs through the tracker, over a few frames (a track's next
+  // crop comes from these points: NaN, huge, anywhere).
+  TrackOptions track;
+  track.detect_every = 1 + (flags >> 6);
+  track.smoothing = (flags & 32) != 0;
+  FaceTracker tracker(&card, track);
+  for (int frame = 0; frame < 4; ++frame) {
+    Photo f;
+    f.pixels = ImageU8(40, 30, 3, 90);
+    tracker.begin_frame(std::move(f), frame / 30.0);
+    for (int step = 0; step < 64; ++step) {
+      const TensorRun* run = tracker.next();
+      if (!run) break;
+      for (std::size_t k = 0; k < run->output_names.size(); ++k)
+        fill(tracker.output(k), run->output_sizes[k] ? run->output_sizes[k] : (k == 0 ? 2 * 4420 : 4 * 4420));
+      tracker.give();
+    }
+    (void)tracker.frame_json().dump();
+    ImageU8 frame_canvas(40, 30, 3);
+    style.pose_axes = true;
+    draw_overlay(frame_canvas.view(), tracker.overlay(style));
+  }
 }
 
 }  // namespace

@@ -23,23 +23,19 @@
 #include "tools/image_io.hpp"
 
 #include "support/catch.hpp"
+#include "support/program_runs.hpp"
 
 using namespace facekeys;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // Runs `program ARGS` with stdout to `out` and stderr to `out`.err; returns the exit status.
 int run(const std::string& program, const std::vector<std::string>& args, const std::string& out) {
-  std::string cmd = quote(program);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(out) + " 2>" + quote(out + ".err");
+  using testing::shell_quote;
+  std::string cmd = shell_quote(program);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " >" + shell_quote(out) + " 2>" + shell_quote(out + ".err");
   const int raw = std::system(cmd.c_str());
   return WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
 }

@@ -29,6 +29,7 @@
 
 #include <jpeglib.h>
 
+#include "support/program_runs.hpp"
 #include "support/test_helpers.hpp"
 #include "facekeys/asf.hpp"
 #include "facekeys/file_io.hpp"
@@ -45,6 +46,9 @@
 #include "support/catch.hpp"
 
 using namespace facekeys;
+using facekeys::testing::json_lines;
+using facekeys::testing::run_program;
+using facekeys::testing::RunResult;
 namespace fs = std::filesystem;
 
 namespace {
@@ -57,48 +61,11 @@ std::string temp_dir(const std::string& name) { return testing::fresh_temp_dir("
 
 std::string detector_path() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/detectors/ultraface/version-RFB-320.onnx"; }
 
-struct RunResult {
-  int status = -1;     // exit status; -1 when killed by a signal
-  bool signaled = false;
-  std::string out, err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // Runs `facekeys ARGS`, capturing stdout and stderr.
 RunResult run_facekeys(const std::vector<std::string>& args, const std::string& tag) {
-  const std::string dir = (fs::temp_directory_path() / "facekeys_predict_test_runs").string();
-  fs::create_directories(dir);
-  const std::string out = dir + "/" + tag + ".out", err = dir + "/" + tag + ".err";
-  std::string cmd = quote(FACEKEYS_EXE);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(out) + " 2>" + quote(err);
-  const int raw = std::system(cmd.c_str());
-  RunResult r;
-  if (WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  // A shell reports a child killed by a signal as 128 + signal.
-  r.signaled = WIFSIGNALED(raw) || (WIFEXITED(raw) && WEXITSTATUS(raw) > 128);
-  r.out = fs::exists(out) ? read_file_text(out) : "";
-  r.err = fs::exists(err) ? read_file_text(err) : "";
-  return r;
+  return run_program(FACEKEYS_EXE, args, (fs::temp_directory_path() / "facekeys_predict_test_runs").string(), tag);
 }
 
-std::vector<Json> json_lines(const std::string& text) {
-  std::vector<Json> v;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t e = text.find('\n', pos);
-    if (e == std::string::npos) e = text.size();
-    const std::string line = text.substr(pos, e - pos);
-    if (!line.empty() && line[0] == '{') v.push_back(Json::parse(line, "facekeys output"));
-    pos = e + 1;
-  }
-  return v;
-}
 
 // ---- test models -------------------------------------------------------------
 
@@ -133,8 +100,7 @@ std::string export_test_model(const std::string& dir, const std::string& schema,
   const std::string ck = dir + "/model.safetensors";
   write_safetensors(ck, st);
   const std::string out = dir + "/export";
-  const std::string cmd = quote(FACEKEYS_EXPORT_EXE) + " " + quote(ck) + " -o " + quote(out) + " >/dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(run_program(FACEKEYS_EXPORT_EXE, {ck, "-o", out}, dir, "export").status == 0);
   REQUIRE(fs::exists(out + "/model.onnx"));
   return out;
 }

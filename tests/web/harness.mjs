@@ -2,8 +2,8 @@
 // `python3 -m http.server` (no special headers: cross-origin isolation comes
 // from coi-serviceworker, as on GitHub Pages), drive Debian's Chromium headless
 // with playwright-core, and record every request the page makes.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -43,11 +43,12 @@ export async function serve(dir = DIST) {
 
 // Opens the page and waits until window.facekeys is ready and cross-origin
 // isolated (coi-serviceworker reloads the page once on the first visit).
-export async function openPage({ origin }) {
+// `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL.
+export async function openPage({ origin }, { args = [], query = '' } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const userDir = mkdtempSync(path.join(tmpdir(), 'facekeys-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 },
+    executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args], viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
   });
   const requests = [];
@@ -56,7 +57,7 @@ export async function openPage({ origin }) {
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  await page.goto(origin + '/index.html');
+  await page.goto(origin + '/index.html' + query);
   await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
   await page.evaluate(() => window.facekeys.ready);
   return {
@@ -75,3 +76,76 @@ export async function twelveMegapixelJpeg(page, imageBytes) {
     return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 })).arrayBuffer()));
   }, Array.from(imageBytes)));
 }
+
+// ---- video (issue 22) ----------------------------------------------------------------
+// The test video: make_test_video (tests/video/make_test_video.cpp, built with the native tests) writes a
+// 640x480 Y4M of an LFPW photo moved by known maps and its moved points, one JSON line a frame.
+export const MAKE_TEST_VIDEO = process.env.FACEKEYS_MAKE_TEST_VIDEO || path.join(ROOT, 'build/native/tests/make_test_video');
+
+export function makeTestVideo(dir) {
+  if (!existsSync(MAKE_TEST_VIDEO))
+    throw new Error(`make_test_video missing at ${MAKE_TEST_VIDEO} (cmake --preset native && cmake --build --preset native ` +
+                    '--target make_test_video, or FACEKEYS_MAKE_TEST_VIDEO): it makes the video the fake camera plays');
+  const y4m = path.join(dir, 'video.y4m'), truth = path.join(dir, 'video_truth.jsonl');
+  execFileSync(MAKE_TEST_VIDEO, [y4m, truth], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const frames = readFileSync(truth, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return { y4m, truthFile: truth, truth: frames };
+}
+
+// Chromium's fake camera plays a Y4M file in a loop at the file's frame rate, and the page drops
+// frames while its networks are busy, so a tracked camera frame cannot be matched to the file's frame
+// by its time. Each frame gets its index painted in instead: FRAME_CODE_BITS blocks of 8x8 pixels
+// along the bottom left (white 1, black 0; the last one a parity bit), far from the face, which the
+// test reads back from the pixels camera.onFrame hands over (readFrameCode, run in the page).
+export const FRAME_CODE_BITS = 12;  // 11 bits of index + parity
+export function paintFrameCodes(src, dst) {
+  const buf = readFileSync(src);
+  const nl = buf.indexOf(10);
+  const header = buf.subarray(0, nl).toString();
+  const W = Number(/ W(\d+)/.exec(header)[1]), H = Number(/ H(\d+)/.exec(header)[1]);
+  const cw = (W + 1) >> 1, ch = (H + 1) >> 1, planes = W * H + 2 * cw * ch;
+  let off = nl + 1, index = 0;
+  while (off < buf.length) {
+    const fl = buf.indexOf(10, off);
+    off = fl + 1;
+    if (off + planes > buf.length) break;
+    let bits = index & 0x7ff, parity = 0;
+    for (let k = 0; k < 11; ++k) parity ^= (bits >> k) & 1;
+    bits |= parity << 11;
+    for (let k = 0; k < FRAME_CODE_BITS; ++k) {
+      const x0 = 8 + 8 * k, y0 = H - 12, v = (bits >> k) & 1 ? 235 : 16;
+      for (let y = y0; y < y0 + 8; ++y) buf.fill(v, off + y * W + x0, off + y * W + x0 + 8);
+      for (let y = y0 >> 1; y < (y0 + 8) >> 1; ++y) {  // chroma neutral
+        buf.fill(128, off + W * H + y * cw + (x0 >> 1), off + W * H + y * cw + ((x0 + 8) >> 1));
+        buf.fill(128, off + W * H + cw * ch + y * cw + (x0 >> 1), off + W * H + cw * ch + y * cw + ((x0 + 8) >> 1));
+      }
+    }
+    off += planes;
+    ++index;
+  }
+  writeFileSync(dst, buf);
+  return index;
+}
+// In the page: the painted index of a frame's RGBA pixels ({width, height, rgba}), -1 when the parity fails.
+export const readFrameCodeSource = `(px) => {
+  let bits = 0;
+  for (let k = 0; k < ${FRAME_CODE_BITS}; ++k) {
+    const x = 12 + 8 * k, y = px.height - 8, o = 4 * (y * px.width + x);
+    if (px.rgba[o] + px.rgba[o + 1] + px.rgba[o + 2] > 3 * 128) bits |= 1 << k;
+  }
+  let parity = 0;
+  for (let k = 0; k < 11; ++k) parity ^= (bits >> k) & 1;
+  return parity === ((bits >> 11) & 1) ? bits & 0x7ff : -1;
+}`;
+
+// A site for the video tests: dist/'s files (links) plus extra files (name -> path), so the page can
+// fetch the test video from its own origin.
+export function siteWith(extra, dir) {
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(DIST)) symlinkSync(path.join(DIST, f), path.join(dir, f));
+  for (const [name, p] of Object.entries(extra)) symlinkSync(p, path.join(dir, name));
+  return dir;
+}
+// Chromium's flags for a fake camera playing `y4m` (permission granted without a prompt).
+export const fakeCameraArgs = (y4m) => ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  `--use-file-for-fake-video-capture=${y4m}`];

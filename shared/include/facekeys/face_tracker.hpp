@@ -18,8 +18,11 @@
 //                  tracks with new ids; the others are the tracks they overlap.
 //   2. crops       a tracked face's crop comes from its last (unsmoothed) points:
 //                  their bounding box, calibrated to the face boxes the model was
-//                  trained on (points_to_training_box); a new face's from its
-//                  detection (ultraface_to_training_box), as in a photo.
+//                  trained on (points_to_training_box), moved on by the box's last
+//                  velocity for the time since (a face keeps moving between slow
+//                  frames; a shift under 1 % of the box is left out, so a still
+//                  face's crop stays put); a new face's from its detection
+//                  (ultraface_to_training_box), as in a photo.
 //   3. keypoints   one keypoint run per batch of faces (the photo job's).
 //   4. lost        a track ends when the model's confidence in its crop
 //                  (keypoint_confidence) is below min_confidence, or when its face
@@ -33,6 +36,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "facekeys/json.hpp"
@@ -46,11 +51,15 @@ struct TrackOptions {
   DetectOptions detect;          // the detector's thresholds (max_faces: most tracks)
   int detect_every = 10;         // frames between detector runs while faces are tracked (1: every frame)
   float match_iou = 0.3f;        // a detection overlapping a track's face box by more is that track
-  float min_confidence = 0.25f;  // a track whose keypoint_confidence falls below ends
+  // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
+  // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
+  // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
+  float min_confidence = 0.4f;
   bool smoothing = true;         // One Euro filter on the points
-  // Pixels and seconds: a still face's 1 px jitter drops about 6x; 2-3 px lag at
-  // 300 px/s (docs/VIDEO.md has the measurement).
-  OneEuroParams one_euro{1.0, 0.05, 1.0};
+  // Pixels and seconds. On the test video (docs/VIDEO.md) a still face's frame-to-frame
+  // motion drops 8x (0.45 -> 0.05 px) and the worst NME while it speeds up to 250 px/s
+  // stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
+  OneEuroParams one_euro{0.5, 0.2, 1.0};
   int max_batch = 16;            // faces per keypoint run
 };
 
@@ -77,10 +86,11 @@ class FaceTracker {
   // Ends every track; the next frame runs the detector (a new video).
   void reset();
 
-  // Begins a frame: its pixels (orientation as in a Photo) at t_seconds
-  // (strictly increasing while tracks last; a frame at or before the last one
-  // resets the tracker). Throws std::invalid_argument as PhotoJob does, or when
-  // a frame's size differs from the first frame's (reset() first).
+  // Begins a frame: all of its pixels (orientation as in a Photo; not a
+  // reduced-scale decode) at t_seconds. A frame at or before the last one's
+  // time (a video started again) or of another size (a camera that changed
+  // its resolution) ends every track first. Throws std::invalid_argument as
+  // PhotoJob does.
   void begin_frame(Photo frame, double t_seconds);
   // The next network call for this frame, or null when the frame is done.
   const TensorRun* next();
@@ -105,6 +115,9 @@ class FaceTracker {
 
  private:
   enum class Stage { Detect, Keypoints, Done };
+  struct Track;
+  void take_detections();
+  Box predicted_box(const Track& t) const;
   void start_keypoints();
   void finish_frame();
 
@@ -112,17 +125,18 @@ class FaceTracker {
   TrackOptions options_;
   struct Track {
     int id = 0;
-    Box face;                      // training-box convention: the crop's source
-    float score = 0.f;
-    std::vector<Point2f> points;   // last unsmoothed points
+    Box face;                      // the crop's source, in the training boxes' convention
+    Box previous;                  // the box of the frame before (empty: none yet)
+    double t_face = 0, t_previous = 0;  // the times of those frames
+    bool face_seen = false;        // face comes from the points (not only from the detector)
+    float score = 0.f;             // the detector's, at the last detection that matched
     OneEuroFilter filter;
     int frames = 0;
+    TrackedFace last;              // what the last frame gave
   };
   std::vector<Track> tracks_;
-  std::vector<std::size_t> run_tracks_;  // the tracks of this frame's keypoint run, in the job's face order
   std::vector<TrackedFace> faces_;
-  PhotoJob* job_ = nullptr;
-  std::vector<PhotoJob> job_store_;      // this frame's job (0 or 1)
+  std::optional<PhotoJob> job_;    // this frame's
   Stage stage_ = Stage::Done;
   long long frame_ = -1;
   long long last_detect_ = -1;

@@ -29,7 +29,9 @@
 namespace facekeys {
 
 struct Point3f {
-  float x = 0.f, y = 0.f, z = 0.f;  // x to the image's right, y up, z towards the camera (mm)
+  // mm, in the camera's axes for a face looking at it: x to the image's right,
+  // y down, z away from the camera (the nose tip is nearest: the eyes' z is larger)
+  float x = 0.f, y = 0.f, z = 0.f;
 };
 
 struct GenericPoint {

@@ -125,6 +125,9 @@ DecodedPoints decode_argmax_refined(const std::vector<float>& maps, std::size_t 
 // models: the trainer's evaluation, `facekeys predict` and the browser call it.
 std::vector<float> decode_heatmap_logits_normalized(const float* logits, std::size_t n_points, int height,
                                                     int width);
+// Its second half, for maps that are spatial_softmax's output already (the
+// photo job keeps them for the heatmap view and the confidence).
+std::vector<float> decode_probabilities_normalized(const float* prob, std::size_t n_points, int height, int width);
 
 // Soft-argmax (integral regression): p = softmax(beta * map) over the H*W cells,
 // point = sum p * (j, i), the expected cell centre. Differentiable and not

@@ -83,4 +83,29 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
 std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
                                               const Box& crop_box);
 
+// One image's output decoded once, with what the photo job's other readers
+// need from it: the heatmap view and the tracker's confidence.
+struct KeypointDecode {
+  std::vector<Point2f> points;      // original-image pixels (as keypoint_output_to_image)
+  std::vector<float> probabilities; // heatmap models: the K maps' spatial softmax; empty for coords
+  float confidence = 0.f;           // keypoint_confidence
+};
+KeypointDecode decode_keypoint_output(const ModelCard& card, const float* output, std::size_t n, const Box& crop_box);
+
+// How sure the model is that its crop holds a face of its schema, 0..1 (the
+// tracker ends a track below its min_confidence, face_tracker.hpp):
+//   heatmap models  the mean over the K maps of each map's peak probability
+//                   (spatial softmax), relative to the peak of the training
+//                   target, a Gaussian of the card's sigma: 1 / (2 pi sigma^2)
+//                   (sigma 0: 2 cells). A map as sharp as the target gives 1;
+//                   a flat one (h*w cells) 2 pi sigma^2 / (h w).
+//   coords models   shape plausibility, for 68-point schemas: how well the
+//                   generic 3D face (head_pose.hpp) explains the points under
+//                   some pose, 1 - rms reprojection error / (0.1 x the outer
+//                   eye corners' distance), clamped; other schemas 1 (no
+//                   reference shape in the core).
+// `probabilities` (heatmaps) or `points_uv` (coords, 2K normalised) as decoded.
+float keypoint_confidence(const ModelCard& card, const std::vector<float>& probabilities,
+                          const std::vector<float>& points_uv);
+
 }  // namespace facekeys

@@ -67,6 +67,8 @@ struct OverlayStyle {
   bool boxes = true, labels = true, lines = true, points = true;
   bool heatmaps = false;          // heatmap models' maps over their crops (the page's "heatmap")
   float heatmap_alpha = 0.67f;
+  bool pose_axes = false;         // 68-point faces: head-pose axes from the nose tip (video's default)
+  Color axis_x{255, 70, 70}, axis_y{70, 230, 70}, axis_z{80, 140, 255};  // the person's left, up, forward
 };
 
 // The sizes for an image of this size: line width max(1, side/600), box
@@ -86,14 +88,23 @@ void add_landmarks(Overlay& overlay, const std::vector<Point2f>& points, const L
 
 // A photo's result: per face its box (detected or drawn by hand), the score
 // label of a detected box, the heatmap view (when style.heatmaps and the face
-// has one), the lines and the points. `schema` may be null (no model ran).
+// has one), the lines and the points, and for 68-point faces with
+// style.pose_axes their head-pose axes (add_pose_axes). `schema` may be null
+// (no model ran).
 struct FaceView {
   const PredictedFace* face = nullptr;
   const ImageU8* heatmap = nullptr;  // RGBA, empty or null: none
   Box heatmap_area;                  // where the heatmap lies: the model's crop, original pixels
+  std::string label;                 // the box's label (a track's "#id"); empty: the detector's score
 };
 Overlay photo_overlay(int width, int height, const std::vector<FaceView>& faces, const LandmarkSchema* schema,
                       const OverlayStyle& style);
+
+// Head-pose axes of a 68-point face (head_pose.hpp): three lines of 50 mm on
+// the generic face from its nose tip: to the person's left (axis_x), up
+// (axis_y) and forward, out of the face (axis_z), projected with the default camera of a
+// width x height image. Nothing when the pose cannot be solved.
+void add_pose_axes(Overlay& overlay, const std::vector<Point2f>& points68, const OverlayStyle& style, int face = -1);
 
 // The width of `text` in the core's font (draw.cpp: 5 x 7 cells a glyph,
 // advancing 6) with capitals `height` pixels high.

@@ -20,7 +20,8 @@
 // The steps, each from the shared core:
 //   1. orientation   the pixels turned and mirrored as the file says (rotate_and_mirror)
 //   2. detection     UltraFace on the whole photo (face_detect.hpp), unless a face
-//                    box was drawn by hand or the faces of the last run are kept
+//                    box was drawn by hand, the host gives the faces (a tracker),
+//                    or the faces of the last run are kept
 //   3. keypoints     per face the model's crop (keypoint_pipeline.hpp; detected boxes
 //                    calibrated to the boxes the model was trained on), batched by
 //                    options.max_batch; whole-image models run once, for the best face
@@ -61,6 +62,8 @@ struct Photo {
 struct PhotoOptions {
   DetectOptions detect;
   std::optional<Box> manual_face;  // a face box drawn by hand (original pixels): replaces detection
+  std::vector<Box> face_boxes;     // faces given by the host in the boxes' convention the model was trained
+                                   //   on (a tracker's, face_tracker.hpp): replace detection
   bool redetect = true;            // false: keep the faces found by the last start() on this photo
   int max_batch = 16;              // faces per keypoint run
   bool heatmap_views = false;      // keep each face's heatmap_view (heatmap models; overlay's heatmaps)
@@ -75,6 +78,7 @@ struct TensorRun {
   std::vector<float> input;                // row-major, the product of input_shape floats
   std::vector<std::string> output_names;   // what to hand back, in this order (job.output(k))
   std::vector<std::size_t> output_sizes;   // floats expected per output; 0: decided by the graph
+  std::vector<Box> crops;                  // Keypoints: the part of the photo each input shows (original pixels)
 };
 
 class PhotoJob {
@@ -143,6 +147,7 @@ class PhotoJob {
   Stage stage_ = Stage::Done;
   bool detected_ = false;  // faces_ hold a detection of this photo
   std::vector<PredictedFace> faces_;
+  std::vector<Box> sources_;           // per face, the face box its crop comes from (training convention)
   std::vector<Box> crops_;             // per face, original pixels
   std::vector<ImageU8> heatmaps_;      // per face, heatmap_view (options.heatmap_views)
   std::size_t runs_ = 0, next_face_ = 0, batch_ = 0;

@@ -1,0 +1,71 @@
+// Benchmark (not a test): live video in the page. Chromium's fake camera plays make_test_video's
+// 640x480, 30 fps video (one face: still, pan, zoom, rotation, out and back) and the page tracks it
+// with the default model (tracking on: detector every 10 frames, smoothing on) for SECONDS; prints one
+// JSON object: frames tracked per second, frames dropped while busy, the per-stage split (median
+// ms per tracked frame: grab = the frame's pixels into the module, detect = UltraFace when it ran,
+// preprocess = the core's crops, tensors and decoding, infer = the keypoint model, total), how often
+// the page's animation frames came (main-thread freedom), and the same with ONNX Runtime on the main
+// thread (?ortproxy=0) for comparison unless PROXY_ONLY=1.
+//   node tests/web/bench_video.mjs [SECONDS]      (FACEKEYS_MAKE_TEST_VIDEO: the generator)
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { serve, openPage, makeTestVideo, fakeCameraArgs } from './harness.mjs';
+
+const SECONDS = Number(process.argv[2] || 20);
+const tmp = mkdtempSync(path.join(tmpdir(), 'facekeys-bench-video-'));
+const med = (a) => { const s = a.slice().sort((x, y) => x - y); return s.length ? s[s.length >> 1] : 0; };
+const pct = (a, q) => { const s = a.slice().sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : 0; };
+
+async function run(srv, y4m, query) {
+  const b = await openPage(srv, { args: fakeCameraArgs(y4m), query });
+  try {
+    // the warm-up of ready (one run of each network) done before measuring
+    await b.page.waitForFunction(() => performance.getEntriesByName('facekeys:warm').length > 0, null, { timeout: 120000 });
+    return await b.page.evaluate(async (seconds) => {
+      const gaps = [];
+      let last = performance.now(), on = true;
+      const tick = () => { const t = performance.now(); gaps.push(t - last); last = t; if (on) requestAnimationFrame(tick); };
+      await window.facekeys.camera.start({ detectEvery: 10, smoothing: true });
+      const t0 = performance.now();
+      const s0 = window.facekeys.camera.stats();
+      requestAnimationFrame(tick);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const s1 = window.facekeys.camera.stats();
+      const ms = performance.now() - t0;
+      on = false;
+      const frames = (await window.facekeys.camera.stop()).slice(s0.frames);
+      const stages = {};
+      for (const k of ['grab', 'detect', 'preprocess', 'infer', 'total'])
+        stages[k] = frames.filter((f) => k !== 'detect' || f.detected).map((f) => f.timing_ms[k]);
+      return { ms, frames: s1.frames - s0.frames, dropped: s1.dropped - s0.dropped, seen: s1.seen - s0.seen, stages,
+               with_face: frames.filter((f) => f.faces.length).length, detected: frames.filter((f) => f.detected).length,
+               gaps, size: [frames[0] && frames[0].width, frames[0] && frames[0].height],
+               model: window.facekeys.models().find((m) => m.default).id, isolated: self.crossOriginIsolated };
+    }, SECONDS);
+  } finally { await b.close(); }
+}
+
+try {
+  const video = makeTestVideo(tmp);
+  const srv = await serve();
+  const out = { date: new Date().toISOString(), cpu: cpus()[0].model, cores: cpus().length, load_before: loadavg()[0],
+                seconds: SECONDS, video: '640x480 at 30 fps (make_test_video), one face' };
+  // QUERIES="name=?query,...": other settings (e.g. one_thread=?ortthreads=1)
+  const runs = process.env.QUERIES ? process.env.QUERIES.split(',').map((q) => [q.slice(0, q.indexOf('=')), q.slice(q.indexOf('=') + 1)])
+    : [['proxy_worker', ''], ...(process.env.PROXY_ONLY === '1' ? [] : [['main_thread', '?ortproxy=0']])];
+  for (const [name, query] of runs) {
+    const r = await run(srv, video.y4m, query);
+    out[name] = {
+      fps: +(r.frames * 1000 / r.ms).toFixed(2), frames: r.frames, camera_frames: r.seen, dropped_while_busy: r.dropped,
+      frames_with_face: r.with_face, detector_frames: r.detected, size: r.size, model: r.model, isolated: r.isolated,
+      median_ms: Object.fromEntries(Object.entries(r.stages).map(([k, a]) => [k, +med(a).toFixed(1)])),
+      animation_frame_gap_ms: { median: +med(r.gaps).toFixed(1), p95: +pct(r.gaps, 0.95).toFixed(1), max: +Math.max(...r.gaps).toFixed(1) },
+    };
+  }
+  out.load_after = loadavg()[0];
+  srv.close();
+  console.log(JSON.stringify(out, null, 2));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
