@@ -1,5 +1,5 @@
 // Benchmark (not a test): how soon the page answers, in headless Chromium.
-//   node tests/web/bench_start.mjs [RUNS]     prints one JSON object
+//   node tests/web/bench_start.mjs [RUNS]     prints one JSON object (QUERY=ortproxy=0: page options)
 // For a first visit (a fresh browser profile: coi-serviceworker's one reload
 // and every download included) and a second visit (the same profile, files
 // cached):
@@ -35,7 +35,7 @@ const context = await chromium.launchPersistentContext(userDir, {
 async function visit() {
   const page = await context.newPage();
   const t0 = Date.now();
-  await page.goto(srv.origin + '/index.html');
+  await page.goto(srv.origin + '/index.html' + (process.env.QUERY ? '?' + process.env.QUERY : ''));
   await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
   await page.evaluate(() => window.facekeys.ready);
   return [page, Date.now() - t0];
