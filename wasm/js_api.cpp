@@ -91,12 +91,15 @@ int guarded_plain(F&& f) {
   return -1;
 }
 
-// Faces per keypoint run in the page: one. ONNX Runtime Web plans and allocates
-// anew for each input shape it meets, so batches of every size would each pay a
-// first-run cost the warm-up (batch 1) cannot; measured 2026-12-05 on the 2-core
-// VM, quiet: the first 6-face photo after ready 1.24 s (1.62 s batched), warm
-// 0.38 s (0.41 s). facekeys predict keeps the job's default (16).
-constexpr int kPageMaxBatch = 1;
+// Faces per keypoint run in the page: up to 8. ONNX Runtime runs in its proxy
+// worker, and each run crosses to it and back with its tensors (about 30 ms
+// here), so fewer, larger runs win: measured 2026-12-05 on the 2-core VM,
+// quiet, a warm 6-face photo 0.38 s batched against 0.66 s one face a run (on
+// the main thread, before the worker, one a run was best: 0.38 s against 0.41,
+// as ONNX Runtime plans each new batch size once). The first photo of a new
+// face count still pays that planning (a first 6-face photo 1.24 s either way).
+// facekeys predict keeps the job's default (16).
+constexpr int kPageMaxBatch = 8;
 
 // The job the fk_job_* functions drive: the warm-up's while it runs, else the photo's.
 PhotoJob* active_job() { return g.warmup ? g.warmup.get() : g.job.get(); }
@@ -138,7 +141,7 @@ TrackOptions track_options() {
   o.detect.score_threshold = g.threshold;
   o.detect_every = std::max(1, g.video.detect_every);
   o.smoothing = g.video.smoothing;
-  o.max_batch = kPageMaxBatch;  // as photos: one input shape for ONNX Runtime to plan
+  o.max_batch = kPageMaxBatch;  // as photos
   return o;
 }
 
