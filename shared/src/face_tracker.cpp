@@ -123,7 +123,8 @@ void FaceTracker::take_detections() {
   std::vector<Box> boxes;
   std::vector<float> scores;
   for (const PredictedFace& f : job_->faces()) {
-    boxes.push_back(ultraface_to_training_box(f.box));
+    // With a model, boxes in the convention its crops are made from; without, the detector's own (as photos).
+    boxes.push_back(card_ ? ultraface_to_training_box(f.box) : f.box);
     scores.push_back(f.score);
   }
   struct Pair {
@@ -219,7 +220,7 @@ void FaceTracker::finish_frame() {
     out.raw_points = f.points;
     out.confidence = f.confidence;
     out.frames = ++t.frames;
-    out.face = PredictedFace{t.face, t.score, false, f.points, f.confidence};
+    out.face = PredictedFace{next, t.score, false, f.points, f.confidence};
     if (options_.smoothing) {
       std::vector<double> values;
       values.reserve(2 * f.points.size());

@@ -65,9 +65,9 @@ struct TrackOptions {
 
 struct TrackedFace {
   int id = 0;                      // the track's id (1, 2, ...)
-  PredictedFace face;              // box: the face box its crop came from (original pixels); score: the
-                                   //   detector's at the track's last detection; points: smoothed when
-                                   //   smoothing is on
+  PredictedFace face;              // box: the face's box from this frame's points (points_to_training_box;
+                                   //   without a model the detector's box); score: the detector's at the
+                                   //   track's last detection; points: smoothed when smoothing is on
   std::vector<Point2f> raw_points; // the model's points for this frame, unsmoothed
   float confidence = 0.f;          // keypoint_confidence of this frame's crop
   int frames = 0;                  // frames the track has lasted, this one included
