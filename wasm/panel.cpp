@@ -110,7 +110,7 @@ void draw_panel() {
   if (cur && cur->card.schema == "ibug68") {
     ImGui::SameLine();
     changed |= ImGui::Checkbox("pose", &g.style.pose_axes);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Head-pose axes from the nose tip (head_pose.hpp): x (red), y (green), z (blue)");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Head pose (head_pose.hpp), from the nose tip: red to the person's left, green up, blue out of the face");
   }
   if (changed) overlay_changed();
   if (g.video_mode())
