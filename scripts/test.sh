@@ -5,7 +5,7 @@
 #           core, data and predict suites again under ASan + UBSan (preset native-debug, Debian 12's GCC 12);
 #           the trainer's suite (native_tests: models, training, augmentation, checkpoints, losses, heatmaps)
 #           and `facekeys` itself under ASan + UBSan in the libtorch2 step below (its one build serves both)
-#   fuzz:   the core's parsers under libFuzzer with ASan + UBSan, 20 s a target (scripts/fuzz.sh; about 4 min)
+#   fuzz:   the core's parsers under libFuzzer with ASan + UBSan, 15 s a target (scripts/fuzz.sh; about 3 min)
 #   wasm:   the shared core's tests compiled with em++ and run under Node
 #   libtorch2: the trainer (LibTorch alone) built with ASan + UBSan (-O1) and its tests run against
 #           Debian 13's LibTorch 2.6 in a cached chroot (scripts/test-libtorch2.sh; about 16 min from
@@ -52,8 +52,8 @@ for t in core_tests data_tests predict_tests; do
 done
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-echo "== fuzz: each parser of untrusted bytes in the core, 20 s under libFuzzer + ASan + UBSan (scripts/fuzz.sh)"
-JOBS=$JOBS scripts/fuzz.sh all "${FACEKEYS_FUZZ_SECONDS:-20}"
+echo "== fuzz: each parser of untrusted bytes in the core, 15 s under libFuzzer + ASan + UBSan (scripts/fuzz.sh)"
+JOBS=$JOBS scripts/fuzz.sh all "${FACEKEYS_FUZZ_SECONDS:-15}"
 
 if [ "${FACEKEYS_LIBTORCH2:-1}" != 0 ]; then
   echo "== LibTorch 2.x: the trainer and its tests against Debian 13's libtorch-dev (chroot), under ASan + UBSan"
