@@ -202,8 +202,7 @@ void FaceTracker::finish_frame() {
   if (!card_) {  // boxes only: this frame's detections are the tracks
     for (Track& t : tracks_) {
       ++t.frames;
-      t.last = TrackedFace{t.id, PredictedFace{t.face, t.score, false, {}}, {}, t.score, t.frames};
-      faces_.push_back(t.last);
+      faces_.push_back(TrackedFace{t.id, PredictedFace{t.face, t.score, false, {}}, {}, t.score, t.frames});
     }
     return;
   }
@@ -234,7 +233,6 @@ void FaceTracker::finish_frame() {
     t.face = next;
     t.t_face = t_;
     t.face_seen = true;
-    t.last = out;
     faces_.push_back(out);
     alive.push_back(std::move(t));
   }

@@ -132,7 +132,6 @@ class FaceTracker {
     float score = 0.f;             // the detector's, at the last detection that matched
     OneEuroFilter filter;
     int frames = 0;
-    TrackedFace last;              // what the last frame gave
   };
   std::vector<Track> tracks_;
   std::vector<TrackedFace> faces_;
