@@ -105,11 +105,18 @@ std::size_t keypoint_output_size(const ModelCard& card) {
   return 2 * K;
 }
 
-std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const float* output, std::size_t n) {
+namespace {
+// One image's output must hold what the card promises.
+void check_output_size(const ModelCard& card, const float* output, std::size_t n, const char* who) {
   const std::size_t want = keypoint_output_size(card);
   if (n != want || output == nullptr)
-    throw std::invalid_argument("keypoint_output_to_normalized: model output has " + std::to_string(n) +
+    throw std::invalid_argument(std::string(who) + ": model output has " + std::to_string(n) +
                                 " values, the card (" + card.name + ") promises " + std::to_string(want));
+}
+}  // namespace
+
+std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const float* output, std::size_t n) {
+  check_output_size(card, output, n, "keypoint_output_to_normalized");
   const std::size_t K = static_cast<std::size_t>(card.num_points);
   if (card.output.kind != "heatmaps") return std::vector<float>(output, output + n);
   return decode_heatmap_logits_normalized(output, K, card.output.height, card.output.width);
@@ -132,7 +139,7 @@ KeypointDecode decode_keypoint_output(const ModelCard& card, const float* output
   KeypointDecode d;
   std::vector<float> uv;
   if (card.output.kind == "heatmaps") {
-    if (n != keypoint_output_size(card) || output == nullptr) keypoint_output_to_normalized(card, output, n);  // throws
+    check_output_size(card, output, n, "keypoint_output_to_normalized");
     d.probabilities = spatial_softmax(output, static_cast<std::size_t>(card.num_points), card.output.height,
                                       card.output.width);
     uv = decode_probabilities_normalized(d.probabilities.data(), static_cast<std::size_t>(card.num_points),
