@@ -35,6 +35,9 @@ void add_track_command(CLI::App& app) {
                   "Frames between detector runs while faces are tracked (1: every frame)")
       ->capture_default_str()->check(cli::between(1, 100000));
   cmd->add_flag("--no-smoothing", *no_smoothing, "Raw points (no One Euro filter)");
+  cmd->add_flag("--flip-test", cfg->options.flip_test,
+                "Also run each face's mirror image, as photos do when the model card asks (twice the keypoint "
+                "model's time)");
   cmd->add_option("--smoothing-min-cutoff", cfg->options.one_euro.min_cutoff,
                   "One Euro filter: cut-off (Hz) for a still face; lower is steadier and lags more")
       ->capture_default_str()->check(cli::positive());

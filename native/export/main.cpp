@@ -40,9 +40,15 @@ int main(int argc, char** argv) {
                  "4x smaller; docs/EXPORT.md)")
       ->check(CLI::IsMember({"float32", "int8"}))
       ->capture_default_str();
-  app.add_flag("--flip-test", opt.flip_test,
-               "Build the flip test into the graph: also run on the mirrored input and average the result mapped "
-               "back (twice the compute; `facekeys eval --flip-test` scores a checkpoint the same way)");
+  bool flip_pipeline = false, flip_graph = false;
+  auto* flip = app.add_flag("--flip-test", flip_pipeline,
+                            "The card asks for the flip test: photos also run the mirrored crop and average the "
+                            "result mapped back (twice the compute; `facekeys eval --flip-test` scores a checkpoint "
+                            "the same way); video may skip it");
+  app.add_flag("--flip-test-in-graph", flip_graph,
+               "Build the flip test into the graph instead, for runtimes without the facekeys core (it cannot be "
+               "skipped then)")
+      ->excludes(flip);
   auto* verify = app.add_option("--verify", verify_dir,
                                 "Check an exported directory instead (card valid, ONNX checker and shape inference, "
                                 "shapes and SHA-256 match the card)");
@@ -67,10 +73,14 @@ int main(int argc, char** argv) {
     }
     if (checkpoint.empty()) throw CLI::RequiredError("checkpoint and -o (or --verify DIR)");
     opt.weights = facekeys::parse_weight_storage(weights);
+    using Flip = facekeys::ExportOptions::FlipTest;
+    opt.flip_test = flip_graph ? Flip::Graph : flip_pipeline ? Flip::Pipeline : Flip::None;
     const auto r = facekeys::export_checkpoint(checkpoint, out_dir, opt);
     std::printf("wrote %s (%s, opset %d, %s weights, %s -> %s%s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
                 r.card.onnx.opset, r.card.onnx.weights.c_str(), r.card.onnx.input_name.c_str(),
-                r.card.onnx.output_name.c_str(), r.card.onnx.flip_test ? ", flip test in the graph" : "",
+                r.card.onnx.output_name.c_str(), r.card.onnx.flip_test     ? ", flip test in the graph"
+                : r.card.output.flip_test ? ", the card asks for the flip test"
+                                          : "",
                 r.card_path.c_str());
     if (!r.crop_recorded)
       std::fprintf(stderr, "note: %s records no crop policy (its pack predates recorded ones): the card has the "

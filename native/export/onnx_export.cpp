@@ -732,7 +732,8 @@ ModelCard make_model_card(const SafeTensorsFile& st, const std::string& path, co
   c.onnx.input_name = "input";
   c.onnx.output_name = s.output == "heatmaps" ? "heatmaps" : "points";
   c.onnx.weights = weight_storage_name(opt.weights);
-  c.onnx.flip_test = opt.flip_test;
+  c.output.flip_test = opt.flip_test == ExportOptions::FlipTest::Pipeline;
+  c.onnx.flip_test = opt.flip_test == ExportOptions::FlipTest::Graph;
   validate_model_card(c, path);
   return c;
 }
@@ -762,7 +763,8 @@ ExportResult export_checkpoint(const std::string& ckpt_path, const std::string& 
   const SafeTensorsFile st = read_safetensors(ckpt_path);
   // The card first: it validates the metadata and reads --metrics before any output is written.
   ModelCard card = make_model_card(st, ckpt_path, opt);
-  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset, opt.weights, opt.flip_test);
+  const onnx::ModelProto model = build_onnx_model(st, ckpt_path, opt.opset, opt.weights,
+                                                     opt.flip_test == ExportOptions::FlipTest::Graph);
   check_onnx_model(model, ckpt_path + " -> ONNX");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) fail(ckpt_path, "cannot serialise the ONNX model (over 2 GB?)");

@@ -50,10 +50,13 @@ struct ExportOptions {
   double crop_margin = 0.0;  // face-box models: override the crop margin (0: the checkpoint's; see checkpoint_framing)
   int opset = kOnnxDefaultOpset;
   WeightStorage weights = WeightStorage::Float32;
-  // The graph also runs the network on the mirrored input and averages the
-  // mapped-back result in (what `facekeys eval --flip-test` does in LibTorch):
-  // twice the compute, usually a little more accuracy.
-  bool flip_test = false;
+  // The flip test (what `facekeys eval --flip-test` does in LibTorch): also run
+  // the network on the mirrored input and average the mapped-back result in;
+  // twice the compute, usually a little more accuracy. Pipeline: the card asks
+  // the core to do it (output.flip_test; a tracker may skip it); Graph: built
+  // into the graph (onnx.flip_test; for runtimes without the core).
+  enum class FlipTest { None, Pipeline, Graph };
+  FlipTest flip_test = FlipTest::None;
 };
 
 // The model description stored in a checkpoint's metadata.

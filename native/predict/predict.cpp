@@ -435,6 +435,8 @@ OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const
   for (std::size_t i = 0; i < pack.size(); ++i)
     if (pack.split[i] == static_cast<std::uint8_t>(split)) rows.push_back(static_cast<std::int64_t>(i));
   const std::size_t per_out = keypoint_output_size(card);
+  const bool flip = card_wants_flip_test(card);  // as photos: each image and its mirror, averaged
+  const std::size_t copies = flip ? 2 : 1;
   for (std::size_t i0 = 0; i0 < rows.size(); i0 += static_cast<std::size_t>(batch)) {
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(batch), rows.size() - i0);
     std::vector<float> input;
@@ -445,10 +447,16 @@ OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const
       const Box whole{-0.5f, -0.5f, static_cast<float>(pack.width), static_cast<float>(pack.height)};
       const std::vector<float> in = keypoint_model_input(view, card, whole);
       input.insert(input.end(), in.begin(), in.end());
+      if (flip) {
+        const std::vector<float> mirrored = mirror_model_input(in, card);
+        input.insert(input.end(), mirrored.begin(), mirrored.end());
+      }
     }
-    const std::vector<float> out = model.run(input, static_cast<int>(n));
+    std::vector<float> out = model.run(input, static_cast<int>(n * copies));
     for (std::size_t j = 0; j < n; ++j) {
-      const std::vector<float> uv = keypoint_output_to_normalized(card, out.data() + j * per_out, per_out);
+      float* one = out.data() + j * copies * per_out;
+      if (flip) average_mirrored_output(card, one, one + per_out, per_out);
+      const std::vector<float> uv = keypoint_output_to_normalized(card, one, per_out);
       r.pred_norm.insert(r.pred_norm.end(), uv.begin(), uv.end());
       const float* gt = pack.points.data() + static_cast<std::size_t>(rows[i0 + j]) * PK * 2;
       if (gt_point >= 0) {

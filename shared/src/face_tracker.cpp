@@ -188,6 +188,7 @@ void FaceTracker::start_keypoints() {
   }
   PhotoOptions o;
   o.max_batch = options_.max_batch;
+  o.flip_test = options_.flip_test;
   for (const Track& t : tracks_) o.face_boxes.push_back(predicted_box(t));
   job_->start(card_, o);
   stage_ = Stage::Keypoints;

@@ -9,6 +9,7 @@
 #include "facekeys/face_detect.hpp"
 #include "facekeys/head_pose.hpp"
 #include "facekeys/heatmap.hpp"
+#include "facekeys/schema.hpp"
 
 namespace facekeys {
 
@@ -120,6 +121,44 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
   const std::size_t K = static_cast<std::size_t>(card.num_points);
   if (card.output.kind != "heatmaps") return std::vector<float>(output, output + n);
   return decode_heatmap_logits_normalized(output, K, card.output.height, card.output.width);
+}
+
+bool card_wants_flip_test(const ModelCard& card) { return card.output.flip_test && !card.onnx.flip_test; }
+
+std::vector<float> mirror_model_input(const std::vector<float>& input, const ModelCard& card) {
+  const std::size_t w = static_cast<std::size_t>(card.input.width);
+  const std::size_t rows = static_cast<std::size_t>(card.input.channels) * static_cast<std::size_t>(card.input.height);
+  if (input.size() != rows * w)
+    throw std::invalid_argument("mirror_model_input: " + std::to_string(input.size()) + " values, the card (" +
+                                card.name + ") takes " + std::to_string(rows * w));
+  std::vector<float> out(input.size());
+  for (std::size_t r = 0; r < rows; ++r)
+    std::reverse_copy(input.begin() + static_cast<std::ptrdiff_t>(r * w),
+                      input.begin() + static_cast<std::ptrdiff_t>((r + 1) * w),
+                      out.begin() + static_cast<std::ptrdiff_t>(r * w));
+  return out;
+}
+
+void average_mirrored_output(const ModelCard& card, float* out, const float* mirrored, std::size_t n) {
+  check_output_size(card, out, n, "average_mirrored_output");
+  const std::vector<int>& flip = schema_by_name(card.schema).flip_permutation;
+  const std::size_t K = static_cast<std::size_t>(card.num_points);
+  if (card.output.kind != "heatmaps") {
+    for (std::size_t j = 0; j < K; ++j) {
+      const std::size_t i = static_cast<std::size_t>(flip[j]);
+      out[2 * j] = 0.5f * (out[2 * j] + (1.f - mirrored[2 * i]));  // u -> 1 - u (CONVENTIONS.md)
+      out[2 * j + 1] = 0.5f * (out[2 * j + 1] + mirrored[2 * i + 1]);
+    }
+    return;
+  }
+  // Cell (x, y) of the mirrored run is cell (w - 1 - x, y) of the crop.
+  const std::size_t w = static_cast<std::size_t>(card.output.width), hw = w * static_cast<std::size_t>(card.output.height);
+  for (std::size_t j = 0; j < K; ++j) {
+    float* map = out + j * hw;
+    const float* from = mirrored + static_cast<std::size_t>(flip[j]) * hw;
+    for (std::size_t row = 0; row < hw; row += w)
+      for (std::size_t x = 0; x < w; ++x) map[row + x] = 0.5f * (map[row + x] + from[row + w - 1 - x]);
+  }
 }
 
 namespace {

@@ -100,6 +100,7 @@ Json model_card_to_json(const ModelCard& c) {
     out["decode"] = c.output.decode;
     out["sigma"] = c.output.sigma;
   }
+  if (c.output.flip_test) out["flip_test"] = true;
   j["output"] = out;
 
   j["training"] = c.training;
@@ -162,6 +163,8 @@ ModelCard model_card_from_json(const Json& j, const std::string& name) {
     c.output.decode = get_string(out, "decode", "output", name);
     if (out.contains("sigma")) c.output.sigma = get_number(out, "sigma", "output", name);
   }
+  if (const Json* f = out.find("flip_test"))
+    c.output.flip_test = typed(name, "output.flip_test", [&] { return f->as_bool(); });
 
   if (const Json* t = j.find("training")) c.training = *t;
   if (const Json* m = j.find("metrics")) c.metrics = *m;
@@ -222,6 +225,9 @@ void validate_model_card(const ModelCard& c, const std::string& name) {
   } else {
     fail(name, "model card output.kind '" + c.output.kind + "' is not 'coords' or 'heatmaps'");
   }
+  if (c.output.flip_test && c.onnx.flip_test)
+    fail(name, "model card asks for the flip test twice: in the pipeline (output.flip_test) and in the graph "
+               "(onnx.flip_test)");
   if (c.onnx.file.empty()) fail(name, "model card onnx.file is empty");
   if (c.onnx.opset < 7 || c.onnx.opset > 30) fail(name, "model card onnx.opset must be within 7..30");
   if (c.onnx.weights != "float32" && c.onnx.weights != "int8")

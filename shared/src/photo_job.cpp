@@ -103,6 +103,7 @@ void PhotoJob::start(const ModelCard* card, const PhotoOptions& options) {
 void PhotoJob::prepare_keypoints() {
   runs_ = card_ ? keypoint_runs(*card_, faces_.size()) : 0;
   next_face_ = 0;
+  flip_ = card_ && !card_->onnx.flip_test && options_.flip_test.value_or(card_wants_flip_test(*card_));
   // Face-box models were trained on DAN boxes: a detected box is calibrated
   // first (face_detect.hpp); a box drawn by hand or given by the host is taken
   // as one of those already.
@@ -142,21 +143,27 @@ const TensorRun* PhotoJob::next() {
   } else {
     const ModelCard& card = *card_;
     if (gray_.empty()) gray_ = to_gray(work_.view());
-    batch_ = std::min(runs_ - next_face_, static_cast<std::size_t>(options_.max_batch));
+    const std::size_t inputs_per_face = flip_ ? 2 : 1;
+    batch_ = std::min(runs_ - next_face_,
+                      std::max<std::size_t>(1, static_cast<std::size_t>(options_.max_batch) / inputs_per_face));
     batch_crops_.clear();
     run_.network = TensorRun::Network::Keypoints;
     run_.input_name = card.onnx.input_name;
     run_.input_shape = card_input_shape(card);
-    run_.input_shape[0] = static_cast<std::int64_t>(batch_);
+    run_.input_shape[0] = static_cast<std::int64_t>(batch_ * inputs_per_face);
     for (std::size_t i = next_face_; i < next_face_ + batch_; ++i) {
       const Box face = to_work(sources_[i]);
       batch_crops_.push_back(keypoint_crop_box(card, work_.width(), work_.height(), &face));
       run_.crops.push_back(to_original(batch_crops_.back()));
       const std::vector<float> in = keypoint_model_input(gray_.view(), card, batch_crops_.back());
       run_.input.insert(run_.input.end(), in.begin(), in.end());
+      if (flip_) {
+        const std::vector<float> mirrored = mirror_model_input(in, card);
+        run_.input.insert(run_.input.end(), mirrored.begin(), mirrored.end());
+      }
     }
     run_.output_names = {card.onnx.output_name};
-    run_.output_sizes = {keypoint_output_size(card) * batch_};
+    run_.output_sizes = {keypoint_output_size(card) * batch_ * inputs_per_face};
   }
   outputs_.assign(run_.output_names.size(), {});
   run_ready_ = true;
@@ -197,7 +204,8 @@ void PhotoJob::give() {
   const ModelCard& card = *card_;
   const std::size_t per = keypoint_output_size(card);
   for (std::size_t j = 0; j < batch_; ++j) {
-    const float* out = outputs_[0].data() + j * per;
+    float* out = outputs_[0].data() + j * per * (flip_ ? 2 : 1);
+    if (flip_) average_mirrored_output(card, out, out + per, per);
     PredictedFace& f = faces_[next_face_ + j];
     const KeypointDecode d = decode_keypoint_output(card, out, per, batch_crops_[j]);
     f.points.clear();

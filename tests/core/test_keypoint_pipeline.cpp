@@ -10,6 +10,7 @@
 #include "support/test_helpers.hpp"
 #include "facekeys/heatmap.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
+#include "facekeys/schema.hpp"
 
 using namespace facekeys;
 
@@ -159,4 +160,72 @@ TEST_CASE("keypoint_pipeline: pixels a photo must keep for detection and each ki
   CHECK(keypoint_crop_work_pixels(ibug, Box{100.f, 100.f, 512.f, 512.f}, 4000, 3000) == 1000LL * 750);
   CHECK(keypoint_crop_work_pixels(ibug, Box{100.f, 100.f, 64.f, 64.f}, 4000, 3000) == 4000LL * 3000);  // all of it
   CHECK(keypoint_crop_work_pixels(ibug, Box{0.f, 0.f, 0.f, 0.f}, 400, 300) == 400LL * 300);
+}
+
+TEST_CASE("keypoint_pipeline: the flip test maps the mirrored run back and averages it in", "[keypoint_pipeline][flip]") {
+  const LandmarkSchema& schema = schema_by_name("ibug68");
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> U(-3.f, 3.f);
+
+  SECTION("the mirrored input reverses every row") {
+    ModelCard card = ibug_card();
+    card.input.width = 4;
+    card.input.height = 2;
+    const std::vector<float> in{1, 2, 3, 4, 5, 6, 7, 8};
+    CHECK(mirror_model_input(in, card) == std::vector<float>{4, 3, 2, 1, 8, 7, 6, 5});
+    CHECK_THROWS_AS(mirror_model_input({1, 2, 3}, card), std::invalid_argument);
+  }
+
+  SECTION("heatmaps: a mirrored run that is the mirror image of the first changes nothing") {
+    ModelCard card = ibug_card("heatmaps");
+    card.output.width = 5;
+    card.output.height = 3;
+    const std::size_t hw = 15, n = keypoint_output_size(card);
+    std::vector<float> out(n), mirrored(n);
+    for (float& v : out) v = U(rng);
+    // The mirror image's map flip[j] is map j mirrored along x.
+    for (std::size_t j = 0; j < 68; ++j)
+      for (std::size_t y = 0; y < 3; ++y)
+        for (std::size_t x = 0; x < 5; ++x)
+          mirrored[static_cast<std::size_t>(schema.flip_permutation[j]) * hw + y * 5 + (4 - x)] = out[j * hw + y * 5 + x];
+    std::vector<float> averaged = out;
+    average_mirrored_output(card, averaged.data(), mirrored.data(), n);
+    for (std::size_t i = 0; i < n; ++i) CHECK(averaged[i] == Approx(out[i]));
+    // One hot cell of the mirrored run: point 36 (right eye corner) at (1, 2) becomes point 45 at (3, 2), halved.
+    std::vector<float> zero(n, 0.f), hot(n, 0.f);
+    hot[36 * hw + 2 * 5 + 1] = 2.f;
+    average_mirrored_output(card, zero.data(), hot.data(), n);
+    REQUIRE(schema.flip_permutation[45] == 36);
+    CHECK(zero[45 * hw + 2 * 5 + 3] == 1.f);
+    CHECK(std::count(zero.begin(), zero.end(), 0.f) == static_cast<std::ptrdiff_t>(n - 1));
+  }
+
+  SECTION("coordinates: (1 - u, v), relabelled; the decoded points are the pair's mean") {
+    const ModelCard card = ibug_card();
+    const std::size_t n = keypoint_output_size(card);
+    std::vector<float> out(n), mirrored(n);
+    std::uniform_real_distribution<float> uv(0.f, 1.f);
+    for (float& v : out) v = uv(rng);
+    for (std::size_t j = 0; j < 68; ++j) {
+      const std::size_t i = static_cast<std::size_t>(schema.flip_permutation[j]);
+      mirrored[2 * i] = 1.f - out[2 * j] + 0.02f;  // the mirrored run 0.02 to the right: 0.01 to the left after
+      mirrored[2 * i + 1] = out[2 * j + 1];
+    }
+    std::vector<float> averaged = out;
+    average_mirrored_output(card, averaged.data(), mirrored.data(), n);
+    for (std::size_t j = 0; j < 68; ++j) {
+      CHECK(averaged[2 * j] == Approx(out[2 * j] - 0.01f).margin(1e-6));
+      CHECK(averaged[2 * j + 1] == Approx(out[2 * j + 1]));
+    }
+    CHECK_THROWS_AS(average_mirrored_output(card, averaged.data(), mirrored.data(), n - 1), std::invalid_argument);
+  }
+
+  SECTION("the card asks for it; a graph that does it already is not asked twice") {
+    ModelCard card = ibug_card("heatmaps");
+    CHECK_FALSE(card_wants_flip_test(card));
+    card.output.flip_test = true;
+    CHECK(card_wants_flip_test(card));
+    card.onnx.flip_test = true;
+    CHECK_FALSE(card_wants_flip_test(card));
+  }
 }

@@ -186,6 +186,21 @@ TEST_CASE("bad model cards are rejected naming the file and field", "[model_card
     if (kv.first != "flip_test") old_onnx[kv.first] = kv.second;
   REQUIRE_FALSE(old_onnx.contains("flip_test"));
   CHECK_FALSE(model_card_from_json(Json::parse(with("onnx", old_onnx)), "card_old.json").onnx.flip_test);
+  // The pipeline's flip test (output.flip_test): written only when asked for, never with the graph's.
+  Json output = good.at("output");
+  REQUIRE_FALSE(output.contains("flip_test"));
+  output["flip_test"] = true;
+  const ModelCard flip = model_card_from_json(Json::parse(with("output", output)), "card_flip_core.json");
+  CHECK(flip.output.flip_test);
+  CHECK(model_card_to_json(flip).at("output").at("flip_test").as_bool());
+  output["flip_test"] = 1;
+  CHECK_THROWS_WITH(read_text(with("output", output), "card_flip_core_num.json"),
+                    Catch::Matchers::ContainsSubstring("output.flip_test"));
+  output["flip_test"] = true;
+  ModelCard both = flip;
+  both.onnx.flip_test = true;
+  CHECK_THROWS_WITH(validate_model_card(both, "card_flip_both.json"),
+                    Catch::Matchers::ContainsSubstring("flip test twice"));
 
   Json j = good;
   Json::Object fields;

@@ -91,6 +91,53 @@ TEST_CASE("photo job: detection, then one batch of keypoint crops, gives points 
   CHECK(j["model"].as_string() == card.name);
 }
 
+TEST_CASE("photo job: the flip test sends each crop and its mirror image, and averages them", "[photo_job][flip]") {
+  ModelCard card = testing::ibug_card();
+  card.output.flip_test = true;
+  for (const int max_batch : {16, 3}) {
+    for (const bool off : {false, true}) {
+      INFO("max_batch " << max_batch << (off ? ", flip test off" : ""));
+      Photo p = photo(320, 240);
+      const ImageU8 pixels = p.pixels;
+      PhotoJob job(std::move(p));
+      PhotoOptions options;
+      options.max_batch = max_batch;
+      if (off) options.flip_test = false;
+      job.start(&card, options);
+      REQUIRE(job.next() != nullptr);
+      detector_outputs(job, {{0.1f, 0.2f, 0.4f, 0.7f}, {0.6f, 0.1f, 0.9f, 0.5f}});
+      job.give();
+      // Two inputs a face, at most max_batch inputs a run (at least one face).
+      const std::size_t faces_per_run = off ? 2 : max_batch >= 4 ? 2 : 1, per_face = off ? 1 : 2;
+      for (std::size_t first = 0; first < 2; first += faces_per_run) {
+        const TensorRun* run = job.next();
+        REQUIRE(run != nullptr);
+        const std::int64_t inputs = static_cast<std::int64_t>(faces_per_run * per_face);
+        CHECK(run->input_shape == std::vector<std::int64_t>{inputs, 1, 128, 128});
+        REQUIRE(run->output_sizes == std::vector<std::size_t>{136 * static_cast<std::size_t>(inputs)});
+        const Box face = ultraface_to_training_box(job.faces()[first].box);
+        const std::vector<float> in =
+            keypoint_model_input(to_gray(pixels.view()).view(), card, keypoint_crop_box(card, 320, 240, &face));
+        CHECK(std::vector<float>(run->input.begin(), run->input.begin() + 128 * 128) == in);
+        if (!off) CHECK(std::vector<float>(run->input.begin() + 128 * 128, run->input.begin() + 2 * 128 * 128) ==
+                        mirror_model_input(in, card));
+        // Every input's points at (0.5, 0.5), except the mirror images': u = 0.4, so 0.6 mapped back.
+        std::vector<float>& out = job.output(0);
+        out.assign(run->output_sizes[0], 0.5f);
+        if (!off)
+          for (std::size_t f = 0; f < faces_per_run; ++f)
+            for (std::size_t k = 0; k < 68; ++k) out[(2 * f + 1) * 136 + 2 * k] = 0.4f;
+        job.give();
+      }
+      CHECK(job.done());
+      for (std::size_t f = 0; f < 2; ++f) {
+        const Box& crop = job.crops()[f];
+        CHECK(job.faces()[f].points[7].x == Approx(crop.x + (off ? 0.5f : 0.55f) * crop.w));
+      }
+    }
+  }
+}
+
 TEST_CASE("photo job: a reduced-scale decode reports in the photo's own pixels", "[photo_job]") {
   const ModelCard card = testing::ibug_card();
   // The same picture at full size and at half scale: boxes and points agree within a pixel of the full photo.

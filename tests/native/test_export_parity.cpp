@@ -8,9 +8,12 @@
 // what LibTorch computes with the weights rounded as the exporter's rule says
 // (per-output-channel symmetric int8, written again here with torch ops), so the
 // in-graph widening and scaling are exact. That case is export_int8/ with
-// "expected_int8". And the flip-test export (--flip-test) must compute what
-// flip_test_forward (evaluate.hpp, used by `eval --flip-test`) computes:
-// export_flip/ with "expected_flip".
+// "expected_int8". And the flip test must compute what flip_test_forward
+// (evaluate.hpp, used by `eval --flip-test`) computes, "expected_flip": built
+// into the graph (--flip-test-in-graph, export_flip/), and as the core runs it
+// on a plain graph for a card that asks for it (--flip-test, export_flip_core/:
+// the mirrored inputs from mirror_model_input, the outputs averaged by
+// average_mirrored_output, keypoint_pipeline.hpp).
 //
 // Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
 // (tests/CMakeLists.txt) rather than through test discovery, so the Node test
@@ -28,12 +31,14 @@
 #include "eval/evaluate.hpp"
 #include "models/models.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <set>
 #include <string>
 
+#include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/safetensors.hpp"
 
@@ -101,13 +106,33 @@ torch::Tensor forward_with_int8_weights(KeypointNet& model, const torch::Tensor&
 double max_abs_diff_opencv(const std::string& onnx_path, const ModelCard& card, const torch::Tensor& input,
                            const torch::Tensor& expected) {
 #ifdef FACEKEYS_WITH_OPENCV_DNN
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_path);
+  // A card that asks for the flip test gets the core's: each image followed by its mirror image.
+  const bool flip = card_wants_flip_test(card);
+  const std::size_t n = static_cast<std::size_t>(input.size(0)), per_in = static_cast<std::size_t>(input[0].numel());
+  std::vector<float> batch;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::vector<float> one(input.data_ptr<float>() + i * per_in, input.data_ptr<float>() + (i + 1) * per_in);
+    batch.insert(batch.end(), one.begin(), one.end());
+    if (flip) {
+      const std::vector<float> mirrored = mirror_model_input(one, card);
+      batch.insert(batch.end(), mirrored.begin(), mirrored.end());
+    }
+  }
   std::vector<int> dims(input.sizes().begin(), input.sizes().end());
-  cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, input.data_ptr<float>());
+  dims[0] = static_cast<int>(flip ? 2 * n : n);
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_path);
+  cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F, batch.data());
   net.setInput(blob, card.onnx.input_name);
   cv::Mat got = net.forward(card.onnx.output_name);
-  REQUIRE(got.total() == static_cast<std::size_t>(expected.numel()));
-  const torch::Tensor got_t = torch::from_blob(got.ptr<float>(), expected.sizes(), torch::kFloat32);
+  const std::size_t per_out = static_cast<std::size_t>(expected[0].numel());
+  REQUIRE(got.total() == per_out * static_cast<std::size_t>(dims[0]));
+  std::vector<float> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    float* one = got.ptr<float>() + i * per_out * (flip ? 2 : 1);
+    if (flip) average_mirrored_output(card, one, one + per_out, per_out);
+    out.insert(out.end(), one, one + per_out);
+  }
+  const torch::Tensor got_t = torch::from_blob(out.data(), expected.sizes(), torch::kFloat32);
   return (got_t - expected).abs().max().item<double>();
 #else
   (void)onnx_path, (void)card, (void)input, (void)expected;
@@ -150,33 +175,38 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
     parity.tensors.push_back(record("input", input));
     parity.tensors.push_back(record("expected", expected));
 
-    // "export" is the plain export; "export_int8" and "export_flip" its compressed and flip-test twins.
+    // "export" is the plain export; "export_int8" its compressed twin; "export_flip" and
+    // "export_flip_core" the flip test in the graph and in the core.
     struct Variant {
       std::string dir, expected, weights;  // expected: its LibTorch output's name in parity.safetensors
-      bool flip_test;
+      std::string flip_flag;               // "", "--flip-test-in-graph" or "--flip-test"
     };
-    for (const Variant& v : {Variant{"export", "expected", "float32", false},
-                             Variant{"export_int8", "expected_int8", "int8", false},
-                             Variant{"export_flip", "expected_flip", "float32", true}}) {
+    for (const Variant& v : {Variant{"export", "expected", "float32", ""},
+                             Variant{"export_int8", "expected_int8", "int8", ""},
+                             Variant{"export_flip", "expected_flip", "float32", "--flip-test-in-graph"},
+                             Variant{"export_flip_core", "expected_flip", "float32", "--flip-test"}}) {
       INFO("variant " << v.dir);
+      const bool flip_test = !v.flip_flag.empty();
       torch::Tensor want_out = expected;
       if (v.weights == "int8") want_out = forward_with_int8_weights(*model, input);
-      if (v.flip_test) want_out = flip_test_forward(*model, input, spec).contiguous();
-      if (v.expected != "expected") parity.tensors.push_back(record(v.expected, want_out));  // "expected" is in already
+      if (flip_test) want_out = flip_test_forward(*model, input, spec).contiguous();
+      const bool recorded = std::any_of(parity.tensors.begin(), parity.tensors.end(),
+                                        [&](const TensorRecord& r) { return r.name == v.expected; });
+      if (!recorded) parity.tensors.push_back(record(v.expected, want_out));
       const std::string out = (dir / v.dir).string();
       const std::string cmd = std::string("\"") + FACEKEYS_EXPORT_EXE + "\" \"" + ck + "\" -o \"" + out +
-                              "\" --weights " + v.weights + (v.flip_test ? " --flip-test" : "") + " > \"" + out +
-                              ".log\" 2>&1";
+                              "\" --weights " + v.weights + " " + v.flip_flag + " > \"" + out + ".log\" 2>&1";
       REQUIRE(std::system(cmd.c_str()) == 0);
 
       const ModelCard card = read_model_card(out + "/model.json");
       CHECK(card.arch == spec.arch);
       CHECK(card.onnx.weights == v.weights);
-      CHECK(card.onnx.flip_test == v.flip_test);
+      CHECK(card.onnx.flip_test == (v.flip_flag == "--flip-test-in-graph"));
+      CHECK(card.output.flip_test == (v.flip_flag == "--flip-test"));
       std::vector<std::int64_t> want = card_output_shape(card);
       want[0] = expected.size(0);
       CHECK(std::vector<std::int64_t>(expected.sizes().begin(), expected.sizes().end()) == want);
-      if (v.flip_test) CHECK((want_out - expected).abs().max().item<double>() > 1e-3);  // the average changes it
+      if (flip_test) CHECK((want_out - expected).abs().max().item<double>() > 1e-3);  // the average changes it
 
       const double diff = max_abs_diff_opencv(out + "/" + card.onnx.file, card, input, want_out);
       if (diff < 0) {
@@ -202,7 +232,7 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
       for (const auto& b : fresh->named_buffers()) tensors += b.key().find("num_batches_tracked") == std::string::npos;
       CHECK(loaded == tensors);
       fresh->eval();
-      const torch::Tensor again = v.flip_test ? flip_test_forward(*fresh, input, spec) : fresh->forward(input);
+      const torch::Tensor again = flip_test ? flip_test_forward(*fresh, input, spec) : fresh->forward(input);
       CHECK((again - want_out).abs().max().item<double>() <= 1e-5);
     }
     write_safetensors((dir / "parity.safetensors").string(), parity);

@@ -282,7 +282,7 @@ TEST_CASE("weights read back from an export: exact for float32, within half an i
   const std::string ck = write_checkpoint(st, dir, "m.safetensors");
   ExportOptions opt8;
   opt8.weights = WeightStorage::Int8;
-  opt8.flip_test = true;  // its extra constants are not weights
+  opt8.flip_test = ExportOptions::FlipTest::Graph;  // its extra constants are not weights
   export_checkpoint(ck, dir + "/float32");
   export_checkpoint(ck, dir + "/int8", opt8);
 

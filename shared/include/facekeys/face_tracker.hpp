@@ -60,7 +60,10 @@ struct TrackOptions {
   // motion drops 8x (0.45 -> 0.05 px) and the worst NME while it speeds up to 250 px/s
   // stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
   OneEuroParams one_euro{0.5, 0.2, 1.0};
-  int max_batch = 16;            // faces per keypoint run
+  int max_batch = 16;            // network inputs per keypoint run (as PhotoOptions)
+  // The flip test (keypoint_pipeline.hpp) on each frame: off by default, since it doubles the
+  // keypoint model's time and the One Euro filter steadies the points anyway; on, as photos.
+  bool flip_test = false;
 };
 
 struct TrackedFace {

@@ -17,6 +17,8 @@
 //              through; heatmap models: spatial softmax per map,
 //              decode_argmax_refined, u = (x_hm + 0.5) / w_hm
 //              keypoint_output_to_image(...): then crop_normalized_to_image
+//   flip test  card_wants_flip_test: the mirrored crop too (mirror_model_input),
+//              its output mapped back and averaged in (average_mirrored_output)
 #pragma once
 
 #include <cstddef>
@@ -82,6 +84,28 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
 // ... -> K points in original-image pixels (through crop_normalized_to_image).
 std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float* output, std::size_t n,
                                               const Box& crop_box);
+
+// ---- The flip test (test-time augmentation) ----------------------------------
+// The network also runs on the mirror image of each crop, and that output,
+// mapped back, is averaged in: heatmap logits mirrored along the map's width
+// and relabelled by the schema's flip pairs (map j takes the mirrored run's map
+// flip_permutation[j]), or normalised coordinates (1 - u, v), relabelled the
+// same way. Twice the compute for a steadier, slightly more accurate result;
+// what `facekeys eval --flip-test` computes on a checkpoint (flip_test_forward)
+// and what `facekeys-export --flip-test-in-graph` builds into a graph.
+
+// Whether the pipeline should run it for `card`: the card asks for it
+// (output.flip_test) and the graph does not do it already (onnx.flip_test).
+bool card_wants_flip_test(const ModelCard& card);
+
+// The input of the mirrored crop: one image's input ([1, C, h, w], as
+// keypoint_model_input makes it) with every row reversed.
+std::vector<float> mirror_model_input(const std::vector<float>& input, const ModelCard& card);
+
+// Averages into `out` (one image's output, n = keypoint_output_size floats) the
+// output of its mirrored input, mapped back. Throws std::invalid_argument when
+// n != keypoint_output_size(card).
+void average_mirrored_output(const ModelCard& card, float* out, const float* mirrored, std::size_t n);
 
 // One image's output decoded once, with what the photo job's other readers
 // need from it: the heatmap view and the tracker's confidence.

@@ -11,7 +11,7 @@
 //     "crop": {"source": "whole-image" | "face-box", "margin": 1.3, "square": true,
 //              "center_shift_y": 0, "aspect": 1.333},
 //     "output": {"kind": "coords", "layout": "interleaved-xy",
-//                "coordinates": "normalised (u=(x+0.5)/W) of the model input frame"}
+//                "coordinates": "normalised (u=(x+0.5)/W) of the model input frame", "flip_test": true}
 //            or {"kind": "heatmaps", "width": 64, "height": 64, "decode": "...", "sigma": 2},
 //     "training": {...free-form, from the checkpoint metadata...},
 //     "metrics": {...free-form, copied from an eval JSON, or null...},
@@ -67,6 +67,10 @@ struct ModelCard {
     int width = 0, height = 0;
     std::string decode;  // how the maps are decoded, in words (informative: the core has one decoder)
     double sigma = 0.0;
+    // The pipeline's flip test: photos also run each crop's mirror image and
+    // average the outputs mapped back (keypoint_pipeline.hpp); a tracker may
+    // skip it for speed. `facekeys-export --flip-test`. Written only when true.
+    bool flip_test = false;
   } output;
 
   Json training = Json::object();  // free-form
@@ -84,9 +88,10 @@ struct ModelCard {
     // native/export/onnx_export.hpp). Informational: the graph is float in,
     // float out either way, so consumers need not read it.
     std::string weights = "float32";
-    // True when the graph averages the network's output on the input with its
-    // output on the mirrored input, mapped back (`facekeys-export --flip-test`).
-    // Informational too: same interface, twice the compute.
+    // True when the graph itself averages the network's output on the input
+    // with its output on the mirrored input, mapped back (`facekeys-export
+    // --flip-test-in-graph`): same interface, twice the compute, and no way
+    // for a tracker to skip it. Never with output.flip_test.
     bool flip_test = false;
   } onnx;
 };

@@ -24,7 +24,8 @@
 //                    or the faces of the last run are kept
 //   3. keypoints     per face the model's crop (keypoint_pipeline.hpp; detected boxes
 //                    calibrated to the boxes the model was trained on), batched by
-//                    options.max_batch; whole-image models run once, for the best face
+//                    options.max_batch; whole-image models run once, for the best face;
+//                    with the flip test each crop and its mirror image, averaged
 //   4. result        points in original-image pixels (predict_result.hpp)
 // The pixels may be a reduced-scale decode of the photo (the page decodes large
 // JPEGs at 1/2 .. 1/8 scale: keypoint_min_work_pixels says how far it may go
@@ -65,8 +66,11 @@ struct PhotoOptions {
   std::vector<Box> face_boxes;     // faces given by the host in the boxes' convention the model was trained
                                    //   on (a tracker's, face_tracker.hpp): replace detection
   bool redetect = true;            // false: keep the faces found by the last start() on this photo
-  int max_batch = 16;              // faces per keypoint run
+  int max_batch = 16;              // network inputs per keypoint run (a face takes two with the flip test)
   bool heatmap_views = false;      // keep each face's heatmap_view (heatmap models; overlay's heatmaps)
+  // The flip test (keypoint_pipeline.hpp): unset, as the card asks (card_wants_flip_test);
+  // false, never; true, also for a card that does not ask (not when its graph does it).
+  std::optional<bool> flip_test;
 };
 
 // One network call for the host to make.
@@ -78,7 +82,8 @@ struct TensorRun {
   std::vector<float> input;                // row-major, the product of input_shape floats
   std::vector<std::string> output_names;   // what to hand back, in this order (job.output(k))
   std::vector<std::size_t> output_sizes;   // floats expected per output; 0: decided by the graph
-  std::vector<Box> crops;                  // Keypoints: the part of the photo each input shows (original pixels)
+  std::vector<Box> crops;                  // Keypoints: the part of the photo each face's input shows (original
+                                           //   pixels; with the flip test a face's two inputs show the same)
 };
 
 class PhotoJob {
@@ -151,6 +156,7 @@ class PhotoJob {
   std::vector<Box> crops_;             // per face, original pixels
   std::vector<ImageU8> heatmaps_;      // per face, heatmap_view (options.heatmap_views)
   std::size_t runs_ = 0, next_face_ = 0, batch_ = 0;
+  bool flip_ = false;                  // this run's keypoint inputs come in pairs: crop, mirror image
   long long pixels_wanted_ = 0;
   bool pixels_asked_ = false;  // this run asked for a finer decode already
   std::vector<Box> batch_crops_;       // work pixels, the faces of the current keypoint run
