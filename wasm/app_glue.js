@@ -502,8 +502,9 @@
   // Y4M file read here (browsers do not play Y4M; every frame is tracked, in order).
   // Each frame: RGBA pixels into the module (fk_frame_alloc, fk_track_begin), then
   // runNetworks(TRACKER), then the frame's JSON (fk_track_frame_json). While a frame
-  // is in the pipeline, frames that arrive are dropped (counted), not queued: what is
-  // shown is always the newest frame the networks could take.
+  // is in the pipeline, the newest frame that arrives waits for it and older ones are
+  // dropped (counted), not queued: what is tracked is always the newest frame, at most
+  // one pipeline run old.
   const VIDEO_STAGES = ['grab', 'detect', 'preprocess', 'infer', 'total'];
 
   function videoOptions(options = {}) {
@@ -531,7 +532,7 @@
     if (model) st.model = modelIndex;
     const v = {
       kind, name, modelIndex, model, frames: [], listeners: st.videoListeners, busy: false, paused: false,
-      stopped: false, dropped: 0, seen: 0, stamps: [], last: null, cleanup: [], firstFrame: null,
+      stopped: false, waiting: null, dropped: 0, seen: 0, stamps: [], last: null, cleanup: [], firstFrame: null,
       lastT: -Infinity,
     };
     v.firstFrame = new Promise((resolve, reject) => { v.resolveFirst = resolve; v.rejectFirst = reject; });
@@ -596,39 +597,90 @@
   // Frames of a <video> element (camera or a file the browser plays): each frame the
   // element presents is tracked unless the pipeline is busy (then it is dropped).
   // The pixels are read at once, in the callback, so they are the frame presented.
-  let grabCanvas = null;
-  function grabVideoFrame(video) {
-    const w = video.videoWidth, h = video.videoHeight;
+  // A frame the <video> element presents is held at once (the frame presented now) and its pixels
+  // are read when the pipeline takes it. VideoFrame.copyTo converts the frame (a camera's is YUV) to
+  // RGBA without a canvas: 1-2 ms for 640x480 where drawImage + getImageData took about 10 ms here.
+  // A browser without VideoFrame reads the pixels at once through a canvas; one whose copyTo cannot
+  // convert the frame draws the held VideoFrame through the canvas (from then on).
+  let grabCanvas = null, grabByVideoFrame = typeof VideoFrame === 'function', copyToWorks = true;
+  function canvasPixels(source, w, h) {
     if (!grabCanvas || grabCanvas.width !== w || grabCanvas.height !== h) {
       grabCanvas = new OffscreenCanvas(w, h);
       grabCanvas.ctx = grabCanvas.getContext('2d', { willReadFrequently: true });
     }
-    grabCanvas.ctx.drawImage(video, 0, 0, w, h);
+    grabCanvas.ctx.drawImage(source, 0, 0, w, h);
     return { width: w, height: h, pixels: grabCanvas.ctx.getImageData(0, 0, w, h).data };
   }
+  function holdVideoFrame(video) {
+    if (grabByVideoFrame) {
+      try {
+        const frame = new VideoFrame(video);
+        return { frame, close: () => frame.close() };
+      } catch (e) {
+        grabByVideoFrame = false;
+        console.warn('facekeys: no VideoFrame of the video, reading frames through a canvas:', e);
+      }
+    }
+    const read = canvasPixels(video, video.videoWidth, video.videoHeight);
+    return { read, close() {} };
+  }
+  async function heldPixels(held) {
+    if (held.read) return held.read;
+    const { width, height } = held.frame.visibleRect;
+    if (copyToWorks) {
+      try {
+        const pixels = new Uint8Array(width * height * 4);
+        const [plane] = await held.frame.copyTo(pixels, { format: 'RGBA', colorSpace: 'srgb' });
+        if (plane.stride !== width * 4) throw new Error('unexpected pixel layout');
+        return { width, height, pixels };
+      } catch (e) {
+        copyToWorks = false;
+        console.warn('facekeys: VideoFrame.copyTo cannot convert the frames, reading them through a canvas:', e);
+      }
+    }
+    return canvasPixels(held.frame, width, height);
+  }
+  // The pipeline takes a frame as soon as it is free: the frame that arrived meanwhile waits, but
+  // only the newest (a newer one replaces it, and the older is counted as dropped), so nothing piles
+  // up and a frame waits at most one pipeline run; the pipeline does not idle until the next frame.
   function followVideoElement(v, video, timeOf) {
+    const take = async (held, t) => {
+      v.busy = true;
+      const timing = { start: now() };
+      try {
+        const f = await heldPixels(held);
+        timing.grab = now() - timing.start;
+        await serial(() => trackFrame(v, f.width, f.height, f.pixels, t, timing));
+      } catch (e) {
+        setStatus(e && e.message ? e.message : String(e), true);
+        v.rejectFirst(e);
+      } finally {
+        held.close();
+        v.busy = false;
+        const next = v.waiting;
+        v.waiting = null;
+        if (next && !v.stopped && !v.paused) take(next.held, next.t);
+        else if (next) next.held.close();
+      }
+    };
     const onFrame = (nowMs, meta) => {
       if (v.stopped) return;
       video.requestVideoFrameCallback(onFrame);
       ++v.seen;
       if (v.paused) return;
-      if (v.busy) { ++v.dropped; return; }
-      v.busy = true;
-      const timing = { start: now() };
-      let f;
+      let held;
       try {
-        f = grabVideoFrame(video);
+        held = holdVideoFrame(video);
       } catch (e) {
-        v.busy = false;
         v.rejectFirst(e);
         return;
       }
-      timing.grab = now() - timing.start;
       const t = timeOf(nowMs, meta);
-      serial(() => trackFrame(v, f.width, f.height, f.pixels, t, timing))
-        .catch((e) => { setStatus(e && e.message ? e.message : String(e), true); v.rejectFirst(e); })
-        .finally(() => { v.busy = false; });
+      if (!v.busy) { take(held, t); return; }
+      if (v.waiting) { v.waiting.held.close(); ++v.dropped; }
+      v.waiting = { held, t };
     };
+    v.cleanup.push(() => { if (v.waiting) { v.waiting.held.close(); v.waiting = null; } });
     video.requestVideoFrameCallback(onFrame);
   }
   // A <video> element the page plays (it must be in the document for its frames to be presented).
