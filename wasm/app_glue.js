@@ -48,7 +48,8 @@
     current: -1,         // photo shown
     committed: -1,       // photo whose pixels the module holds
     committedKeeps: Infinity,  // how many pixels it holds when decoded at reduced scale
-    queue: Promise.resolve(),
+    queue: Promise.resolve(),  // the pipeline's tasks, one at a time (serial)
+    waiting: 0,                // tasks queued behind the one running
     lastError: '',
     lastMessage: '',
     lastJpegScanMs: 0,  // the JPEG scan check of the last photo (benchmarks)
@@ -264,7 +265,9 @@
 
   // ---- the pipeline (one at a time: the module holds one photo) --------------
   function serial(f) {
-    const p = st.queue.then(f, f);
+    ++st.waiting;
+    const run = () => { --st.waiting; return f(); };
+    const p = st.queue.then(run, run);
     st.queue = p.catch(() => {});
     return p;
   }
@@ -916,14 +919,16 @@
 
   // One run of each network on a blank photo, so that the first real photo finds
   // them warm (ONNX Runtime plans and allocates on a session's first run). In the
-  // serial queue: a photo dropped meanwhile waits for it, not beside it.
+  // serial queue: a photo dropped meanwhile waits for it, not beside it; but the
+  // keypoint model's run is skipped when something is waiting by then (the photo's
+  // own first run costs less than waiting for a warm-up run and then its own).
   function warmUp(modelIndex) {
     return serial(async () => {
       const m = st.mod;
       if (m._fk_warmup_begin() < 0) throw moduleError('warm-up');
       try {
         await runJob(-1, { redetect: true }, {});
-        if (st.models[modelIndex]) await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {});
+        if (st.models[modelIndex] && st.waiting === 0) await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {});
       } finally { m._fk_warmup_end(); }
     });
   }
