@@ -36,11 +36,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 cv::Mat nchw_blob(const std::vector<float>& data, int n, int c, int h, int w) {
   const int dims[4] = {n, c, h, w};
   // OpenCV DNN copies the input in setInput, so wrapping is enough.
@@ -53,7 +48,6 @@ std::string shape_str(const cv::Mat& m) {
   return s + "]";
 }
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
 
 // One network call of a photo job (photo_job.hpp) on an OpenCV DNN graph: the
 // run's input, its named outputs back as flat float vectors.

@@ -6,6 +6,8 @@
 // No LibTorch here (docs/PREDICT.md).
 #pragma once
 
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -76,6 +78,14 @@ class KeypointModel {
 struct JobTimes {
   double decode = 0, detect = 0, preprocess = 0, infer = 0;
 };
+
+// The clock of those timings (predict and track): milliseconds since t0, and a
+// figure rounded to `step` for the JSON they print.
+using Clock = std::chrono::steady_clock;
+inline double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+inline double round_to(double v, double step) { return std::round(v / step) * step; }
 
 // Runs a started photo job to its end: its detector runs on `detector`, its
 // keypoint runs on `model` (may be null for a job without a card). Adds the

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,12 +27,6 @@ namespace facekeys {
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-double round_to(double v, double step) { return std::round(v / step) * step; }
 
 volatile std::sig_atomic_t g_stop = 0;
 void on_stop_signal(int) { g_stop = 1; }
@@ -159,8 +154,13 @@ TrackSummary run_track(const TrackConfig& cfg) {
   const std::unique_ptr<KeypointModel> model = load_keypoint_model(cfg.model_dir, "track");
   FaceTracker tracker(&model->card(), cfg.options);
 
-  // OpenCV's own warnings ("VIDEOIO(FFMPEG): ...") would come before ours and say less.
-  const auto old_level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+  // OpenCV's and FFmpeg's own messages would come before ours and say less (a truncated .mp4:
+  // FFmpeg's "moov atom not found", then GStreamer's failed assertion as OpenCV tries its next
+  // backend): opening is silent, and our error names the file; afterwards OpenCV reports errors
+  // only, and FFmpeg nothing (OPENCV_FFMPEG_LOGLEVEL, read when OpenCV first loads FFmpeg, unless
+  // the user set it: a file that breaks off later gets our warning).
+  ::setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", /*overwrite=*/0);
+  const auto old_level = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   struct RestoreLog {
     cv::utils::logging::LogLevel level;
     ~RestoreLog() { cv::utils::logging::setLogLevel(level); }
@@ -176,6 +176,7 @@ TrackSummary run_track(const TrackConfig& cfg) {
   } catch (const cv::Exception& e) {
     throw std::runtime_error(what + ": cannot open: " + e.msg);
   }
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
   if (!cap.isOpened())
     throw std::runtime_error(camera ? what + ": not available (no such camera, or it is in use)"
                                     : what + ": not a video OpenCV can read (corrupt, or an unsupported format)");

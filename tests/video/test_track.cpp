@@ -385,6 +385,10 @@ TEST_CASE("facekeys track: a missing file, a text file named .mp4, camera 99, a 
   r = track(text, overlay, "text");
   CHECK(r.status == 1);
   CHECK(r.err.find(text + ": not a video") != std::string::npos);
+  // Ours is the only line: OpenCV's and FFmpeg's own (a failed GStreamer assertion, "moov atom
+  // not found") are kept quiet while the source opens.
+  INFO(r.err);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   no_outputs();
 
   r = track("99", overlay, "camera");
