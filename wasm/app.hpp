@@ -62,6 +62,7 @@ struct App {
     std::string source;           // "camera" or the file's name
     int detect_every = 10;
     bool smoothing = true;
+    bool flip_test = false;       // each face's mirror image too (TrackOptions::flip_test)
     // The panel's figures (JavaScript: fk_video_stats)
     double fps = 0, t_grab = 0, t_detect = 0, t_pre = 0, t_infer = 0, t_total = 0;
     int frames = 0, dropped = 0;

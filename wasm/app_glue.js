@@ -518,19 +518,19 @@
     }
     const detectEvery = Math.max(1, Math.round(options.detectEvery ?? 10));
     const smoothing = options.smoothing === undefined ? true : !!options.smoothing;
-    return { modelIndex, detectEvery, smoothing };
+    return { modelIndex, detectEvery, smoothing, flipTest: !!options.flipTest };
   }
 
   // A new session: the tracker in the module, the panel in video mode. The previous session ends
   // first, and its frame in the pipeline (if any) finishes before the new tracker replaces its own.
   async function beginSession(kind, name, options) {
     const m = st.mod;
-    const { modelIndex, detectEvery, smoothing } = videoOptions(options);
+    const { modelIndex, detectEvery, smoothing, flipTest } = videoOptions(options);
     endSession();
     await serial(() => {});
     const model = st.models[modelIndex];
     const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
-                                                             kind === 'camera' ? 1 : 0, p));
+                                                             flipTest ? 1 : 0, kind === 'camera' ? 1 : 0, p));
     if (ok < 0) throw moduleError('video');
     if (model) st.model = modelIndex;
     const v = {
@@ -1046,7 +1046,7 @@
       } finally { m._free(p); }
     },
     photos: () => st.photos.map((p) => ({ name: p.name, result: p.result })),
-    // Live video through the core's tracker. start({model, detectEvery, smoothing}) resolves once frames
+    // Live video through the core's tracker. start({model, detectEvery, smoothing, flipTest}) resolves once frames
     // flow (the first frame is tracked); onFrame(cb) calls cb({frame, t_ms, detected, faces: [{id, box,
     // score, confidence, points, pose, eyes, mouth}], timing_ms}, {width, height, rgba}) for each tracked
     // frame (rgba: its pixels, valid during the call) and returns a function that removes cb; stop()

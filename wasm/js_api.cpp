@@ -14,7 +14,7 @@
 //   fk_job_result()                           the JSON of `facekeys predict`
 //
 // Video (camera or file), as app_glue.js drives it, frame by frame:
-//   fk_track_start(model, detect_every, smoothing, camera, name)   a new FaceTracker (face_tracker.hpp)
+//   fk_track_start(model, detect_every, smoothing, flip_test, camera, name)   a new FaceTracker (face_tracker.hpp)
 //   fk_frame_alloc(w, h) -> JS writes RGBA -> fk_track_begin(t_seconds)   FaceTracker::begin_frame
 //   while ((run = fk_track_next()) != "") { the same loop as the photo job's, with
 //     fk_track_input(), fk_track_output(k, n), fk_track_give() }
@@ -143,6 +143,7 @@ TrackOptions track_options() {
   o.detect.score_threshold = g.threshold;
   o.detect_every = std::max(1, g.video.detect_every);
   o.smoothing = g.video.smoothing;
+  o.flip_test = g.video.flip_test;
   o.max_batch = kPageMaxBatch;  // as photos
   return o;
 }
@@ -481,7 +482,8 @@ FK_EXPORT int fk_overlay_draw(std::uint8_t* rgba, int w, int h) {
 
 // A new video session (camera or file) with model `model` (-1: faces only): a
 // new tracker, ids from 1. The view shows its frames from now on.
-FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int camera, const char* name) {
+FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int flip_test, int camera,
+                             const char* name) {
   return guarded("video", [&] {
     close_video();
     App::Video& v = g.video;
@@ -490,6 +492,7 @@ FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int cam
     if (m) g.model = model;
     v.detect_every = std::max(1, detect_every);
     v.smoothing = smoothing != 0;
+    v.flip_test = flip_test != 0;
     v.camera = camera != 0;
     v.source = name ? name : "";
     v.tracker = std::make_unique<FaceTracker>(m ? &m->card : nullptr, track_options());
@@ -497,15 +500,6 @@ FK_EXPORT int fk_track_start(int model, int detect_every, int smoothing, int cam
     g.style.pose_axes = true;  // video's default (overlay.hpp); the panel's "pose" switches it
     g.fit_pending = true;
     overlay_changed();
-    return 0;
-  });
-}
-// A script's tracker options: detector interval, smoothing.
-FK_EXPORT int fk_track_options(int detect_every, int smoothing) {
-  return guarded("video", [&] {
-    g.video.detect_every = std::max(1, detect_every);
-    g.video.smoothing = smoothing != 0;
-    update_tracker_options();
     return 0;
   });
 }

@@ -30,6 +30,11 @@ void draw_video_controls() {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The session's faces, one JSON object per frame (.jsonl)");
   bool changed = ImGui::Checkbox("smoothing", &v.smoothing);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("One Euro filter on each face's points");
+  ImGui::SameLine();
+  changed |= ImGui::Checkbox("flip test", &v.flip_test);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Also run each face's mirror image and average, as photos do: a little more accurate,\n"
+                      "twice the keypoint model's time");
   ImGui::SetNextItemWidth(120);
   changed |= ImGui::SliderInt("detector every", &v.detect_every, 1, 60, "%d frames");
   if (changed) update_tracker_options();

@@ -259,6 +259,37 @@ test('video file: the page agrees with `facekeys track` on the same Y4M within 0
   assert.ok(s / n <= 0.5, `mean point difference ${s / n} px > 0.5`);
 });
 
+// The flip test in video (off by default): the page's panel switch / `flipTest` and `facekeys track
+// --flip-test` run the same core code, and it changes the points (the mirror images are really run).
+test('video file: with the flip test on, the page agrees with `facekeys track --flip-test`', async () => {
+  assert.ok(fileFrames, 'the video file test did not run');
+  if (!existsSync(FACEKEYS)) assert.fail(`native facekeys not built at ${FACEKEYS}`);
+  const n = 45;
+  const flipped = await page().evaluate(async (n) => {
+    const f = await window.facekeys.video('video.y4m', { detectEvery: 10, smoothing: true, flipTest: true, maxFrames: n });
+    return f.map((x) => x.faces.map((g) => g.points));
+  }, n);
+  const model = await page().evaluate(() => window.facekeys.models().find((m) => m.default).id);
+  const out = path.join(tmp, 'native_flip.jsonl');
+  execFileSync(FACEKEYS, ['track', video.y4m, '--model', path.join(DIST, 'models', model), '--detect-every', String(DETECT_EVERY),
+                          '--flip-test', '--frames', String(n), '-q', '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nat = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).faces.map((g) => g.points));
+  assert.equal(flipped.length, n);
+  assert.equal(nat.length, n);
+  const meanDiff = (a, b) => {
+    let s = 0, k = 0;
+    for (let i = 0; i < a.length; ++i)
+      for (let j = 0; j < Math.min(a[i].length, b[i].length); ++j)
+        for (let p = 0; p < a[i][j].length; ++p) { s += Math.hypot(a[i][j][p][0] - b[i][j][p][0], a[i][j][p][1] - b[i][j][p][1]); ++k; }
+    return k ? s / k : Infinity;
+  };
+  const vsNative = meanDiff(flipped, nat);
+  const vsPlain = meanDiff(flipped, fileFrames.slice(0, n).map((f) => f.faces.map((g) => g.points)));
+  console.log(`flip test: page vs facekeys track --flip-test ${vsNative.toFixed(3)} px; vs the page without it ${vsPlain.toFixed(3)} px`);
+  assert.ok(vsNative <= 0.5, `page vs native with the flip test: ${vsNative} px > 0.5`);
+  assert.ok(vsPlain > 0.05, `the flip test changed the points by ${vsPlain} px only: was it run?`);
+});
+
 test('video file the browser plays (WebM): tracked in real time through the same path, frames dropped while busy', async () => {
   // 3 s of the fake camera recorded by the browser itself (MediaRecorder, WebM): a file <video> plays.
   const r = await page().evaluate(async () => {
