@@ -48,7 +48,6 @@ std::string shape_str(const cv::Mat& m) {
   return s + "]";
 }
 
-
 // One network call of a photo job (photo_job.hpp) on an OpenCV DNN graph: the
 // run's input, its named outputs back as flat float vectors.
 std::vector<std::vector<float>> forward(cv::dnn::Net& net, const TensorRun& run) {

@@ -57,8 +57,8 @@ struct TrackOptions {
   float min_confidence = 0.4f;
   bool smoothing = true;         // One Euro filter on the points
   // Pixels and seconds. On the test video (docs/VIDEO.md) a still face's frame-to-frame
-  // motion drops 8x (0.45 -> 0.05 px) and the worst NME while it speeds up to 250 px/s
-  // stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
+  // motion drops 7x (0.51 -> 0.07 px; with the flip test 8x, 0.45 -> 0.05) and the worst NME
+  // while it speeds up to 250 px/s stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
   OneEuroParams one_euro{0.5, 0.2, 1.0};
   int max_batch = 16;            // network inputs per keypoint run (as PhotoOptions)
   // The flip test (keypoint_pipeline.hpp) on each frame: off by default, since it doubles the
