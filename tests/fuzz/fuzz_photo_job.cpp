@@ -3,7 +3,9 @@
 // values, any number of faces), through detection, the crops, a finer decode,
 // the result's JSON and the overlay drawn by the core's rasteriser (draw.hpp);
 // then the same outputs through the face tracker (face_tracker.hpp) for a few
-// frames.
+// frames. Flag bits pick the model kind, the flip test (two inputs a face, the
+// second mapped back and averaged in), a reduced-scale decode, the orientation,
+// the batch, smoothing and the detector interval (some bits serve two choices).
 #include <cstring>
 #include <vector>
 
@@ -16,7 +18,7 @@ namespace {
 
 using namespace facekeys;
 
-ModelCard card_of(bool heatmaps) {
+ModelCard card_of(bool heatmaps, bool flip_test) {
   ModelCard c;
   c.name = "fuzz";
   c.arch = heatmaps ? "HeatmapUNet" : "ResNet18";
@@ -28,6 +30,7 @@ ModelCard card_of(bool heatmaps) {
   c.crop.square = true;
   c.output.kind = heatmaps ? "heatmaps" : "coords";
   if (heatmaps) c.output.width = c.output.height = 8;
+  c.output.flip_test = flip_test;
   return c;
 }
 
@@ -41,7 +44,7 @@ void run(const std::uint8_t* data, std::size_t size) {
     out.resize(n);
     for (float& v : out) v = values[next++ % values.size()];
   };
-  const ModelCard card = card_of(flags & 1);
+  const ModelCard card = card_of(flags & 1, flags & 16);
   Photo photo;
   photo.pixels = ImageU8(40, 30, 3, 90);
   if (flags & 2) {  // a reduced-scale decode: small faces ask for the photo again
@@ -83,6 +86,7 @@ void run(const std::uint8_t* data, std::size_t size) {
   TrackOptions track;
   track.detect_every = 1 + (flags >> 6);
   track.smoothing = (flags & 32) != 0;
+  track.flip_test = (flags & 128) != 0;
   FaceTracker tracker(&card, track);
   for (int frame = 0; frame < 4; ++frame) {
     Photo f;
