@@ -601,9 +601,11 @@
   // presents is held at once (the frame presented now) and its pixels are read when the pipeline
   // takes it. VideoFrame.copyTo converts the frame (a camera's is YUV) to RGBA without a canvas:
   // 4-5 ms for 640x480 here, with the wait for its promise, where drawImage + getImageData took 10-11.
-  // A browser without VideoFrame reads the pixels at once through a canvas; one whose copyTo cannot
-  // convert the frame draws the held VideoFrame through the canvas (from then on).
-  let grabCanvas = null, grabByVideoFrame = typeof VideoFrame === 'function', copyToWorks = true;
+  // A browser without VideoFrame (or a frame it will not wrap) reads the pixels at once through a
+  // canvas; one whose copyTo cannot convert the frames draws the held VideoFrame through the canvas
+  // (from then on).
+  const grabByVideoFrame = typeof VideoFrame === 'function';
+  let grabCanvas = null, copyToWorks = true;
   function canvasPixels(source, w, h) {
     if (!grabCanvas || grabCanvas.width !== w || grabCanvas.height !== h) {
       grabCanvas = new OffscreenCanvas(w, h);
@@ -612,14 +614,14 @@
     grabCanvas.ctx.drawImage(source, 0, 0, w, h);
     return { width: w, height: h, pixels: grabCanvas.ctx.getImageData(0, 0, w, h).data };
   }
+  let heldFailures = 0;
   function holdVideoFrame(video) {
     if (grabByVideoFrame) {
       try {
         const frame = new VideoFrame(video);
         return { frame, close: () => frame.close() };
-      } catch (e) {
-        grabByVideoFrame = false;
-        console.warn('facekeys: no VideoFrame of the video, reading frames through a canvas:', e);
+      } catch (e) {  // this frame through the canvas; VideoFrame is tried again on the next
+        if (heldFailures++ === 0) console.warn('facekeys: no VideoFrame of the video frame, reading it through a canvas:', e);
       }
     }
     const read = canvasPixels(video, video.videoWidth, video.videoHeight);

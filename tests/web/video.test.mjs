@@ -345,3 +345,20 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
   const frames = await page().evaluate(() => window.facekeys.camera.stop());
   assert.ok(frames.length >= lines.length);
 });
+
+// Last: it leaves the page reading frames through a canvas. A browser whose VideoFrame.copyTo cannot
+// convert the camera's frames gets them drawn through a canvas instead: the same faces.
+test('camera without VideoFrame.copyTo: frames read through a canvas, faces still tracked', async () => {
+  const r = await page().evaluate(async () => {
+    VideoFrame.prototype.copyTo = function () { return Promise.reject(new Error('test: no copyTo')); };
+    await window.facekeys.camera.start({});
+    await new Promise((res) => setTimeout(res, 3000));
+    const frames = await window.facekeys.camera.stop();
+    return { n: frames.length, withFace: frames.filter((f) => f.faces.length && f.faces[0].points.length === 68).length,
+             status: window.facekeys.status() };
+  });
+  console.log(`canvas read-back: ${r.n} frames, ${r.withFace} with 68 points; ${r.status.message}`);
+  assert.ok(r.n >= 5, `only ${r.n} frames tracked`);
+  assert.ok(r.withFace >= r.n / 2, `faces on ${r.withFace} of ${r.n} frames`);
+  assert.ok(!r.status.error, r.status.message);
+});
