@@ -91,9 +91,10 @@ int guarded_plain(F&& f) {
   return -1;
 }
 
-// Network inputs per keypoint run in the page: up to 8 (4 faces with the flip
-// test, which photos of the default model run; 16 gave no gain for 6 faces,
-// 0.49 s against 0.64 warm, 2026-12-05 17:40). ONNX Runtime runs in its proxy
+// Network inputs per keypoint run in the page: up to 8, so 4 faces with the
+// flip test, which photos of the default model run (a 6-face photo's 12 inputs
+// in one run of 16 were no faster: warm 0.64 s against 0.49 s in 8 + 4, one
+// try each, 2026-12-05 16:40, not quiet). ONNX Runtime runs in its proxy
 // worker, and each run crosses to it and back with its tensors (about 30 ms
 // here), so fewer, larger runs win: measured 2026-12-05 on the 2-core VM,
 // quiet, a warm 6-face photo 0.38 s batched against 0.66 s one face a run (on
