@@ -76,12 +76,12 @@ int main(int argc, char** argv) {
     using Flip = facekeys::ExportOptions::FlipTest;
     opt.flip_test = flip_graph ? Flip::Graph : flip_pipeline ? Flip::Pipeline : Flip::None;
     const auto r = facekeys::export_checkpoint(checkpoint, out_dir, opt);
+    const char* flip = r.card.onnx.flip_test     ? ", flip test in the graph"
+                       : r.card.output.flip_test ? ", the card asks for the flip test"
+                                                 : "";
     std::printf("wrote %s (%s, opset %d, %s weights, %s -> %s%s) and %s\n", r.onnx_path.c_str(), r.card.arch.c_str(),
                 r.card.onnx.opset, r.card.onnx.weights.c_str(), r.card.onnx.input_name.c_str(),
-                r.card.onnx.output_name.c_str(), r.card.onnx.flip_test     ? ", flip test in the graph"
-                : r.card.output.flip_test ? ", the card asks for the flip test"
-                                          : "",
-                r.card_path.c_str());
+                r.card.onnx.output_name.c_str(), flip, r.card_path.c_str());
     if (!r.crop_recorded)
       std::fprintf(stderr, "note: %s records no crop policy (its pack predates recorded ones): the card has the "
                            "model zoo's default for %s: %s (margin %g)\n",

@@ -152,7 +152,8 @@ void average_mirrored_output(const ModelCard& card, float* out, const float* mir
     return;
   }
   // Cell (x, y) of the mirrored run is cell (w - 1 - x, y) of the crop.
-  const std::size_t w = static_cast<std::size_t>(card.output.width), hw = w * static_cast<std::size_t>(card.output.height);
+  const std::size_t w = static_cast<std::size_t>(card.output.width);
+  const std::size_t hw = w * static_cast<std::size_t>(card.output.height);
   for (std::size_t j = 0; j < K; ++j) {
     float* map = out + j * hw;
     const float* from = mirrored + static_cast<std::size_t>(flip[j]) * hw;
