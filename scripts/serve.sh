@@ -3,7 +3,7 @@
 #   scripts/serve.sh [PORT]            (default 8000)
 #   SKIP_BUILD=1 scripts/serve.sh      serve dist/ as it is
 # Extra CMake options (e.g. -DFACEKEYS_WEB_MODELS_DIR=/path/to/models) go in WEB_CMAKE_ARGS.
-# No special headers are needed: coi-serviceworker makes the page cross-origin
+# No special headers are needed: the page's service worker (web/coi-sw.js) makes it cross-origin
 # isolated (it reloads once on the first visit). See docs/WEB.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

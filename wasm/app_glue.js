@@ -83,7 +83,7 @@
   function configureOrt() {
     // Absolute URL (a relative one is resolved against the worker's script).
     ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
-    // Threads need cross-origin isolation (COOP/COEP headers or coi-serviceworker).
+    // Threads need cross-origin isolation (COOP/COEP headers, or web/coi-sw.js's).
     // ?ortthreads=N in the page's URL sets their number (benchmarks).
     const params = new URLSearchParams(location.search);
     const threads = Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));

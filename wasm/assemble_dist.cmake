@@ -1,8 +1,8 @@
 # cmake -P script run by the web_dist target: assembles the static site.
-# Inputs: DIST SRC APP_JS ORT_DIR COI_DIR MODELS_DIR DEFAULT_MODEL DETECTOR_DIR.
+# Inputs: DIST SRC APP_JS ORT_DIR MODELS_DIR DEFAULT_MODEL DETECTOR_DIR.
 # dist/ is rebuilt from scratch each time so removed models do not linger.
 cmake_minimum_required(VERSION 3.18)
-foreach(v DIST SRC APP_JS ORT_DIR COI_DIR DETECTOR_DIR)
+foreach(v DIST SRC APP_JS ORT_DIR DETECTOR_DIR)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "assemble_dist: ${v} not set")
   endif()
@@ -11,24 +11,21 @@ endforeach()
 file(REMOVE_RECURSE "${DIST}")
 file(MAKE_DIRECTORY "${DIST}")
 
-# The shell and the glue
-file(COPY "${SRC}/web/index.html" "${SRC}/web/style.css" "${SRC}/wasm/app_glue.js" DESTINATION "${DIST}")
+# The shell and the glue; the cross-origin isolation service worker (coi-sw.js) at the site root:
+# a service worker controls only its own folder and below
+file(COPY "${SRC}/web/index.html" "${SRC}/web/style.css" "${SRC}/web/coi.js" "${SRC}/web/coi-sw.js"
+          "${SRC}/wasm/app_glue.js" DESTINATION "${DIST}")
 # The app
 get_filename_component(app_dir "${APP_JS}" DIRECTORY)
 get_filename_component(app_name "${APP_JS}" NAME_WE)
 file(COPY "${APP_JS}" "${app_dir}/${app_name}.wasm" DESTINATION "${DIST}")
-# ONNX Runtime Web (WebAssembly backend only) and the cross-origin isolation shim
+# ONNX Runtime Web (WebAssembly backend only)
 foreach(f ort.wasm.min.js ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm)
   if(NOT EXISTS "${ORT_DIR}/${f}")
     message(FATAL_ERROR "assemble_dist: ${ORT_DIR}/${f} missing: run `ONNXRUNTIME_NODE_INSTALL=skip npm ci`")
   endif()
   file(COPY "${ORT_DIR}/${f}" DESTINATION "${DIST}/ort")
 endforeach()
-if(NOT EXISTS "${COI_DIR}/coi-serviceworker.min.js")
-  message(FATAL_ERROR "assemble_dist: ${COI_DIR}/coi-serviceworker.min.js missing: run `npm ci`")
-endif()
-# at the site root: a service worker controls only its own folder and below
-file(COPY "${COI_DIR}/coi-serviceworker.min.js" DESTINATION "${DIST}")
 
 # The face detector
 if(NOT EXISTS "${DETECTOR_DIR}/version-RFB-320.onnx")

@@ -1,6 +1,6 @@
 // Benchmark (not a test): how soon the page answers, in headless Chromium.
 //   node tests/web/bench_start.mjs [RUNS]     prints one JSON object (QUERY=ortproxy=0: page options)
-// For a first visit (a fresh browser profile: coi-serviceworker's one reload
+// For a first visit (a fresh browser profile: the isolation service worker's one reload
 // and every download included) and a second visit (the same profile, files
 // cached):
 //   open_to_ready_ms    page.goto -> window.facekeys.ready resolved

@@ -1,6 +1,6 @@
 // Shared set-up for the browser tests: serve dist/ on 127.0.0.1 with
 // `python3 -m http.server` (no special headers: cross-origin isolation comes
-// from coi-serviceworker, as on GitHub Pages), drive Debian's Chromium headless
+// from the page's service worker web/coi-sw.js, as on GitHub Pages), drive Debian's Chromium headless
 // with playwright-core, and record every request the page makes.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, symlinkSync } from 'node:fs';
@@ -42,7 +42,7 @@ export async function serve(dir = DIST) {
 }
 
 // Opens the page and waits until window.facekeys is ready and cross-origin
-// isolated (coi-serviceworker reloads the page once on the first visit).
+// isolated (the page reloads once on the first visit, under web/coi-sw.js).
 // `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL.
 export async function openPage({ origin }, { args = [], query = '' } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);

@@ -118,7 +118,7 @@ test('the page loads from dist/ and lists its models', async () => {
     'dist/ has no keypoint models: put exported models in assets/models/<name>/ (model.onnx + model.json) ' +
     'or configure with -DFACEKEYS_WEB_MODELS_DIR=..., then rebuild (cmake --build --preset web)');
   assert.equal(models.filter((m) => m.default).length, 1);
-  assert.ok(await page().evaluate(() => self.crossOriginIsolated), 'page is not cross-origin isolated (coi-serviceworker)');
+  assert.ok(await page().evaluate(() => self.crossOriginIsolated), 'page is not cross-origin isolated (coi.js, coi-sw.js)');
 });
 
 test('the default model is the one DEFAULT names, a 68-point face-box model; whole-image models carry a note', async () => {
@@ -646,7 +646,7 @@ test('a model file that fails to load or is not the card\'s: a message, the page
   // A copy of dist/ (symbolic links) on its own origin whose default model's
   // file is another model's valid ONNX graph: ONNX Runtime would load it, the
   // SHA-256 in the card refuses it. (page.route cannot do this:
-  // coi-serviceworker's fetches bypass it.)
+  // the page's service worker handles its document.)
   const def = models.find((m) => m.default);
   const other = models.find((m) => !m.default);
   const stranger = other ? path.join(DIST, 'models', other.id, 'model.onnx') : null;
