@@ -438,18 +438,12 @@ OnnxSplitPredictions predict_pack_split_onnx(const std::string& model_dir, const
       const ViewU8 view(px, pack.width, pack.height, 1);
       // The pack image is the model's framing: the whole of it is the crop.
       const Box whole{-0.5f, -0.5f, static_cast<float>(pack.width), static_cast<float>(pack.height)};
-      const std::vector<float> in = keypoint_model_input(view, card, whole);
-      input.insert(input.end(), in.begin(), in.end());
-      if (flip) {
-        const std::vector<float> mirrored = mirror_model_input(in, card);
-        input.insert(input.end(), mirrored.begin(), mirrored.end());
-      }
+      append_keypoint_input(input, keypoint_model_input(view, card, whole), card, flip);
     }
     std::vector<float> out = model.run(input, static_cast<int>(n * copies));
     for (std::size_t j = 0; j < n; ++j) {
-      float* one = out.data() + j * copies * per_out;
-      if (flip) average_mirrored_output(card, one, one + per_out, per_out);
-      const std::vector<float> uv = keypoint_output_to_normalized(card, one, per_out);
+      const std::vector<float> uv =
+          keypoint_output_to_normalized(card, keypoint_batch_output(out, j, card, flip), per_out);
       r.pred_norm.insert(r.pred_norm.end(), uv.begin(), uv.end());
       const float* gt = pack.points.data() + static_cast<std::size_t>(rows[i0 + j]) * PK * 2;
       if (gt_point >= 0) {

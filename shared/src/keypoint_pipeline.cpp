@@ -123,7 +123,9 @@ std::vector<float> keypoint_output_to_normalized(const ModelCard& card, const fl
   return decode_heatmap_logits_normalized(output, K, card.output.height, card.output.width);
 }
 
-bool card_wants_flip_test(const ModelCard& card) { return card.output.flip_test && !card.onnx.flip_test; }
+bool card_wants_flip_test(const ModelCard& card, std::optional<bool> asked) {
+  return !card.onnx.flip_test && asked.value_or(card.output.flip_test);
+}
 
 std::vector<float> mirror_model_input(const std::vector<float>& input, const ModelCard& card) {
   const std::size_t w = static_cast<std::size_t>(card.input.width);
@@ -160,6 +162,25 @@ void average_mirrored_output(const ModelCard& card, float* out, const float* mir
     for (std::size_t row = 0; row < hw; row += w)
       for (std::size_t x = 0; x < w; ++x) map[row + x] = 0.5f * (map[row + x] + from[row + w - 1 - x]);
   }
+}
+
+void append_keypoint_input(std::vector<float>& batch, const std::vector<float>& input, const ModelCard& card,
+                           bool flip_test) {
+  batch.insert(batch.end(), input.begin(), input.end());
+  if (!flip_test) return;
+  const std::vector<float> mirrored = mirror_model_input(input, card);
+  batch.insert(batch.end(), mirrored.begin(), mirrored.end());
+}
+
+float* keypoint_batch_output(std::vector<float>& outputs, std::size_t j, const ModelCard& card, bool flip_test) {
+  const std::size_t per = keypoint_output_size(card), inputs = flip_test ? 2 : 1;
+  if (outputs.size() < (j + 1) * inputs * per)
+    throw std::invalid_argument("keypoint_batch_output: " + std::to_string(outputs.size()) +
+                                " values hold no output for image " + std::to_string(j) + " of the card (" +
+                                card.name + ")");
+  float* out = outputs.data() + j * inputs * per;
+  if (flip_test) average_mirrored_output(card, out, out + per, per);
+  return out;
 }
 
 namespace {

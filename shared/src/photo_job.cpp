@@ -103,7 +103,7 @@ void PhotoJob::start(const ModelCard* card, const PhotoOptions& options) {
 void PhotoJob::prepare_keypoints() {
   runs_ = card_ ? keypoint_runs(*card_, faces_.size()) : 0;
   next_face_ = 0;
-  flip_ = card_ && !card_->onnx.flip_test && options_.flip_test.value_or(card_wants_flip_test(*card_));
+  flip_ = card_ && card_wants_flip_test(*card_, options_.flip_test);
   // Face-box models were trained on DAN boxes: a detected box is calibrated
   // first (face_detect.hpp); a box drawn by hand or given by the host is taken
   // as one of those already.
@@ -155,12 +155,7 @@ const TensorRun* PhotoJob::next() {
       const Box face = to_work(sources_[i]);
       batch_crops_.push_back(keypoint_crop_box(card, work_.width(), work_.height(), &face));
       run_.crops.push_back(to_original(batch_crops_.back()));
-      const std::vector<float> in = keypoint_model_input(gray_.view(), card, batch_crops_.back());
-      run_.input.insert(run_.input.end(), in.begin(), in.end());
-      if (flip_) {
-        const std::vector<float> mirrored = mirror_model_input(in, card);
-        run_.input.insert(run_.input.end(), mirrored.begin(), mirrored.end());
-      }
+      append_keypoint_input(run_.input, keypoint_model_input(gray_.view(), card, batch_crops_.back()), card, flip_);
     }
     run_.output_names = {card.onnx.output_name};
     run_.output_sizes = {keypoint_output_size(card) * batch_ * inputs_per_face};
@@ -204,8 +199,7 @@ void PhotoJob::give() {
   const ModelCard& card = *card_;
   const std::size_t per = keypoint_output_size(card);
   for (std::size_t j = 0; j < batch_; ++j) {
-    float* out = outputs_[0].data() + j * per * (flip_ ? 2 : 1);
-    if (flip_) average_mirrored_output(card, out, out + per, per);
+    const float* out = keypoint_batch_output(outputs_[0], j, card, flip_);
     PredictedFace& f = faces_[next_face_ + j];
     const KeypointDecode d = decode_keypoint_output(card, out, per, batch_crops_[j]);
     f.points.clear();

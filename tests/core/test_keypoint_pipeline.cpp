@@ -225,7 +225,32 @@ TEST_CASE("keypoint_pipeline: the flip test maps the mirrored run back and avera
     CHECK_FALSE(card_wants_flip_test(card));
     card.output.flip_test = true;
     CHECK(card_wants_flip_test(card));
+    CHECK_FALSE(card_wants_flip_test(card, false));
+    card.output.flip_test = false;
+    CHECK(card_wants_flip_test(card, true));
     card.onnx.flip_test = true;
     CHECK_FALSE(card_wants_flip_test(card));
+    CHECK_FALSE(card_wants_flip_test(card, true));
+  }
+
+  SECTION("a batch: each input and its mirror image after it; image j's output with its mirror's averaged in") {
+    ModelCard card = ibug_card();
+    card.input.width = 2;
+    card.input.height = 1;
+    std::vector<float> batch;
+    append_keypoint_input(batch, {1, 2}, card, true);
+    append_keypoint_input(batch, {3, 4}, card, true);
+    CHECK(batch == std::vector<float>{1, 2, 2, 1, 3, 4, 4, 3});
+    append_keypoint_input(batch, {5, 6}, card, false);
+    CHECK(batch.size() == 10u);
+    const std::size_t n = keypoint_output_size(card);
+    std::vector<float> outputs(4 * n, 0.25f);  // two images, each with its mirror: u 0.25 both, so 0.5 averaged
+    const float* second = keypoint_batch_output(outputs, 1, card, true);
+    CHECK(second == outputs.data() + 2 * n);
+    CHECK(second[0] == Approx(0.5f));
+    CHECK(second[1] == Approx(0.25f));
+    CHECK(outputs[0] == 0.25f);  // image 0 untouched
+    CHECK(keypoint_batch_output(outputs, 3, card, false) == outputs.data() + 3 * n);
+    CHECK_THROWS_AS(keypoint_batch_output(outputs, 2, card, true), std::invalid_argument);
   }
 }

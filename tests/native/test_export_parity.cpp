@@ -12,8 +12,8 @@
 // (evaluate.hpp, used by `eval --flip-test`) computes, "expected_flip": built
 // into the graph (--flip-test-in-graph, export_flip/), and as the core runs it
 // on a plain graph for a card that asks for it (--flip-test, export_flip_core/:
-// the mirrored inputs from mirror_model_input, the outputs averaged by
-// average_mirrored_output, keypoint_pipeline.hpp).
+// the batch made and read by append_keypoint_input and keypoint_batch_output,
+// keypoint_pipeline.hpp, as every runner does).
 //
 // Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
 // (tests/CMakeLists.txt) rather than through test discovery, so the Node test
@@ -110,14 +110,10 @@ double max_abs_diff_opencv(const std::string& onnx_path, const ModelCard& card, 
   const bool flip = card_wants_flip_test(card);
   const std::size_t n = static_cast<std::size_t>(input.size(0)), per_in = static_cast<std::size_t>(input[0].numel());
   std::vector<float> batch;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::vector<float> one(input.data_ptr<float>() + i * per_in, input.data_ptr<float>() + (i + 1) * per_in);
-    batch.insert(batch.end(), one.begin(), one.end());
-    if (flip) {
-      const std::vector<float> mirrored = mirror_model_input(one, card);
-      batch.insert(batch.end(), mirrored.begin(), mirrored.end());
-    }
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    append_keypoint_input(
+        batch, std::vector<float>(input.data_ptr<float>() + i * per_in, input.data_ptr<float>() + (i + 1) * per_in),
+        card, flip);
   std::vector<int> dims(input.sizes().begin(), input.sizes().end());
   dims[0] = static_cast<int>(flip ? 2 * n : n);
   cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_path);
@@ -126,10 +122,9 @@ double max_abs_diff_opencv(const std::string& onnx_path, const ModelCard& card, 
   cv::Mat got = net.forward(card.onnx.output_name);
   const std::size_t per_out = static_cast<std::size_t>(expected[0].numel());
   REQUIRE(got.total() == per_out * static_cast<std::size_t>(dims[0]));
-  std::vector<float> out;
+  std::vector<float> outputs(got.ptr<float>(), got.ptr<float>() + got.total()), out;
   for (std::size_t i = 0; i < n; ++i) {
-    float* one = got.ptr<float>() + i * per_out * (flip ? 2 : 1);
-    if (flip) average_mirrored_output(card, one, one + per_out, per_out);
+    const float* one = keypoint_batch_output(outputs, i, card, flip);
     out.insert(out.end(), one, one + per_out);
   }
   const torch::Tensor got_t = torch::from_blob(out.data(), expected.sizes(), torch::kFloat32);

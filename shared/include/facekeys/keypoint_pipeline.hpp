@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "facekeys/crop.hpp"
@@ -94,9 +95,10 @@ std::vector<Point2f> keypoint_output_to_image(const ModelCard& card, const float
 // what `facekeys eval --flip-test` computes on a checkpoint (flip_test_forward)
 // and what `facekeys-export --flip-test-in-graph` builds into a graph.
 
-// Whether the pipeline should run it for `card`: the card asks for it
-// (output.flip_test) and the graph does not do it already (onnx.flip_test).
-bool card_wants_flip_test(const ModelCard& card);
+// Whether the pipeline should run it for `card`: as `asked` says, or when unset
+// as the card asks (output.flip_test); never when the graph does it already
+// (onnx.flip_test).
+bool card_wants_flip_test(const ModelCard& card, std::optional<bool> asked = std::nullopt);
 
 // The input of the mirrored crop: one image's input ([1, C, h, w], as
 // keypoint_model_input makes it) with every row reversed.
@@ -106,6 +108,16 @@ std::vector<float> mirror_model_input(const std::vector<float>& input, const Mod
 // output of its mirrored input, mapped back. Throws std::invalid_argument when
 // n != keypoint_output_size(card).
 void average_mirrored_output(const ModelCard& card, float* out, const float* mirrored, std::size_t n);
+
+// A batch with or without the flip test, as every runner builds and reads it:
+// append_keypoint_input adds one image's input (keypoint_model_input), and with
+// the flip test its mirror image after it; keypoint_batch_output gives image j's
+// output within the batch's outputs (keypoint_output_size floats an input),
+// with the flip test its mirror image's output averaged in first (in place).
+// Throws std::invalid_argument when the outputs are too short for image j.
+void append_keypoint_input(std::vector<float>& batch, const std::vector<float>& input, const ModelCard& card,
+                           bool flip_test);
+float* keypoint_batch_output(std::vector<float>& outputs, std::size_t j, const ModelCard& card, bool flip_test);
 
 // One image's output decoded once, with what the photo job's other readers
 // need from it: the heatmap view and the tracker's confidence.
