@@ -13,13 +13,13 @@
 //
 // Video frames (camera or file) go through the same loop as photos: the core's
 // FaceTracker (face_tracker.hpp, through wasm/js_api.cpp's fk_track_*) asks for
-// the network calls, this file runs them. ONNX Runtime runs in its proxy worker
-// (ort.env.wasm.proxy), so the main thread, where ImGui draws and the frames
+// the network calls, this file runs them. ONNX Runtime runs in a worker of ours
+// (wasm/onnx_worker.js), so the main thread, where ImGui draws and the frames
 // are grabbed, is free while the networks run; a frame that arrives while the
 // networks are busy is dropped, never queued.
 //
 // Every file is fetched from the page's own origin (models/, detectors/, ort/).
-/* global ort, createFacekeysModule */
+/* global createFacekeysModule */
 (() => {
   'use strict';
 
@@ -43,7 +43,8 @@
     models: [],          // {id, card (parsed JSON), index (in the module)}
     defaultModel: 0,
     model: 0,            // selected model index
-    sessions: new Map(), // url -> Promise<InferenceSession>
+    onnx: {},            // ONNX Runtime's workers by name (onnx())
+    sessions: new Map(), // worker name + url -> Promise<session> (onnx())
     photos: [],          // {blob, name, result}
     current: -1,         // photo shown
     committed: -1,       // photo whose pixels the module holds
@@ -79,37 +80,72 @@
   }
   const now = () => performance.now();
 
-  // ---- ONNX Runtime ----------------------------------------------------------
-  function configureOrt() {
-    // Absolute URL (a relative one is resolved against the worker's script).
-    ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
+  // ---- ONNX Runtime, in workers of ours (wasm/onnx_worker.js) -------------------
+  // The networks run there, off the main thread: ImGui keeps drawing and video frames keep
+  // arriving while they run (docs/WEB.md, "Live video"). Two workers, each with its own
+  // ONNX Runtime: photos use up to 4 threads (?ortthreads=N), video one (?ortvideothreads=N),
+  // since each video frame also needs the page's main thread and the browser's compositing:
+  // on 2 cores, one thread tracked 20-22 frames per second, two threads 18. A session here is
+  // {run, release}: run(inputName, Float32Array, dims) resolves to {outputName: Float32Array}.
+  function onnx(pool) {
+    if (st.onnx[pool]) return st.onnx[pool];
+    const worker = new Worker('onnx_worker.js');
+    const pending = new Map();
+    let nextId = 1;
+    const failAll = (message) => {
+      for (const p of pending.values()) p.reject(new Error(message));
+      pending.clear();
+    };
+    worker.onmessage = ({ data }) => {
+      const p = pending.get(data.id);
+      pending.delete(data.id);
+      if (!p) return;
+      if (data.error) p.reject(new Error(data.error)); else p.resolve(data);
+    };
+    worker.onerror = (e) => { e.preventDefault(); failAll(`ONNX Runtime's worker failed: ${e.message || 'it did not start'}`); };
+    const call = (msg, transfer = []) => new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ...msg }, transfer);
+    });
     // Threads need cross-origin isolation (COOP/COEP headers, or web/coi-sw.js's).
-    // ?ortthreads=N in the page's URL sets their number (benchmarks).
     const params = new URLSearchParams(location.search);
-    const threads = Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? threads : 1;
-    // The networks run in ONNX Runtime's proxy worker, off the main thread: ImGui keeps
-    // drawing and video frames keep arriving while they run (docs/WEB.md, "Live video").
-    // ?ortproxy=0 in the page's URL runs them on the main thread (for comparison).
-    ort.env.wasm.proxy = params.get('ortproxy') !== '0';
-    ort.env.logLevel = 'error';
+    const threads = pool === VIDEO ? Number(params.get('ortvideothreads')) || 1
+      : Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+    // Absolute URL (a relative one is resolved against the worker's script).
+    const ready = call({ op: 'init', wasmPaths: new URL('ort/', location.href).href,
+                         numThreads: self.crossOriginIsolated ? threads : 1 });
+    st.onnx[pool] = {
+      // `bytes` is copied to the worker (the caller still checks them).
+      async create(bytes) {
+        await ready;
+        const { session } = await call({ op: 'create', bytes });
+        return {
+          run: async (input, data, dims) => (await call({ op: 'run', session, input, data, dims }, [data.buffer])).outputs,
+          release: () => call({ op: 'release', session }).catch(() => {}),
+        };
+      },
+    };
+    return st.onnx[pool];
   }
+  const PHOTOS = 'photos', VIDEO = 'video';  // the workers' names
   // Sessions are made from bytes fetched here, so that a model's file is
   // checked first, by the check `facekeys predict` runs before OpenCV
   // (fk_model_check_onnx / fk_detector_check_onnx, model_check.hpp: the card's
   // SHA-256, names, shapes, opset, weight sizes): a model.onnx left from
   // another export, or one ONNX Runtime would take badly, is refused with a
-  // clear message instead of drawing wrong points. `model`: the entry of
-  // st.models, or null for the detector.
-  function session(url, label, model = null) {
-    let p = st.sessions.get(url);
+  // clear message instead of drawing wrong points. `pool`: the worker (PHOTOS
+  // or VIDEO); `model`: the entry of st.models, or null for the detector.
+  function session(pool, url, label, model = null) {
+    const key = `${pool} ${url}`;
+    let p = st.sessions.get(key);
     if (!p) {
       p = (async () => {
         const r = await fetch(url);
         if (r.status === 404) throw new Error(`${url}: missing (named by ${model ? `models/${model.id}/model.json` : 'the page'})`);
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
-        const create = () => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+        const create = () => onnx(pool).create(bytes);
         if (model) {  // a keypoint model's file is checked against its card before ONNX Runtime sees it
           if (!st.mod) await st.modReady;
           checkModelFile(model, bytes, url);
@@ -129,16 +165,17 @@
         }
         return await s;
       })().catch((e) => {
-        st.sessions.delete(url);  // a later try may succeed
+        st.sessions.delete(key);  // a later try may succeed
         const msg = String(e && e.message ? e.message : e);
         throw new Error(msg.startsWith(url) ? `${label} failed to load: ${msg}` : `${label} failed to load (${url}): ${msg}`);
       });
-      st.sessions.set(url, p);
+      st.sessions.set(key, p);
     }
     return p;
   }
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
-  const modelSession = (model) => session(modelUrl(model), `Model ${model.id}`, model);
+  const modelSession = (pool, model) => session(pool, modelUrl(model), `Model ${model.id}`, model);
+  const detectorSession = (pool) => session(pool, DETECTOR_URL, 'The face detector');
   function checkModelFile(model, bytes, url) {
     const m = st.mod;
     const p = m._malloc(Math.max(1, bytes.length));
@@ -296,10 +333,12 @@
   // The core's two drivers of network calls, driven by one loop (runNetworks):
   // the photo job (photo_job.hpp) and the video tracker (face_tracker.hpp).
   // Each names its module functions: next (the call as JSON, "" when done),
-  // input, output(k, n), give, and for photos pixels_wanted.
+  // input, output(k, n), give, and for photos pixels_wanted; and the ONNX
+  // Runtime worker its networks run in (pool).
   const PHOTO_JOB = { next: '_fk_job_next', input: '_fk_job_input', output: '_fk_job_output', give: '_fk_job_give',
-                      pixelsWanted: '_fk_job_pixels_wanted' };
-  const TRACKER = { next: '_fk_track_next', input: '_fk_track_input', output: '_fk_track_output', give: '_fk_track_give' };
+                      pixelsWanted: '_fk_job_pixels_wanted', pool: PHOTOS };
+  const TRACKER = { next: '_fk_track_next', input: '_fk_track_input', output: '_fk_track_output', give: '_fk_track_give',
+                    pool: VIDEO };
 
   // Until the driver is done: run the tensor it asks for on the network it
   // names and hand the outputs back. `onPixelsWanted(n)`: the photo job asks
@@ -327,15 +366,15 @@
       timing.preprocess += now() - t;
       const detector = run.network === 'detector';
       t = now();
-      const sess = await (detector ? session(DETECTOR_URL, 'The face detector') : modelSession(model));
+      const sess = await (detector ? detectorSession(api.pool) : modelSession(api.pool, model));
       if (!detector) timing.load = (timing.load || 0) + (now() - t);  // creating the session (first use)
       t = now();
-      const out = await sess.run({ [run.input]: new ort.Tensor('float32', input, run.shape) });
+      const out = await sess.run(run.input, input, run.shape);
       timing[detector ? 'detect' : 'infer'] += now() - t;
       t = now();
       run.outputs.forEach((name, k) => {
         if (!out[name]) throw new Error(`${detector ? 'The face detector' : `Model ${model.id}`}: the graph has no output '${name}'`);
-        const data = out[name].data;
+        const data = out[name];
         const q = m[api.output](k, data.length);
         if (!q) throw moduleError('pipeline');
         m.HEAPF32.set(data, q / 4);
@@ -527,8 +566,11 @@
     const m = st.mod;
     const { modelIndex, detectEvery, smoothing, flipTest } = videoOptions(options);
     endSession();
-    await serial(() => {});
     const model = st.models[modelIndex];
+    // The video worker's sessions load while the camera or file starts (errors: at the first frame).
+    detectorSession(VIDEO).catch(() => {});
+    if (model) modelSession(VIDEO, model).catch(() => {});
+    await serial(() => {});
     const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
                                                              flipTest ? 1 : 0, kind === 'camera' ? 1 : 0, p));
     if (ok < 0) throw moduleError('video');
@@ -646,24 +688,31 @@
   // The pipeline takes a frame as soon as it is free: the frame that arrived meanwhile waits, but
   // only the newest (a newer one replaces it, and the older is counted as dropped), so nothing piles
   // up and a frame waits at most one pipeline run; the pipeline does not idle until the next frame.
+  // A frame's pixels are read as soon as it is held, so a waiting frame's are read while the
+  // networks run on the frame before it ("grab" is then only the wait that is left).
   function followVideoElement(v, video, timeOf) {
-    const take = async (held, t) => {
+    // release() closes the frame once its pixels are read (never during copyTo).
+    const hold = (held, t) => {
+      const pixels = heldPixels(held);
+      return { t, pixels, release: () => pixels.then(() => held.close(), () => held.close()) };
+    };
+    const take = async (f) => {
       v.busy = true;
       const timing = { start: now() };
       try {
-        const f = await heldPixels(held);
+        const p = await f.pixels;
         timing.grab = now() - timing.start;
-        await serial(() => trackFrame(v, f.width, f.height, f.pixels, t, timing));
+        await serial(() => trackFrame(v, p.width, p.height, p.pixels, f.t, timing));
       } catch (e) {
         setStatus(e && e.message ? e.message : String(e), true);
         v.rejectFirst(e);
       } finally {
-        held.close();
+        f.release();
         v.busy = false;
         const next = v.waiting;
         v.waiting = null;
-        if (next && !v.stopped && !v.paused) take(next.held, next.t);
-        else if (next) next.held.close();
+        if (next && !v.stopped && !v.paused) take(next);
+        else if (next) next.release();
       }
     };
     const onFrame = (nowMs, meta) => {
@@ -671,19 +720,18 @@
       video.requestVideoFrameCallback(onFrame);
       ++v.seen;
       if (v.paused) return;
-      let held;
+      let f;
       try {
-        held = holdVideoFrame(video);
+        f = hold(holdVideoFrame(video), timeOf(nowMs, meta));
       } catch (e) {
         v.rejectFirst(e);
         return;
       }
-      const t = timeOf(nowMs, meta);
-      if (!v.busy) { take(held, t); return; }
-      if (v.waiting) { v.waiting.held.close(); ++v.dropped; }
-      v.waiting = { held, t };
+      if (!v.busy) { take(f); return; }
+      if (v.waiting) { v.waiting.release(); ++v.dropped; }
+      v.waiting = f;
     };
-    v.cleanup.push(() => { if (v.waiting) { v.waiting.held.close(); v.waiting = null; } });
+    v.cleanup.push(() => { if (v.waiting) { v.waiting.release(); v.waiting = null; } });
     video.requestVideoFrameCallback(onFrame);
   }
   // A <video> element the page plays (it must be in the document for its frames to be presented).
@@ -887,7 +935,7 @@
       if (k < 0 || !v || v.stopped) return;
       serial(async () => {
         if (v.stopped) return;
-        await modelSession(st.models[k]);  // loaded (and checked) before the tracker asks for it
+        await modelSession(VIDEO, st.models[k]);  // loaded (and checked) before the tracker asks for it
         if (st.mod._fk_track_set_model(i) < 0) throw moduleError('video');
         st.model = k;
         v.modelIndex = k;
@@ -939,10 +987,10 @@
   // checked against its card by the module first). `ready` resolves then; the
   // warm-up inference follows without holding it.
   async function start() {
-    configureOrt();
+    onnx(PHOTOS);  // the worker loads ONNX Runtime and its WebAssembly meanwhile
     const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
     st.modReady = moduleP.then((m) => { st.mod = m; performance.mark('facekeys:module'); });
-    const detector = session(DETECTOR_URL, 'The face detector');
+    const detector = detectorSession(PHOTOS);
     detector.catch(() => {});  // reported below
     const { index, error: indexError } = await readIndex();
     const cards = index.models.map((id) => fetchCard(id).then((text) => ({ text }), (e) => ({ error: e })));
@@ -969,7 +1017,7 @@
     st.defaultModel = st.model = d >= 0 ? d : 0;
     if (st.models.length) st.mod._fk_select_model(st.models[st.model].index);
     performance.mark('facekeys:cards');
-    const model = st.models.length ? modelSession(st.models[st.model]) : Promise.resolve();
+    const model = st.models.length ? modelSession(PHOTOS, st.models[st.model]) : Promise.resolve();
     detector.then(() => performance.mark('facekeys:detector-session'), () => {});
     model.then(() => performance.mark('facekeys:model-session'), () => {});
     await detector;

@@ -1,5 +1,5 @@
 // Benchmark (not a test): how soon the page answers, in headless Chromium.
-//   node tests/web/bench_start.mjs [RUNS]     prints one JSON object (QUERY=ortproxy=0: page options)
+//   node tests/web/bench_start.mjs [RUNS]     prints one JSON object (QUERY=ortthreads=1: page options)
 // For a first visit (a fresh browser profile: the isolation service worker's one reload
 // and every download included) and a second visit (the same profile, files
 // cached):

@@ -2,10 +2,9 @@
 // 640x480, 30 fps video (one face: still, pan, zoom, rotation, out and back) and the page tracks it
 // with the default model (tracking on: detector every 10 frames, smoothing on) for SECONDS; prints one
 // JSON object: frames tracked per second, frames dropped while busy, the per-stage split (median
-// ms per tracked frame: grab = the frame's pixels into the module, detect = UltraFace when it ran,
-// preprocess = the core's crops, tensors and decoding, infer = the keypoint model, total), how often
-// the page's animation frames came (main-thread freedom), and the same with ONNX Runtime on the main
-// thread (?ortproxy=0) for comparison unless PROXY_ONLY=1.
+// ms per tracked frame: grab = the wait for the frame's pixels, detect = UltraFace when it ran,
+// preprocess = the core's crops, tensors and decoding, infer = the keypoint model, total) and how often
+// the page's animation frames came (main-thread freedom).
 //   node tests/web/bench_video.mjs [SECONDS]      (FACEKEYS_MAKE_TEST_VIDEO: the generator)
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -51,9 +50,9 @@ try {
   const srv = await serve();
   const out = { date: new Date().toISOString(), cpu: cpus()[0].model, cores: cpus().length, load_before: loadavg()[0],
                 seconds: SECONDS, video: '640x480 at 30 fps (make_test_video), one face' };
-  // QUERIES="name=?query,...": other settings (e.g. one_thread=?ortthreads=1)
+  // QUERIES="name=?query,...": other settings (e.g. two_threads=?ortvideothreads=2)
   const runs = process.env.QUERIES ? process.env.QUERIES.split(',').map((q) => [q.slice(0, q.indexOf('=')), q.slice(q.indexOf('=') + 1)])
-    : [['proxy_worker', ''], ...(process.env.PROXY_ONLY === '1' ? [] : [['main_thread', '?ortproxy=0']])];
+    : [['page', '']];
   for (const [name, query] of runs) {
     const r = await run(srv, video.y4m, query);
     out[name] = {

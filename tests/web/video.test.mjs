@@ -194,7 +194,7 @@ test('camera: the fake camera tracked, frames matched to the truth by their pain
     if (back.length >= 2) assert.ok(back[0].faces.length || back[1].faces.length,
       `the face came back at file frame ${back[0].index} and was not found by frame ${back[1].index}`);
   }
-  // The main thread stays free while the networks run (ONNX Runtime's proxy worker): most animation
+  // The main thread stays free while the networks run (ONNX Runtime in its worker, onnx_worker.js): most animation
   // frames come at the display's rate.
   assert.ok(gaps[gaps.length >> 1] < 50, `animation frames a median ${gaps[gaps.length >> 1]} ms apart while tracking`);
 });
