@@ -33,6 +33,7 @@
 #include "facekeys/file_io.hpp"
 #include "facekeys/json.hpp"
 #include "facekeys/metrics.hpp"
+#include "facekeys/model_card.hpp"
 #include "support/program_runs.hpp"
 #include "support/test_helpers.hpp"
 
@@ -48,7 +49,11 @@ namespace {
 
 constexpr int kDetectEvery = 10;  // TrackOptions' default, passed explicitly
 
-std::string default_model() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/models/ibug68-unet"; }
+// The shipped default model (assets/models/DEFAULT), the page's: the video tests compare the two.
+std::string default_model() {
+  const std::string models = std::string(FACEKEYS_SOURCE_DIR) + "/assets/models/";
+  return models + default_file_name(read_file_text(models + "DEFAULT"));
+}
 std::string detector() { return std::string(FACEKEYS_SOURCE_DIR) + "/assets/detectors/ultraface/version-RFB-320.onnx"; }
 
 using Points = std::vector<float>;  // x0, y0, x1, y1, ... (NaN: not decoded)
