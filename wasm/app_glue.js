@@ -91,8 +91,9 @@
     if (st.onnx[pool]) return st.onnx[pool];
     const worker = new Worker('onnx_worker.js');
     const pending = new Map();
-    let nextId = 1;
+    let nextId = 1, failed = null;  // failed: why the worker stopped (every later call fails with it)
     const failAll = (message) => {
+      failed = message;
       for (const p of pending.values()) p.reject(new Error(message));
       pending.clear();
     };
@@ -104,6 +105,7 @@
     };
     worker.onerror = (e) => { e.preventDefault(); failAll(`ONNX Runtime's worker failed: ${e.message || 'it did not start'}`); };
     const call = (msg, transfer = []) => new Promise((resolve, reject) => {
+      if (failed) { reject(new Error(failed)); return; }
       const id = nextId++;
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, ...msg }, transfer);

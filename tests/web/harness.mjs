@@ -43,8 +43,9 @@ export async function serve(dir = DIST) {
 
 // Opens the page and waits until window.facekeys is ready and cross-origin
 // isolated (the page reloads once on the first visit, under web/coi-sw.js).
-// `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL.
-export async function openPage({ origin }, { args = [], query = '' } = {}) {
+// `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL;
+// `waitReady: false` returns without waiting for ready (a page expected to fail its start-up).
+export async function openPage({ origin }, { args = [], query = '', waitReady = true } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const userDir = mkdtempSync(path.join(tmpdir(), 'facekeys-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
@@ -59,7 +60,7 @@ export async function openPage({ origin }, { args = [], query = '' } = {}) {
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
   await page.goto(origin + '/index.html' + query);
   await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
-  await page.evaluate(() => window.facekeys.ready);
+  if (waitReady) await page.evaluate(() => window.facekeys.ready);
   return {
     page, context, requests, logs,
     close: async () => { await context.close(); rmSync(userDir, { recursive: true, force: true }); },

@@ -751,6 +751,27 @@ test('a model from elsewhere the runtimes cannot take, or a card naming no file:
   }
 });
 
+test('a site without ONNX Runtime\'s script: start-up fails with a message that names the file', async () => {
+  // dist/ on its own origin with ort/ort.wasm.min.js missing: the page's ONNX Runtime worker
+  // (onnx_worker.js) cannot load it, and every session it was asked for fails with that reason.
+  const site = mkdtempSync(path.join(tmpdir(), 'facekeys-site-'));
+  for (const e of readdirSync(DIST)) if (e !== 'ort') symlinkSync(path.join(DIST, e), path.join(site, e));
+  mkdirSync(path.join(site, 'ort'));
+  for (const e of readdirSync(path.join(DIST, 'ort')))
+    if (e !== 'ort.wasm.min.js') symlinkSync(path.join(DIST, 'ort', e), path.join(site, 'ort', e));
+  const srv2 = await serve(site);
+  const b2 = await openPage(srv2, { waitReady: false });
+  try {
+    const why = await b2.page.evaluate(() => window.facekeys.ready.then(() => 'ready', (e) => e.message));
+    assert.match(why, /ONNX Runtime's worker failed: .*ort\/ort\.wasm\.min\.js/);
+    assert.match(await b2.page.evaluate(() => window.facekeys.status().error), /ort\.wasm\.min\.js/);
+  } finally {
+    await b2.close();
+    srv2.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
+
 test('no request leaves the page origin', async () => {
   const foreign = b.requests.filter((u) => !u.startsWith(srv.origin + '/') && !u.startsWith('blob:') && !u.startsWith('data:'));
   assert.deepEqual(foreign, [], `requests to other origins: ${foreign.join(', ')}`);
