@@ -15,6 +15,8 @@ namespace {
 void check_options(const TrackOptions& o) {
   if (o.detect_every < 1) throw std::invalid_argument("tracker: the detector interval must be at least 1 frame");
   if (!(o.match_iou >= 0.f && o.match_iou < 1.f)) throw std::invalid_argument("tracker: match_iou must be in [0, 1)");
+  if (!(o.reanchor_iou >= 0.f && o.reanchor_iou <= 1.f))
+    throw std::invalid_argument("tracker: reanchor_iou must be in [0, 1]");
   if (!(o.min_confidence >= 0.f && o.min_confidence <= 1.f))
     throw std::invalid_argument("tracker: min_confidence must be in [0, 1]");
   if (o.max_batch < 1) throw std::invalid_argument("tracker: max_batch must be at least 1");
@@ -142,10 +144,19 @@ void FaceTracker::take_detections() {
   for (const Pair& p : pairs) {
     if (track_taken[p.track] || det_taken[p.det]) continue;
     track_taken[p.track] = det_taken[p.det] = true;
-    tracks_[p.track].score = scores[p.det];
+    Track& t = tracks_[p.track];
+    t.score = scores[p.det];
     // With a model the track keeps the box from its points (steadier than the
-    // detector's); without one the detector's box is all there is.
-    if (!card_) tracks_[p.track].face = boxes[p.det];
+    // detector's) unless they have drifted off the face; without one the
+    // detector's box is all there is.
+    if (!card_) {
+      t.face = boxes[p.det];
+    } else if (p.iou < options_.reanchor_iou) {
+      t.face = boxes[p.det];
+      t.previous = Box{};  // no velocity from the drifted box
+      t.face_seen = false;
+      t.filter = OneEuroFilter(options_.one_euro);
+    }
   }
   if (!card_) {  // boxes only: a track the detector no longer finds ends
     std::vector<Track> kept;

@@ -34,9 +34,14 @@ std::vector<Point2f> face_points(Point2f centre, float scale) {
   return pts;
 }
 
+float distance(Point2f p, Point2f q) { return std::hypot(p.x - q.x, p.y - q.y); }
+
 struct Scene {
   std::vector<std::vector<Point2f>> faces;  // the faces the detector sees (and the model, in its crops)
   bool model_sees_faces = true;             // false: the keypoint model finds nothing (flat maps)
+  // Set: a model stuck on these points (the way a real model can stay where the face was before it
+  // jumped) in any crop nearer to them than to the face it sees.
+  const std::vector<Point2f>* stuck = nullptr;
 };
 
 // Answers the tracker's runs for one frame from the scene. Returns whether the detector ran.
@@ -83,10 +88,12 @@ bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCa
           if (d < best_d) best_d = d, best = &f;
         }
         if (!best || best_d > crop.w / 2) continue;
+        const bool stuck = scene.stuck && distance(points_to_training_box("ibug68", *scene.stuck).center(), crop.center()) < best_d;
+        const std::vector<Point2f>& seen = stuck ? *scene.stuck : *best;
         for (int k = 0; k < 68; ++k) {
           // Image pixels -> heatmap cells (u = (x - crop.x) / crop.w; x_hm = u * w - 0.5).
-          const float xh = ((*best)[k].x - crop.x) / crop.w * hw - 0.5f;
-          const float yh = ((*best)[k].y - crop.y) / crop.h * hh - 0.5f;
+          const float xh = (seen[k].x - crop.x) / crop.w * hw - 0.5f;
+          const float yh = (seen[k].y - crop.y) / crop.h * hh - 0.5f;
           float* m = out.data() + (j * 68 + k) * hw * hh;
           for (int y = 0; y < hh; ++y)
             for (int x = 0; x < hw; ++x)
@@ -204,6 +211,40 @@ TEST_CASE("tracker: ids stay with their faces; a new face gets a new id at the n
   CHECK(tracker.faces()[0].id == 3);
 }
 
+TEST_CASE("tracker: a track stuck off its face is re-anchored by the next detection, keeping its id", "[tracker]") {
+  const ModelCard card = testing::ibug_card("heatmaps");
+  TrackOptions options;
+  options.detect_every = 5;
+  const std::vector<Point2f> a = face_points({300.f, 240.f}, 1.5f);
+  const std::vector<Point2f> jumped = moved(a, 80.f, 0.f);  // a cut: the face 80 px on, within the old crop
+  for (const bool reanchor : {true, false}) {
+    options.reanchor_iou = reanchor ? TrackOptions{}.reanchor_iou : 0.f;
+    FaceTracker tracker(&card, options);
+    Scene after{{jumped}};
+    after.stuck = &a;
+    run_frame(tracker, Scene{{a}}, 0.0, card);
+    for (int i = 1; i < 5; ++i) {  // stuck: the points stay where the face was
+      run_frame(tracker, after, i / 10.0, card);
+      REQUIRE(tracker.faces().size() == 1u);
+      CHECK(tracker.faces()[0].raw_points[30].x == Approx(a[30].x).margin(1.0));
+    }
+    const float iou = box_iou(points_to_training_box("ibug68", a), points_to_training_box("ibug68", jumped));
+    INFO("IoU of the stuck track's box and the face's: " << iou);
+    CHECK(iou > options.match_iou);  // the detection still joins the track,
+    CHECK(iou < TrackOptions{}.reanchor_iou);  // but overlaps it less than a good track does
+    CHECK(run_frame(tracker, after, 0.5, card));  // frame 5: the detector
+    REQUIRE(tracker.faces().size() == 1u);
+    const TrackedFace& f = tracker.faces()[0];
+    CHECK(f.id == 1);
+    if (reanchor) {
+      CHECK(f.raw_points[30].x == Approx(jumped[30].x).margin(1.0));  // the crop came from the detection
+      CHECK(mean_distance(f.face.points, f.raw_points) == 0.f);      // smoothing starts afresh: no lag
+    } else {
+      CHECK(f.raw_points[30].x == Approx(a[30].x).margin(1.0));  // still stuck: the crop came from its points
+    }
+  }
+}
+
 TEST_CASE("tracker: the One Euro filter steadies a still face's points, and starts afresh with a track", "[tracker]") {
   const ModelCard card = testing::ibug_card("heatmaps");
   FaceTracker tracker(&card);  // smoothing on by default
@@ -257,6 +298,9 @@ TEST_CASE("tracker: options are checked", "[tracker]") {
   CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
   o = TrackOptions{};
   o.min_confidence = 2.f;
+  CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
+  o = TrackOptions{};
+  o.reanchor_iou = -0.1f;
   CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
 }
 

@@ -16,6 +16,10 @@
 //                  and on every frame while no face is tracked. Its faces that
 //                  overlap no track (IoU of face boxes <= match_iou) start new
 //                  tracks with new ids; the others are the tracks they overlap.
+//                  A track that overlaps its detection by less than reanchor_iou
+//                  has drifted off its face (its points stuck where the face was
+//                  before a jump, say): its crop comes from the detection this
+//                  frame, and its smoothing starts afresh; its id stays.
 //   2. crops       a tracked face's crop comes from its last (unsmoothed) points:
 //                  their bounding box, calibrated to the face boxes the model was
 //                  trained on (points_to_training_box), moved on by the box's last
@@ -51,6 +55,9 @@ struct TrackOptions {
   DetectOptions detect;          // the detector's thresholds (max_faces: most tracks)
   int detect_every = 10;         // frames between detector runs while faces are tracked (1: every frame)
   float match_iou = 0.3f;        // a detection overlapping a track's face box by more is that track
+  // ... and by less than this, the track has drifted: its crop comes from the detection. On the
+  // test video (docs/VIDEO.md) tracks overlap their detections by 0.82-0.94 (0.67 while leaving).
+  float reanchor_iou = 0.6f;
   // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
   // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
   // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
