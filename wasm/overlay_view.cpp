@@ -30,10 +30,12 @@ ImTextureID texture_id(GLuint t) { return reinterpret_cast<ImTextureID>(static_c
 
 
 void rebuild_overlay() {
-  // Video: the overlay of the last frame the tracker finished (it stays while the next one runs).
-  if (g.video_mode() && !g.video.tracker->frame_done()) return;
   free_overlay_textures();
-  g.overlay = g.video_mode() ? g.video.tracker->overlay(g.style) : g.job ? g.job->overlay(g.style) : facekeys::Overlay{};
+  // Video: the faces of the frame shown (the tracker is most often at work on the next one).
+  const App::Video& v = g.video;
+  g.overlay = g.video_mode() ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.tex_w, v.tex_h, g.style)
+              : g.job    ? g.job->overlay(g.style)
+                         : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
     g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image.view()) : 0);
   g.overlay_stale = false;

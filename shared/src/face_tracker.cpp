@@ -270,13 +270,18 @@ Json FaceTracker::frame_json() const {
 }
 
 Overlay FaceTracker::overlay(const OverlayStyle& style) const {
-  std::vector<FaceView> views(faces_.size());
-  for (std::size_t i = 0; i < faces_.size(); ++i) {
-    views[i].face = &faces_[i].face;
-    views[i].label = "#" + std::to_string(faces_[i].id);
+  return tracked_faces_overlay(faces_, card_, width_, height_, style);
+}
+
+Overlay tracked_faces_overlay(const std::vector<TrackedFace>& faces, const ModelCard* card, int width, int height,
+                              const OverlayStyle& style) {
+  std::vector<FaceView> views(faces.size());
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    views[i].face = &faces[i].face;
+    views[i].label = "#" + std::to_string(faces[i].id);
   }
-  const LandmarkSchema* schema = card_ ? &schema_by_name(card_->schema) : nullptr;
-  return photo_overlay(width_, height_, views, schema, style);
+  const LandmarkSchema* schema = card ? &schema_by_name(card->schema) : nullptr;
+  return photo_overlay(width, height, views, schema, style);
 }
 
 }  // namespace facekeys

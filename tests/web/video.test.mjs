@@ -324,6 +324,38 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
   assert.equal(view.video, true);
   assert.ok(view.faces >= 1, `faces shown: ${view.faces}`);
   await page().screenshot({ path: path.join(ARTIFACTS, 'video.png') });
+  // What is drawn is the frame shown with its own faces (the tracker is most often at work on the
+  // next frame meanwhile): paused, the last frame tracked is the one shown, and its points are drawn
+  // where they are (the points' colour, OverlayStyle::point, within 2 px of nearly all 68).
+  await page().evaluate(() => window.facekeysApp.togglePause());
+  await page().waitForTimeout(600);
+  const shown = await page().evaluate(() => {
+    const r = document.getElementById('canvas').getBoundingClientRect();
+    return { last: window.facekeys.camera.stats().last, view: window.facekeys.view(), left: r.left, top: r.top };
+  });
+  const png = await page().screenshot({ path: path.join(ARTIFACTS, 'video-paused.png') });
+  assert.ok(shown.last.faces.length >= 1, 'no face in the last frame before the pause');
+  const drawn = await page().evaluate(async ({ bytes, shown }) => {
+    const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    const c = new OffscreenCanvas(bm.width, bm.height), ctx = c.getContext('2d');
+    ctx.drawImage(bm, 0, 0);
+    const px = ctx.getImageData(0, 0, bm.width, bm.height).data;
+    const { view: v } = shown;
+    let hits = 0;
+    for (const [x, y] of shown.last.faces[0].points) {
+      const sx = Math.round(shown.left + v.ox + (x + 0.5) * v.scale), sy = Math.round(shown.top + v.oy + (y + 0.5) * v.scale);
+      let hit = false;
+      for (let dy = -2; dy <= 2 && !hit; ++dy)
+        for (let dx = -2; dx <= 2 && !hit; ++dx) {
+          const i = 4 * ((sy + dy) * bm.width + sx + dx);
+          hit = px[i] < 90 && px[i + 1] > 180 && px[i + 2] < 150;  // the points' green
+        }
+      if (hit) ++hits;
+    }
+    return hits;
+  }, { bytes: Array.from(png), shown });
+  assert.ok(drawn >= 60, `only ${drawn} of 68 points drawn where the shown frame's points are`);
+  await page().evaluate(() => window.facekeysApp.togglePause());
   const [download] = await Promise.all([page().waitForEvent('download'), page().evaluate(() => window.facekeysApp.downloadFrames())]);
   const text = readFileSync(await download.path(), 'utf8');
   const lines = text.trim().split('\n').map((l) => JSON.parse(l));

@@ -120,8 +120,9 @@ class FaceTracker {
   //  "confidence", "points", ("pose", "eyes", "mouth")}]}: the fields of a
   // photo's faces (predict_result.hpp) plus id and confidence.
   Json frame_json() const;
-  // The photo overlay of the faces, plus each face's id and head-pose axes.
+  // The overlay of the frame's faces (tracked_faces_overlay).
   Overlay overlay(const OverlayStyle& style) const;
+  const ModelCard* card() const { return card_; }
 
  private:
   enum class Stage { Detect, Keypoints, Done };
@@ -164,5 +165,12 @@ class FaceTracker {
 // remain.
 constexpr BoxCalibration kPointsToDanBox{0.9906f, 1.0097f, -0.0075f, -0.0094f};
 Box points_to_training_box(const std::string& schema, const std::vector<Point2f>& points);
+
+// The photo overlay of tracked faces in a width x height frame, each face labelled with its
+// id ("#1") and, for 68-point faces, its head-pose axes; card: the tracker's model (null: boxes
+// only). A host that shows a finished frame while the tracker works on the next one keeps that
+// frame's faces() and draws them with this (the page: its view is redrawn on its own schedule).
+Overlay tracked_faces_overlay(const std::vector<TrackedFace>& faces, const ModelCard* card, int width, int height,
+                              const OverlayStyle& style);
 
 }  // namespace facekeys
