@@ -562,6 +562,14 @@
     return { modelIndex, detectEvery, smoothing, flipTest: !!options.flipTest };
   }
 
+  // The video worker's sessions load while the camera or file starts (its first session starts
+  // the worker: ONNX Runtime's WebAssembly again, about 1.5 s here on a first camera); errors come
+  // at the first frame.
+  function loadVideoSessions(model) {
+    detectorSession(VIDEO).catch(() => {});
+    if (model) modelSession(VIDEO, model).catch(() => {});
+  }
+
   // A new session: the tracker in the module, the panel in video mode. The previous session ends
   // first, and its frame in the pipeline (if any) finishes before the new tracker replaces its own.
   async function beginSession(kind, name, options) {
@@ -569,9 +577,7 @@
     const { modelIndex, detectEvery, smoothing, flipTest } = videoOptions(options);
     endSession();
     const model = st.models[modelIndex];
-    // The video worker's sessions load while the camera or file starts (errors: at the first frame).
-    detectorSession(VIDEO).catch(() => {});
-    if (model) modelSession(VIDEO, model).catch(() => {});
+    loadVideoSessions(model);
     await serial(() => {});
     const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
                                                              flipTest ? 1 : 0, kind === 'camera' ? 1 : 0, p));
@@ -751,6 +757,7 @@
     await ready;
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
       throw new Error('This browser gives no camera to this page (it needs https or localhost).');
+    loadVideoSessions(st.models[videoOptions(options).modelIndex]);  // while the browser asks for permission
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
