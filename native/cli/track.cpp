@@ -44,6 +44,10 @@ void add_track_command(CLI::App& app) {
   cmd->add_option("--smoothing-beta", cfg->options.one_euro.beta,
                   "One Euro filter: cut-off rise per pixel/s of speed; higher lags less on a moving face")
       ->capture_default_str()->check(cli::non_negative());
+  cmd->add_option("--smoothing-face-beta", cfg->options.one_euro.beta_shared,
+                  "One Euro filter: cut-off rise per pixel/s of the face's motion as a whole (shift, scale, "
+                  "rotation); higher lags less on a moving face, and a still face's jitter hardly opens it")
+      ->capture_default_str()->check(cli::non_negative());
   cmd->add_option("--min-confidence", cfg->options.min_confidence,
                   "A track ends when the model's confidence in its crop falls below this")
       ->capture_default_str()->check(cli::between(0.0, 1.0));

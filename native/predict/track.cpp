@@ -329,7 +329,7 @@ std::string track_summary_json(const TrackSummary& s, const std::string& model, 
   j["smoothing"] = options.smoothing;
   if (options.smoothing)
     j["one_euro"] = Json(Json::Array{Json(options.one_euro.min_cutoff), Json(options.one_euro.beta),
-                                     Json(options.one_euro.d_cutoff)});
+                                     Json(options.one_euro.d_cutoff), Json(options.one_euro.beta_shared)});
   j["detector_frames"] = static_cast<double>(s.detector_frames);
   j["seconds"] = round_to(s.seconds, 0.001);
   j["fps"] = round_to(s.seconds > 0 ? s.frames / s.seconds : 0, 0.01);
