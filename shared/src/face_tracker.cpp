@@ -19,11 +19,13 @@ void check_options(const TrackOptions& o) {
     throw std::invalid_argument("tracker: reanchor_iou must be in [0, 1]");
   if (!(o.min_confidence >= 0.f && o.min_confidence <= 1.f))
     throw std::invalid_argument("tracker: min_confidence must be in [0, 1]");
+  if (!(o.max_gap_s > 0)) throw std::invalid_argument("tracker: max_gap_s must be positive");
+  if (!(o.refine_iou >= 0.f && o.refine_iou <= 1.f)) throw std::invalid_argument("tracker: refine_iou must be in [0, 1]");
   if (o.max_batch < 1) throw std::invalid_argument("tracker: max_batch must be at least 1");
   const OneEuroParams& p = o.one_euro;
-  if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0) || !std::isfinite(p.min_cutoff) ||
-      !std::isfinite(p.d_cutoff) || !std::isfinite(p.beta))
-    throw std::invalid_argument("tracker: One Euro cut-offs must be positive and beta non-negative");
+  if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0 && p.beta_shared >= 0) || !std::isfinite(p.min_cutoff) ||
+      !std::isfinite(p.d_cutoff) || !std::isfinite(p.beta) || !std::isfinite(p.beta_shared))
+    throw std::invalid_argument("tracker: One Euro cut-offs must be positive and the betas non-negative");
 }
 
 // The share of `box`'s area inside the image extent {-0.5, -0.5, W, H}.
@@ -59,7 +61,7 @@ void FaceTracker::set_options(const TrackOptions& options) {
   const OneEuroParams& a = options_.one_euro;
   const OneEuroParams& b = options.one_euro;
   const bool restart = (options.smoothing && !options_.smoothing) || a.min_cutoff != b.min_cutoff ||
-                       a.beta != b.beta || a.d_cutoff != b.d_cutoff;
+                       a.beta != b.beta || a.d_cutoff != b.d_cutoff || a.beta_shared != b.beta_shared;
   options_ = options;
   if (restart)
     for (Track& t : tracks_) t.filter = OneEuroFilter(options_.one_euro);
@@ -75,13 +77,15 @@ void FaceTracker::begin_frame(Photo frame, double t_seconds) {
   if (!std::isfinite(t_seconds)) throw std::invalid_argument("tracker: a frame's time must be finite");
   PhotoJob job(std::move(frame));  // checks the pixels
   if (frame_ >= 0 && (!(t_seconds > t_) || job.width() != width_ || job.height() != height_)) reset();
+  after_gap_ = !tracks_.empty() && t_seconds - t_ > options_.max_gap_s;
   job_.emplace(std::move(job));
   width_ = job_->width();
   height_ = job_->height();
   ++frame_;
   t_ = t_seconds;
   detected_ = false;
-  const bool detect = !card_ || tracks_.empty() || last_detect_ < 0 || frame_ - last_detect_ >= options_.detect_every;
+  const bool detect = !card_ || tracks_.empty() || after_gap_ || last_detect_ < 0 ||
+                      frame_ - last_detect_ >= options_.detect_every;
   if (detect) {
     PhotoOptions o;
     o.detect = options_.detect;
@@ -100,7 +104,11 @@ const TensorRun* FaceTracker::next() {
     if (stage_ == Stage::Detect) {
       take_detections();
       start_keypoints();
+    } else if (stage_ == Stage::Keypoints) {
+      found_ = job_->faces();
+      if (!start_refinement()) finish_frame();
     } else {
+      take_refinement();
       finish_frame();
     }
   }
@@ -118,7 +126,9 @@ void FaceTracker::give() {
 }
 
 // The detector's faces: each joins the track its face box overlaps most (above
-// match_iou; greedy, best overlaps first), or starts a track of its own.
+// match_iou; greedy, best overlaps first), or starts a track of its own. After
+// a gap (max_gap_s) the detections are all there is to go on: a track found
+// starts again from its detection, one not found ends.
 void FaceTracker::take_detections() {
   detected_ = true;
   last_detect_ = frame_;
@@ -147,18 +157,18 @@ void FaceTracker::take_detections() {
     Track& t = tracks_[p.track];
     t.score = scores[p.det];
     // With a model the track keeps the box from its points (steadier than the
-    // detector's) unless they have drifted off the face; without one the
-    // detector's box is all there is.
+    // detector's) unless they have drifted off the face or are too old; without
+    // one the detector's box is all there is.
     if (!card_) {
       t.face = boxes[p.det];
-    } else if (p.iou < options_.reanchor_iou) {
+    } else if (p.iou < options_.reanchor_iou || after_gap_) {
       t.face = boxes[p.det];
       t.previous = Box{};  // no velocity from the drifted box
       t.face_seen = false;
       t.filter = OneEuroFilter(options_.one_euro);
     }
   }
-  if (!card_) {  // boxes only: a track the detector no longer finds ends
+  if (!card_ || after_gap_) {  // boxes only, or after a gap: a track the detector no longer finds ends
     std::vector<Track> kept;
     for (std::size_t t = 0; t < tracks_.size(); ++t)
       if (track_taken[t]) kept.push_back(std::move(tracks_[t]));
@@ -193,16 +203,50 @@ Box FaceTracker::predicted_box(const Track& t) const {
 }
 
 void FaceTracker::start_keypoints() {
+  found_.clear();
   if (!card_ || tracks_.empty()) {
     finish_frame();
     return;
   }
+  crops_.clear();
+  for (const Track& t : tracks_) crops_.push_back(predicted_box(t));
   PhotoOptions o;
   o.max_batch = options_.max_batch;
   o.flip_test = options_.flip_test;
-  for (const Track& t : tracks_) o.face_boxes.push_back(predicted_box(t));
+  o.face_boxes = crops_;
   job_->start(card_, o);
   stage_ = Stage::Keypoints;
+}
+
+// The crops whose faces came out off them (refine_iou) run again from their
+// points' boxes. Returns whether any do.
+bool FaceTracker::start_refinement() {
+  refined_.clear();
+  if (!(options_.refine_iou > 0.f) || card_is_whole_image(*card_)) return false;
+  PhotoOptions o;
+  o.max_batch = options_.max_batch;
+  o.flip_test = options_.flip_test;
+  for (std::size_t i = 0; i < tracks_.size() && i < found_.size(); ++i) {
+    const PredictedFace& f = found_[i];
+    if (f.points.empty() || !(f.confidence >= options_.min_confidence)) continue;
+    const Box seen = points_to_training_box(card_->schema, f.points);
+    if (seen.w > 0.f && box_iou(crops_[i], seen) < options_.refine_iou) {
+      refined_.push_back(i);
+      o.face_boxes.push_back(seen);
+    }
+  }
+  if (refined_.empty()) return false;
+  job_->start(card_, o);
+  stage_ = Stage::Refine;
+  return true;
+}
+
+// The second crop, centred on where the first found the face, gives the
+// points unless the model finds no face in it.
+void FaceTracker::take_refinement() {
+  const std::vector<PredictedFace>& again = job_->faces();
+  for (std::size_t k = 0; k < refined_.size() && k < again.size(); ++k)
+    if (!again[k].points.empty() && again[k].confidence >= options_.min_confidence) found_[refined_[k]] = again[k];
 }
 
 // The keypoints' verdict: a track goes on with the points it got, or ends
@@ -218,7 +262,7 @@ void FaceTracker::finish_frame() {
     }
     return;
   }
-  const std::vector<PredictedFace>& found = job_->faces();
+  const std::vector<PredictedFace>& found = found_;
   std::vector<Track> alive;
   for (std::size_t i = 0; i < tracks_.size() && i < found.size(); ++i) {
     Track& t = tracks_[i];
@@ -236,7 +280,7 @@ void FaceTracker::finish_frame() {
       std::vector<double> values;
       values.reserve(2 * f.points.size());
       for (const Point2f& p : f.points) values.insert(values.end(), {p.x, p.y});
-      const std::vector<double> y = t.filter.filter(values, t_);
+      const std::vector<double> y = t.filter.filter_points(values, t_);
       for (std::size_t k = 0; k < out.face.points.size(); ++k)
         out.face.points[k] = Point2f{static_cast<float>(y[2 * k]), static_cast<float>(y[2 * k + 1])};
     }

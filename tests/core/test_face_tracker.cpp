@@ -6,6 +6,7 @@
 // or flat maps where the scene has no face). The real networks on a real video
 // are tests/video's (facekeys track) and tests/web's (the page's camera).
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -39,9 +40,13 @@ float distance(Point2f p, Point2f q) { return std::hypot(p.x - q.x, p.y - q.y); 
 struct Scene {
   std::vector<std::vector<Point2f>> faces;  // the faces the detector sees (and the model, in its crops)
   bool model_sees_faces = true;             // false: the keypoint model finds nothing (flat maps)
+  bool detector_sees_faces = true;          // false: the detector finds nothing
   // Set: a model stuck on these points (the way a real model can stay where the face was before it
   // jumped) in any crop nearer to them than to the face it sees.
   const std::vector<Point2f>* stuck = nullptr;
+  // A model drawn towards its crop's centre (as real ones are, trained on centred faces): the
+  // points it sees moved by this share of the crop's offset from the face.
+  float pull = 0.f;
 };
 
 // Answers the tracker's runs for one frame from the scene. Returns whether the detector ran.
@@ -61,7 +66,7 @@ bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCa
       scores.assign(2 * n, 0.f);
       boxes.assign(4 * n, 0.f);
       for (std::size_t i = 0; i < n; ++i) scores[2 * i] = 1.f;
-      for (std::size_t f = 0; f < scene.faces.size(); ++f) {
+      for (std::size_t f = 0; f < scene.faces.size() && scene.detector_sees_faces; ++f) {
         // An UltraFace-like box: the points' box, taller and reaching up to the forehead.
         const Box b = calibrate_box(points_to_training_box("ibug68", scene.faces[f]),
                                     BoxCalibration{0.984f, 1.342f, 0.006f, -0.176f / 1.342f});
@@ -89,7 +94,10 @@ bool run_frame(FaceTracker& tracker, const Scene& scene, double t, const ModelCa
         }
         if (!best || best_d > crop.w / 2) continue;
         const bool stuck = scene.stuck && distance(points_to_training_box("ibug68", *scene.stuck).center(), crop.center()) < best_d;
-        const std::vector<Point2f>& seen = stuck ? *scene.stuck : *best;
+        std::vector<Point2f> seen = stuck ? *scene.stuck : *best;
+        const Point2f face_centre = points_to_training_box("ibug68", seen).center();
+        for (Point2f& p : seen)
+          p.x += scene.pull * (crop.center().x - face_centre.x), p.y += scene.pull * (crop.center().y - face_centre.y);
         for (int k = 0; k < 68; ++k) {
           // Image pixels -> heatmap cells (u = (x - crop.x) / crop.w; x_hm = u * w - 0.5).
           const float xh = (seen[k].x - crop.x) / crop.w * hw - 0.5f;
@@ -245,6 +253,42 @@ TEST_CASE("tracker: a track stuck off its face is re-anchored by the next detect
   }
 }
 
+TEST_CASE("tracker: after a gap in the frames the detector runs, tracks start again from it or end", "[tracker]") {
+  // A host that stalled for a second (or a camera paused and resumed): the face moved meanwhile,
+  // and the model, given a crop nearer where it was, stays there (Scene::stuck).
+  const ModelCard card = testing::ibug_card("heatmaps");
+  const std::vector<Point2f> a = face_points({300.f, 240.f}, 1.5f);
+  const std::vector<Point2f> later = moved(a, 70.f, 10.f);
+  CHECK(box_iou(points_to_training_box("ibug68", a), points_to_training_box("ibug68", later)) > TrackOptions{}.match_iou);
+  for (const bool rule : {true, false}) {
+    TrackOptions options;
+    if (!rule) options.max_gap_s = std::numeric_limits<double>::infinity();
+    FaceTracker tracker(&card, options);
+    for (int i = 0; i < 3; ++i) run_frame(tracker, Scene{{a}}, i / 30.0, card);
+    Scene after{{later}};
+    after.stuck = &a;
+    const double t = 2 / 30.0 + 1.0;
+    CHECK(run_frame(tracker, after, t, card) == rule);  // detect_every is 10: only the gap runs the detector
+    REQUIRE(tracker.faces().size() == 1u);
+    const TrackedFace& f = tracker.faces()[0];
+    CHECK(f.id == 1);
+    const Point2f nose = f.raw_points[30];
+    CHECK(nose.x == Approx((rule ? later : a)[30].x).margin(1.0));
+    if (rule) CHECK(mean_distance(f.face.points, f.raw_points) == 0.f);  // smoothing starts afresh
+
+
+    // A face the detector does not find after a gap: its track ends, where between frames it goes on.
+    FaceTracker other(&card, options);
+    for (int i = 0; i < 3; ++i) run_frame(other, Scene{{a}}, i / 30.0, card);
+    Scene unseen{{a}};
+    unseen.detector_sees_faces = false;
+    run_frame(other, unseen, 3 / 30.0, card);
+    CHECK(other.faces().size() == 1u);
+    run_frame(other, unseen, 3 / 30.0 + 1.0, card);
+    CHECK(other.faces().size() == (rule ? 0u : 1u));
+  }
+}
+
 TEST_CASE("tracker: the One Euro filter steadies a still face's points, and starts afresh with a track", "[tracker]") {
   const ModelCard card = testing::ibug_card("heatmaps");
   FaceTracker tracker(&card);  // smoothing on by default
@@ -302,6 +346,9 @@ TEST_CASE("tracker: options are checked", "[tracker]") {
   o = TrackOptions{};
   o.reanchor_iou = -0.1f;
   CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
+  o = TrackOptions{};
+  o.max_gap_s = 0;
+  CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
 }
 
 TEST_CASE("keypoint confidence: heatmap peaks against the training target; a 68-point shape against the 3D face",
@@ -356,6 +403,7 @@ TEST_CASE("tracker: between slow frames the crop moves on with the face", "[trac
   TrackOptions options;
   options.detect_every = 100;
   options.smoothing = false;
+  options.refine_iou = 0.f;  // the prediction alone
   FaceTracker tracker(&card, options);
   const std::vector<Point2f> face = face_points({150.f, 240.f}, 1.2f);
   for (int i = 0; i < 8; ++i) {
@@ -401,4 +449,35 @@ TEST_CASE("pose axes: the person's left, up and out of the face on a frontal fac
     }
   }
   CHECK(found == 2);
+}
+
+TEST_CASE("tracker: a crop whose face came out off it runs again from the points, in the same frame", "[tracker]") {
+  // A face that jumps 60 px between two frames (a jerk, frames dropped), seen by a model drawn
+  // half way towards its crop's centre: the first crop's points are 30 px short, the second's 15.
+  const ModelCard card = testing::ibug_card("heatmaps");
+  const std::vector<Point2f> a = face_points({250.f, 240.f}, 1.5f);
+  const std::vector<Point2f> jumped = moved(a, 60.f, 0.f);
+  for (const bool refine : {true, false}) {
+    TrackOptions options;
+    options.smoothing = false;
+    if (!refine) options.refine_iou = 0.f;
+    FaceTracker tracker(&card, options);
+    Scene scene{{a}};
+    scene.pull = 0.5f;
+    std::vector<Box> crops;
+    run_frame(tracker, scene, 0.0, card);
+    run_frame(tracker, scene, 1 / 30.0, card, &crops);
+    CHECK(crops.size() == 1u);  // a face where its crop is: one run
+    scene.faces = {jumped};
+    crops.clear();
+    run_frame(tracker, scene, 2 / 30.0, card, &crops);
+    REQUIRE(tracker.faces().size() == 1u);
+    const float off = tracker.faces()[0].raw_points[30].x - jumped[30].x;
+    INFO("refine " << refine << ": nose " << off << " px off, " << crops.size() << " crops");
+    CHECK(crops.size() == (refine ? 2u : 1u));
+    CHECK(off == Approx(refine ? -15.f : -30.f).margin(1.0));
+  }
+  TrackOptions bad;
+  bad.refine_iou = 1.5f;
+  CHECK_THROWS_AS(FaceTracker(&card, bad), std::invalid_argument);
 }

@@ -58,15 +58,28 @@ struct TrackOptions {
   // ... and by less than this, the track has drifted: its crop comes from the detection. On the
   // test video (docs/VIDEO.md) tracks overlap their detections by 0.82-0.94 (0.67 while leaving).
   float reanchor_iou = 0.6f;
+  // A frame more than this many seconds after the last one (a host that stalled, a paused
+  // camera) says nothing of where the tracks' faces are now: the detector runs on it, each track
+  // it finds starts again from the detection (id kept) and a track it does not find ends. The
+  // page stalled 1.7 s after a camera's first frame while its video worker loaded, and the crops
+  // from that frame's points missed the panning face (NME 0.13-0.68). Infinity: never.
+  double max_gap_s = 0.5;
+  // A crop whose points came out elsewhere (their box overlapping the crop's by less than this)
+  // is run again, in the same frame, from the points' box: motion the crop's prediction missed
+  // (a face that speeds up between two frames far apart; the page at 20 fps on the test video's
+  // exit: NME 0.07-0.12 from the first crop). 0: never.
+  float refine_iou = 0.7f;
   // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
   // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
   // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
   float min_confidence = 0.4f;
   bool smoothing = true;         // One Euro filter on the points
-  // Pixels and seconds. On the test video (docs/VIDEO.md) a still face's frame-to-frame
-  // motion drops 7x (0.51 -> 0.07 px; with the flip test 8x, 0.45 -> 0.05) and the worst NME
-  // while it speeds up to 250 px/s stays 0.043 (unsmoothed 0.039); {1, 0.05} lagged to 0.073.
-  OneEuroParams one_euro{0.5, 0.2, 1.0};
+  // Pixels and seconds; the points of a face filtered together (filter_points: their shared
+  // motion opens the cut-off). Chosen on the test video (docs/VIDEO.md) by replaying the
+  // unsmoothed points at 30, 20 and 15 fps: a still face's frame-to-frame motion drops 7.6x
+  // (6.4x at 20 fps) and the worst NME of a moving face is 0.035 (unsmoothed 0.033), where the
+  // per-point filter {0.5, 0.2, 1} gave 6.7x and 0.052 (0.06 in the page at 20 fps).
+  OneEuroParams one_euro{0.2, 0.05, 4.0, 0.15};
   int max_batch = 16;            // network inputs per keypoint run (as PhotoOptions)
   // The flip test (keypoint_pipeline.hpp) on each frame: off by default, since it doubles the
   // keypoint model's time and the One Euro filter steadies the points anyway; on, as photos.
@@ -99,8 +112,8 @@ class FaceTracker {
   // Begins a frame: all of its pixels (orientation as in a Photo; not a
   // reduced-scale decode) at t_seconds. A frame at or before the last one's
   // time (a video started again) or of another size (a camera that changed
-  // its resolution) ends every track first. Throws std::invalid_argument as
-  // PhotoJob does.
+  // its resolution) ends every track first; one more than max_gap_s after
+  // the last runs the detector. Throws std::invalid_argument as PhotoJob does.
   void begin_frame(Photo frame, double t_seconds);
   // The next network call for this frame, or null when the frame is done.
   const TensorRun* next();
@@ -125,11 +138,13 @@ class FaceTracker {
   const ModelCard* card() const { return card_; }
 
  private:
-  enum class Stage { Detect, Keypoints, Done };
+  enum class Stage { Detect, Keypoints, Refine, Done };
   struct Track;
   void take_detections();
   Box predicted_box(const Track& t) const;
   void start_keypoints();
+  bool start_refinement();
+  void take_refinement();
   void finish_frame();
 
   const ModelCard* card_;
@@ -145,6 +160,9 @@ class FaceTracker {
     int frames = 0;
   };
   std::vector<Track> tracks_;
+  std::vector<Box> crops_;             // this frame's crop source per track
+  std::vector<PredictedFace> found_;   // this frame's keypoints per track
+  std::vector<std::size_t> refined_;   // the tracks whose crops run again (Stage::Refine)
   std::vector<TrackedFace> faces_;
   std::optional<PhotoJob> job_;    // this frame's
   Stage stage_ = Stage::Done;
@@ -152,6 +170,7 @@ class FaceTracker {
   long long last_detect_ = -1;
   double t_ = 0;
   bool detected_ = false;
+  bool after_gap_ = false;         // this frame came more than max_gap_s after the last
   int width_ = 0, height_ = 0;
   int next_id_ = 1;
 };
