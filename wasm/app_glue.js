@@ -45,6 +45,7 @@
     model: 0,            // selected model index
     onnx: {},            // ONNX Runtime's workers by name (onnx())
     sessions: new Map(), // worker name + url -> Promise<session> (onnx())
+    videoReady: new Map(),  // model id -> Promise: the video worker's sessions made and warm (prepareVideo)
     photos: [],          // {blob, name, result}
     current: -1,         // photo shown
     committed: -1,       // photo whose pixels the module holds
@@ -390,11 +391,11 @@
   // One run of the core's photo job on the committed photo. `manualBox` ([x,
   // y, w, h], original pixels) replaces detection; redetect false keeps the
   // faces of the last run (another model).
-  async function runJob(modelIndex, { redetect, manualBox }, timing) {
+  async function runJob(modelIndex, { redetect, manualBox }, timing, pool = PHOTOS) {
     const m = st.mod, model = st.models[modelIndex];
     const box = manualBox || [0, 0, 0, 0];
     if (m._fk_job_start(model ? model.index : -1, redetect ? 1 : 0, ...box) < 0) throw moduleError('photo');
-    await runNetworks(PHOTO_JOB, model, timing, async (want) => {
+    await runNetworks({ ...PHOTO_JOB, pool }, model, timing, async (want) => {
       const t1 = now();
       await commitPhoto(st.current, want, timing, true);  // small faces: the photo again, finer
       timing.finer_decode = now() - t1;
@@ -562,22 +563,32 @@
     return { modelIndex, detectEvery, smoothing, flipTest: !!options.flipTest };
   }
 
-  // The video worker's sessions load while the camera or file starts (its first session starts
-  // the worker: ONNX Runtime's WebAssembly again, about 1.5 s here on a first camera); errors come
-  // at the first frame.
-  function loadVideoSessions(model) {
-    detectorSession(VIDEO).catch(() => {});
-    if (model) modelSession(VIDEO, model).catch(() => {});
+  // The video worker's sessions, made and run once (warmUp) before a session takes its first frame.
+  // Its first session starts the worker (ONNX Runtime's WebAssembly again: about 1.5 s here on a
+  // first camera) and first runs take 2-3 times their later time: a frame taken meanwhile was
+  // tracked 1.7 s late, and the next one, seconds of motion on, from its points. The camera starts
+  // this while the browser asks the user.
+  function prepareVideo(modelIndex) {
+    const model = st.models[modelIndex];
+    const key = model ? model.id : '';
+    let p = st.videoReady.get(key);
+    if (!p) {
+      p = Promise.all([detectorSession(VIDEO), model && modelSession(VIDEO, model)]).then(() => warmUp(modelIndex, VIDEO));
+      st.videoReady.set(key, p);
+      p.catch(() => st.videoReady.delete(key));  // a later try may succeed
+    }
+    return p;
   }
 
-  // A new session: the tracker in the module, the panel in video mode. The previous session ends
-  // first, and its frame in the pipeline (if any) finishes before the new tracker replaces its own.
+  // A new session: the tracker in the module, the panel in video mode, once the video worker is
+  // ready (prepareVideo). The previous session ends first, and its frame in the pipeline (if any)
+  // finishes before the new tracker replaces its own.
   async function beginSession(kind, name, options) {
     const m = st.mod;
     const { modelIndex, detectEvery, smoothing, flipTest } = videoOptions(options);
     endSession();
     const model = st.models[modelIndex];
-    loadVideoSessions(model);
+    await prepareVideo(modelIndex);
     await serial(() => {});
     const ok = withString(name, (p) => m._fk_track_start(model ? model.index : -1, detectEvery, smoothing ? 1 : 0,
                                                              flipTest ? 1 : 0, kind === 'camera' ? 1 : 0, p));
@@ -757,7 +768,7 @@
     await ready;
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia)
       throw new Error('This browser gives no camera to this page (it needs https or localhost).');
-    loadVideoSessions(st.models[videoOptions(options).modelIndex]);  // while the browser asks for permission
+    prepareVideo(videoOptions(options).modelIndex).catch(() => {});  // while the browser asks for permission
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -767,7 +778,13 @@
         : e && e.name === 'NotFoundError' ? 'no camera was found' : (e && e.message) || String(e);
       throw new Error(`Camera: ${why}.`);
     }
-    const v = await beginSession('camera', 'camera', options);
+    let v;
+    try {
+      v = await beginSession('camera', 'camera', options);
+    } catch (e) {
+      for (const tr of stream.getTracks()) tr.stop();
+      throw e;
+    }
     const video = videoElement();
     v.video = video;
     v.cleanup.push(() => { for (const tr of stream.getTracks()) tr.stop(); video.srcObject = null; video.remove(); });
@@ -979,13 +996,17 @@
   // serial queue: a photo dropped meanwhile waits for it, not beside it; but the
   // keypoint model's run is skipped when something is waiting by then (the photo's
   // own first run costs less than waiting for a warm-up run and then its own).
-  function warmUp(modelIndex) {
+  // pool: the worker whose sessions to warm (VIDEO: before a video's first frame,
+  // prepareVideo, where both runs are made).
+  function warmUp(modelIndex, pool = PHOTOS) {
     return serial(async () => {
       const m = st.mod;
       if (m._fk_warmup_begin() < 0) throw moduleError('warm-up');
       try {
-        await runJob(-1, { redetect: true }, {});
-        if (st.models[modelIndex] && st.waiting === 0) await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {});
+        await runJob(-1, { redetect: true }, {}, pool);
+        if (st.models[modelIndex] && (st.waiting === 0 || pool === VIDEO)) {
+          await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {}, pool);
+        }
       } finally { m._fk_warmup_end(); }
     });
   }
