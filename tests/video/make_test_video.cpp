@@ -23,7 +23,8 @@
 //   OUT.y4m         YUV4MPEG2, C420jpeg (4:2:0, chroma centred), BT.601
 //                   limited range (what FFmpeg, so OpenCV's VideoCapture, and
 //                   Chromium's fake camera assume for 8-bit 4:2:0)
-//   OUT_truth.jsonl one line per frame: {"frame", "t_ms", "segment", "in_frame",
+//   OUT_truth.jsonl one line per frame: {"frame", "source_frame" (the 30 fps
+//                   video's), "t_ms", "segment", "in_frame",
 //                   "points": [[x, y] x 68] | null, "affine": [a, b, c, d, e, f]}
 //                   points in frame pixels (pixel centres at integers,
 //                   docs/CONVENTIONS.md); in_frame: all 68 inside the frame;
@@ -97,7 +98,8 @@ Motion motion(const std::string& seg, int k, int n) {
 }
 
 std::string arg_problem_usage() {
-  return "usage: make_test_video OUT.y4m OUT_truth.jsonl [--photo PATH.png]\n"
+  return "usage: make_test_video OUT.y4m OUT_truth.jsonl [--photo PATH.png] [--every N]\n"
+         "  --every N: every Nth frame only, at 30/N fps (a host that tracks fewer frames)\n"
          "  (the default photo: $FACEKEYS_DATA_DIR/300w/lfpw/testset/image_0003.png, its .pts beside it)";
 }
 
@@ -146,10 +148,14 @@ void bgr_to_i420(const cv::Mat& bgr, std::vector<unsigned char>& out) {
 int run(int argc, char** argv) {
   std::vector<std::string> pos;
   std::string photo = default_photo();
+  int every = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--photo" && i + 1 < argc) {
       photo = argv[++i];
+    } else if (a == "--every" && i + 1 < argc) {
+      every = std::atoi(argv[++i]);
+      if (every < 1 || every > 30) throw std::runtime_error("--every: 1 to 30 frames");
     } else if (a == "-h" || a == "--help") {
       std::printf("%s\n", arg_problem_usage().c_str());
       return 0;
@@ -193,13 +199,14 @@ int run(int argc, char** argv) {
   if (!video) throw std::runtime_error(out_video + ": cannot write");
   std::ofstream truth(tmp_truth, std::ios::trunc);
   if (!truth) throw std::runtime_error(out_truth + ": cannot write");
-  video << "YUV4MPEG2 W" << kWidth << " H" << kHeight << " F" << kFps << ":1 Ip A1:1 C420jpeg\n";
+  video << "YUV4MPEG2 W" << kWidth << " H" << kHeight << " F" << kFps << ":" << every << " Ip A1:1 C420jpeg\n";
 
   std::vector<unsigned char> planes;
   cv::Mat frame, noise(kHeight, kWidth, CV_16SC3);
-  int index = 0;
+  int index = 0, written = 0;
   for (const Segment& seg : kSegments) {
     for (int k = 0; k < seg.frames; ++k, ++index) {
+      if (index % every != 0) continue;  // (each frame's noise is seeded by its index: the same frames as at 30 fps)
       const Motion m = motion(seg.name, k, seg.frames);
       const double a = m.degrees * kPi / 180, s = base * m.scale;
       const double c = std::cos(a) * s, sn = std::sin(a) * s;
@@ -225,7 +232,8 @@ int run(int argc, char** argv) {
         points.push_back(Json(Json::Array{Json(round3(x)), Json(round3(y))}));
       }
       Json line = Json::object();
-      line["frame"] = index;
+      line["frame"] = written++;
+      line["source_frame"] = index;  // in the 30 fps video
       line["t_ms"] = round3(1000.0 * index / kFps);
       line["segment"] = seg.name;
       line["in_frame"] = inside == static_cast<int>(pts.size());
@@ -241,8 +249,8 @@ int run(int argc, char** argv) {
   fs::rename(tmp_video, out_video);
   fs::rename(tmp_truth, out_truth);
   cleanup.paths.clear();
-  std::printf("make_test_video: %d frames %dx%d at %d fps from %s\n  video: %s\n  truth: %s\n", index, kWidth, kHeight,
-              kFps, photo.c_str(), out_video.c_str(), out_truth.c_str());
+  std::printf("make_test_video: %d frames %dx%d at %g fps from %s\n  video: %s\n  truth: %s\n", written, kWidth,
+              kHeight, static_cast<double>(kFps) / every, photo.c_str(), out_video.c_str(), out_truth.c_str());
   return 0;
 }
 
