@@ -360,7 +360,13 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
     return hits;
   }, { bytes: Array.from(png), shown });
   assert.ok(drawn >= 60, `only ${drawn} of 68 points drawn where the shown frame's points are`);
-  await page().evaluate(() => window.facekeysApp.togglePause());
+  // Resumed after more than the tracker's max_gap_s (0.5 s): the first frame runs the detector, since
+  // the face may have moved anywhere meanwhile (face_tracker.hpp).
+  const resumed = await page().evaluate(() => new Promise((resolve) => {
+    const off = window.facekeys.camera.onFrame((rec) => { off(); resolve(rec); });
+    window.facekeysApp.togglePause();
+  }));
+  assert.equal(resumed.detected, true, `the first frame after the pause: ${JSON.stringify({ frame: resumed.frame, t_ms: resumed.t_ms, detected: resumed.detected })}`);
   const [download] = await Promise.all([page().waitForEvent('download'), page().evaluate(() => window.facekeysApp.downloadFrames())]);
   const text = readFileSync(await download.path(), 'utf8');
   const lines = text.trim().split('\n').map((l) => JSON.parse(l));
