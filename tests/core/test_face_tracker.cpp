@@ -276,7 +276,6 @@ TEST_CASE("tracker: after a gap in the frames the detector runs, tracks start ag
     CHECK(nose.x == Approx((rule ? later : a)[30].x).margin(1.0));
     if (rule) CHECK(mean_distance(f.face.points, f.raw_points) == 0.f);  // smoothing starts afresh
 
-
     // A face the detector does not find after a gap: its track ends, where between frames it goes on.
     FaceTracker other(&card, options);
     for (int i = 0; i < 3; ++i) run_frame(other, Scene{{a}}, i / 30.0, card);
