@@ -20,7 +20,8 @@ void check_options(const TrackOptions& o) {
   if (!(o.min_confidence >= 0.f && o.min_confidence <= 1.f))
     throw std::invalid_argument("tracker: min_confidence must be in [0, 1]");
   if (!(o.max_gap_s > 0)) throw std::invalid_argument("tracker: max_gap_s must be positive");
-  if (!(o.refine_iou >= 0.f && o.refine_iou <= 1.f)) throw std::invalid_argument("tracker: refine_iou must be in [0, 1]");
+  if (!(o.refine_iou >= 0.f && o.refine_iou <= 1.f))
+    throw std::invalid_argument("tracker: refine_iou must be in [0, 1]");
   if (o.max_batch < 1) throw std::invalid_argument("tracker: max_batch must be at least 1");
   const OneEuroParams& p = o.one_euro;
   if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0 && p.beta_shared >= 0) || !std::isfinite(p.min_cutoff) ||
@@ -60,8 +61,8 @@ void FaceTracker::set_options(const TrackOptions& options) {
   check_options(options);
   const OneEuroParams& a = options_.one_euro;
   const OneEuroParams& b = options.one_euro;
-  const bool restart = (options.smoothing && !options_.smoothing) || a.min_cutoff != b.min_cutoff ||
-                       a.beta != b.beta || a.d_cutoff != b.d_cutoff || a.beta_shared != b.beta_shared;
+  const bool restart = (options.smoothing && !options_.smoothing) || a.min_cutoff != b.min_cutoff || a.beta != b.beta ||
+                       a.d_cutoff != b.d_cutoff || a.beta_shared != b.beta_shared;
   options_ = options;
   if (restart)
     for (Track& t : tracks_) t.filter = OneEuroFilter(options_.one_euro);
@@ -84,8 +85,8 @@ void FaceTracker::begin_frame(Photo frame, double t_seconds) {
   ++frame_;
   t_ = t_seconds;
   detected_ = false;
-  const bool detect = !card_ || tracks_.empty() || after_gap_ || last_detect_ < 0 ||
-                      frame_ - last_detect_ >= options_.detect_every;
+  const bool detect =
+      !card_ || tracks_.empty() || after_gap_ || last_detect_ < 0 || frame_ - last_detect_ >= options_.detect_every;
   if (detect) {
     PhotoOptions o;
     o.detect = options_.detect;

@@ -259,7 +259,8 @@ TEST_CASE("tracker: after a gap in the frames the detector runs, tracks start ag
   const ModelCard card = testing::ibug_card("heatmaps");
   const std::vector<Point2f> a = face_points({300.f, 240.f}, 1.5f);
   const std::vector<Point2f> later = moved(a, 70.f, 10.f);
-  CHECK(box_iou(points_to_training_box("ibug68", a), points_to_training_box("ibug68", later)) > TrackOptions{}.match_iou);
+  CHECK(box_iou(points_to_training_box("ibug68", a), points_to_training_box("ibug68", later)) >
+        TrackOptions{}.match_iou);
   for (const bool rule : {true, false}) {
     TrackOptions options;
     if (!rule) options.max_gap_s = std::numeric_limits<double>::infinity();

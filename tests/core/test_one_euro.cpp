@@ -107,8 +107,9 @@ TEST_CASE("one euro: the points' shared motion opens the cut-off for a moving fa
   double still_alone, lag_alone, still_shared, lag_shared;
   run(0, &still_alone, &lag_alone);
   run(0.15, &still_shared, &lag_shared);
-  WARN("filter_points, 20 points, 0.5 px jitter, then 200 px/s: still motion " << still_alone << " -> " << still_shared
-       << " px a frame, lag 1/3 s into the pan " << lag_alone << " -> " << lag_shared << " px");
+  WARN("filter_points, 20 points, 0.5 px jitter, then 200 px/s: still motion "
+       << still_alone << " -> " << still_shared << " px a frame, lag 1/3 s into the pan " << lag_alone << " -> "
+       << lag_shared << " px");
   CHECK(still_shared < 1.5 * still_alone);
   CHECK(lag_shared < 0.5 * lag_alone);
   // filter() ignores beta_shared: the same values filtered as independent signals.

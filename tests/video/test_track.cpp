@@ -423,7 +423,8 @@ TEST_CASE("facekeys track: a missing file, a text file named .mp4, camera 99, a 
 // video at 15 fps, where the face moves twice as far between frames (up to 88 px on its way out).
 // The crops' prediction then misses now and then, and the tracker's second crop (refine_iou) makes
 // up for it: without it the worst frame was NME 0.118 (2026-12-05).
-TEST_CASE("facekeys track at 15 fps (every other frame): NME <= 0.06 on every frame, one id a stretch", "[video][data]") {
+TEST_CASE("facekeys track at 15 fps (every other frame): NME <= 0.06 on every frame, one id a stretch",
+          "[video][data]") {
   const TestVideo v = make_video("face15", 2);
   const std::string out = v.dir + "/face15.jsonl";
   const RunResult run = run_program(FACEKEYS_EXE, track_args(v, out), v.dir, "track_15");

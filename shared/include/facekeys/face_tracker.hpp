@@ -160,9 +160,9 @@ class FaceTracker {
     int frames = 0;
   };
   std::vector<Track> tracks_;
-  std::vector<Box> crops_;             // this frame's crop source per track
-  std::vector<PredictedFace> found_;   // this frame's keypoints per track
-  std::vector<std::size_t> refined_;   // the tracks whose crops run again (Stage::Refine)
+  std::vector<Box> crops_;            // this frame's crop source per track
+  std::vector<PredictedFace> found_;  // this frame's keypoints per track
+  std::vector<std::size_t> refined_;  // the tracks whose crops run again (Stage::Refine)
   std::vector<TrackedFace> faces_;
   std::optional<PhotoJob> job_;    // this frame's
   Stage stage_ = Stage::Done;
@@ -170,7 +170,7 @@ class FaceTracker {
   long long last_detect_ = -1;
   double t_ = 0;
   bool detected_ = false;
-  bool after_gap_ = false;         // this frame came more than max_gap_s after the last
+  bool after_gap_ = false;  // this frame came more than max_gap_s after the last
   int width_ = 0, height_ = 0;
   int next_id_ = 1;
 };
