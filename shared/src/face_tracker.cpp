@@ -203,6 +203,21 @@ Box FaceTracker::predicted_box(const Track& t) const {
   return b;
 }
 
+// The model's keypoints on these crops (face boxes in the training convention).
+void FaceTracker::start_crops(std::vector<Box> boxes, Stage stage) {
+  PhotoOptions o;
+  o.max_batch = options_.max_batch;
+  o.flip_test = options_.flip_test;
+  o.face_boxes = std::move(boxes);
+  job_->start(card_, o);
+  stage_ = stage;
+}
+
+// Whether the model found a face in its crop: points, and confidence enough to go on.
+bool FaceTracker::found_face(const PredictedFace& f) const {
+  return !f.points.empty() && f.confidence >= options_.min_confidence;
+}
+
 void FaceTracker::start_keypoints() {
   found_.clear();
   if (!card_ || tracks_.empty()) {
@@ -211,12 +226,7 @@ void FaceTracker::start_keypoints() {
   }
   crops_.clear();
   for (const Track& t : tracks_) crops_.push_back(predicted_box(t));
-  PhotoOptions o;
-  o.max_batch = options_.max_batch;
-  o.flip_test = options_.flip_test;
-  o.face_boxes = crops_;
-  job_->start(card_, o);
-  stage_ = Stage::Keypoints;
+  start_crops(crops_, Stage::Keypoints);
 }
 
 // The crops whose faces came out off them (refine_iou) run again from their
@@ -224,21 +234,17 @@ void FaceTracker::start_keypoints() {
 bool FaceTracker::start_refinement() {
   refined_.clear();
   if (!(options_.refine_iou > 0.f) || card_is_whole_image(*card_)) return false;
-  PhotoOptions o;
-  o.max_batch = options_.max_batch;
-  o.flip_test = options_.flip_test;
+  std::vector<Box> boxes;
   for (std::size_t i = 0; i < tracks_.size() && i < found_.size(); ++i) {
-    const PredictedFace& f = found_[i];
-    if (f.points.empty() || !(f.confidence >= options_.min_confidence)) continue;
-    const Box seen = points_to_training_box(card_->schema, f.points);
+    if (!found_face(found_[i])) continue;
+    const Box seen = points_to_training_box(card_->schema, found_[i].points);
     if (seen.w > 0.f && box_iou(crops_[i], seen) < options_.refine_iou) {
       refined_.push_back(i);
-      o.face_boxes.push_back(seen);
+      boxes.push_back(seen);
     }
   }
   if (refined_.empty()) return false;
-  job_->start(card_, o);
-  stage_ = Stage::Refine;
+  start_crops(std::move(boxes), Stage::Refine);
   return true;
 }
 
@@ -247,7 +253,7 @@ bool FaceTracker::start_refinement() {
 void FaceTracker::take_refinement() {
   const std::vector<PredictedFace>& again = job_->faces();
   for (std::size_t k = 0; k < refined_.size() && k < again.size(); ++k)
-    if (!again[k].points.empty() && again[k].confidence >= options_.min_confidence) found_[refined_[k]] = again[k];
+    if (found_face(again[k])) found_[refined_[k]] = again[k];
 }
 
 // The keypoints' verdict: a track goes on with the points it got, or ends
@@ -263,12 +269,11 @@ void FaceTracker::finish_frame() {
     }
     return;
   }
-  const std::vector<PredictedFace>& found = found_;
   std::vector<Track> alive;
-  for (std::size_t i = 0; i < tracks_.size() && i < found.size(); ++i) {
+  for (std::size_t i = 0; i < tracks_.size() && i < found_.size(); ++i) {
     Track& t = tracks_[i];
-    const PredictedFace& f = found[i];
-    if (f.points.empty() || !(f.confidence >= options_.min_confidence)) continue;
+    const PredictedFace& f = found_[i];
+    if (!found_face(f)) continue;
     const Box next = points_to_training_box(card_->schema, f.points);
     if (next.w <= 0.f || inside_fraction(next, width_, height_) < 0.5f) continue;
     TrackedFace out;

@@ -142,6 +142,8 @@ class FaceTracker {
   struct Track;
   void take_detections();
   Box predicted_box(const Track& t) const;
+  void start_crops(std::vector<Box> boxes, Stage stage);
+  bool found_face(const PredictedFace& f) const;
   void start_keypoints();
   bool start_refinement();
   void take_refinement();
