@@ -991,21 +991,29 @@
     return r.text();
   });
 
-  // One run of each network on a blank photo, so that the first real photo finds
-  // them warm (ONNX Runtime plans and allocates on a session's first run). In the
-  // serial queue: a photo dropped meanwhile waits for it, not beside it; but the
-  // keypoint model's run is skipped when something is waiting by then (the photo's
-  // own first run costs less than waiting for a warm-up run and then its own).
-  // pool: the worker whose sessions to warm (VIDEO: before a video's first frame,
-  // prepareVideo, where both runs are made).
+  // Runs of each network on a blank photo, so that the first real photo finds them
+  // warm (ONNX Runtime plans and allocates each input shape on its first run): the
+  // detector, then the keypoint model once for each number of faces a photo's run
+  // can take, the largest first (the module says how many: fk_warmup_begin). In the
+  // serial queue: a photo dropped meanwhile waits for the run under way, not beside
+  // it, and the keypoint runs left are skipped (the photo's own first run costs less
+  // than waiting for them and then its own).
+  // pool: the worker whose sessions to warm. VIDEO (before a video's first frame,
+  // prepareVideo): every run is made, and the keypoint model's once, as the tracker
+  // runs it (one face, no flip test: the video default).
   function warmUp(modelIndex, pool = PHOTOS) {
     return serial(async () => {
-      const m = st.mod;
-      if (m._fk_warmup_begin() < 0) throw moduleError('warm-up');
+      const m = st.mod, model = st.models[modelIndex];
+      const k = model ? model.index : -1;
+      const most = m._fk_warmup_begin(k);
+      if (most < 0) throw moduleError('warm-up');
       try {
         await runJob(-1, { redetect: true }, {}, pool);
-        if (st.models[modelIndex] && (st.waiting === 0 || pool === VIDEO)) {
-          await runJob(modelIndex, { manualBox: [8, 8, 48, 48] }, {}, pool);
+        const faces = pool === VIDEO ? (most > 0 ? [1] : []) : Array.from({ length: most }, (_, i) => most - i);
+        for (const n of faces) {
+          if (st.waiting > 0 && pool !== VIDEO) break;
+          if (m._fk_warmup_keypoints(k, n, pool === VIDEO ? 0 : -1) < 0) throw moduleError('warm-up');
+          await runNetworks({ ...PHOTO_JOB, pool }, model, {});
         }
       } finally { m._fk_warmup_end(); }
     });

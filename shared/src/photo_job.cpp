@@ -144,8 +144,7 @@ const TensorRun* PhotoJob::next() {
     const ModelCard& card = *card_;
     if (gray_.empty()) gray_ = to_gray(work_.view());
     const std::size_t inputs_per_face = flip_ ? 2 : 1;
-    batch_ = std::min(runs_ - next_face_,
-                      std::max<std::size_t>(1, static_cast<std::size_t>(options_.max_batch) / inputs_per_face));
+    batch_ = std::min(runs_ - next_face_, max_faces_per_keypoint_run(card, options_));
     batch_crops_.clear();
     run_.network = TensorRun::Network::Keypoints;
     run_.input_name = card.onnx.input_name;
@@ -229,6 +228,12 @@ Overlay PhotoJob::overlay(const OverlayStyle& style) const {
   }
   const LandmarkSchema* schema = card_ ? &schema_by_name(card_->schema) : nullptr;
   return photo_overlay(width_, height_, views, schema, style);
+}
+
+std::size_t max_faces_per_keypoint_run(const ModelCard& card, const PhotoOptions& options) {
+  if (card_is_whole_image(card)) return 1;
+  const std::size_t inputs_per_face = card_wants_flip_test(card, options.flip_test) ? 2 : 1;
+  return std::max<std::size_t>(1, static_cast<std::size_t>(std::max(options.max_batch, 1)) / inputs_per_face);
 }
 
 }  // namespace facekeys

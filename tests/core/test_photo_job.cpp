@@ -2,6 +2,7 @@
 // checked step by step against the core functions it is made of. Network
 // outputs are made here from known boxes and points (the networks themselves
 // are run by the front ends' tests: tests/predict, tests/web).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -136,6 +137,52 @@ TEST_CASE("photo job: the flip test sends each crop and its mirror image, and av
       }
     }
   }
+}
+
+// What a host's warm-up relies on (wasm/js_api.cpp, fk_warmup_begin): a job with n given faces,
+// n up to max_faces_per_keypoint_run, makes one keypoint run of n faces, and a photo of any
+// number of faces makes only runs of such sizes.
+TEST_CASE("photo job: every keypoint run of a photo has a size a warm-up of 1..max faces met", "[photo_job]") {
+  ModelCard card = testing::ibug_card();
+  card.output.flip_test = true;
+  PhotoOptions options;
+  options.max_batch = 8;
+  CHECK(max_faces_per_keypoint_run(card, options) == 4u);  // two inputs a face
+  PhotoOptions no_flip = options;
+  no_flip.flip_test = false;
+  CHECK(max_faces_per_keypoint_run(card, no_flip) == 8u);
+  PhotoOptions one = options;
+  one.max_batch = 1;
+  CHECK(max_faces_per_keypoint_run(card, one) == 1u);  // one face a run, even when it takes two inputs
+  CHECK(max_faces_per_keypoint_run(testing::imm_card(), options) == 1u);  // whole-image: once a photo
+
+  // The run sizes of a warm-up with 1..4 faces, and of photos with 1..9 faces.
+  const auto run_sizes = [&](std::size_t faces) {
+    PhotoJob job(photo(160, 120));
+    PhotoOptions o = options;
+    o.face_boxes.assign(faces, Box{8.f, 8.f, 48.f, 48.f});
+    job.start(&card, o);
+    std::vector<std::int64_t> sizes;
+    while (const TensorRun* run = job.next()) {
+      sizes.push_back(run->input_shape[0]);
+      job.output(0).assign(run->output_sizes[0], 0.5f);
+      job.give();
+    }
+    CHECK(job.done());
+    return sizes;
+  };
+  std::vector<std::int64_t> warmed;
+  for (std::size_t n = 1; n <= max_faces_per_keypoint_run(card, options); ++n) {
+    const std::vector<std::int64_t> sizes = run_sizes(n);
+    REQUIRE(sizes == std::vector<std::int64_t>{static_cast<std::int64_t>(2 * n)});
+    warmed.push_back(sizes[0]);
+  }
+  CHECK(run_sizes(6) == std::vector<std::int64_t>{8, 4});
+  for (std::size_t faces = 1; faces <= 9; ++faces)
+    for (const std::int64_t size : run_sizes(faces)) {
+      INFO(faces << " faces: a run of " << size << " inputs");
+      CHECK(std::find(warmed.begin(), warmed.end(), size) != warmed.end());
+    }
 }
 
 TEST_CASE("photo job: a reduced-scale decode reports in the photo's own pixels", "[photo_job]") {

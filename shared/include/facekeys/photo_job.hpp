@@ -165,4 +165,11 @@ class PhotoJob {
   std::vector<std::vector<float>> outputs_;
 };
 
+// The most faces one keypoint run of `card` takes under `options`: max_batch over the network
+// inputs a face takes (two with the flip test), at least 1; 1 for whole-image models (they run
+// once a photo). A photo of n faces runs them in batches of this many and one of the rest, so a
+// host that warms its runtime up (a job with 1, 2, .. this many face_boxes) meets every input
+// shape a photo can ask for before the first photo does.
+std::size_t max_faces_per_keypoint_run(const ModelCard& card, const PhotoOptions& options);
+
 }  // namespace facekeys
