@@ -22,6 +22,8 @@ void check_options(const TrackOptions& o) {
   if (!(o.max_gap_s > 0)) throw std::invalid_argument("tracker: max_gap_s must be positive");
   if (!(o.refine_iou >= 0.f && o.refine_iou <= 1.f))
     throw std::invalid_argument("tracker: refine_iou must be in [0, 1]");
+  if (!(o.duplicate_iou >= 0.f && o.duplicate_iou <= 1.f))
+    throw std::invalid_argument("tracker: duplicate_iou must be in [0, 1]");
   if (o.max_batch < 1) throw std::invalid_argument("tracker: max_batch must be at least 1");
   const OneEuroParams& p = o.one_euro;
   if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0 && p.beta_shared >= 0) || !std::isfinite(p.min_cutoff) ||
@@ -257,8 +259,8 @@ void FaceTracker::take_refinement() {
 }
 
 // The keypoints' verdict: a track goes on with the points it got, or ends
-// when the model does not find a face in its crop or the face has left the
-// frame.
+// when the model does not find a face in its crop, the face has left the
+// frame, or an older track (tracks_ is oldest first) has the same face.
 void FaceTracker::finish_frame() {
   stage_ = Stage::Done;
   faces_.clear();
@@ -276,6 +278,8 @@ void FaceTracker::finish_frame() {
     if (!found_face(f)) continue;
     const Box next = points_to_training_box(card_->schema, f.points);
     if (next.w <= 0.f || inside_fraction(next, width_, height_) < 0.5f) continue;
+    const auto same_face = [&](const Track& older) { return box_iou(older.face, next) > options_.duplicate_iou; };
+    if (options_.duplicate_iou < 1.f && std::any_of(alive.begin(), alive.end(), same_face)) continue;
     TrackedFace out;
     out.id = t.id;
     out.raw_points = f.points;

@@ -481,3 +481,41 @@ TEST_CASE("tracker: a crop whose face came out off it runs again from the points
   bad.refine_iou = 1.5f;
   CHECK_THROWS_AS(FaceTracker(&card, bad), std::invalid_argument);
 }
+
+TEST_CASE("tracker: two tracks that come out on one face are one: the newer ends", "[tracker]") {
+  // A face that jumps on a detector frame far enough that its track's box overlaps the detection
+  // by less than match_iou (a new track starts there), yet near enough that the track's crop, run
+  // again from its points, finds the same face: both tracks' points land on it.
+  const ModelCard card = testing::ibug_card("heatmaps");
+  const std::vector<Point2f> a = face_points({220.f, 240.f}, 1.2f);
+  const std::vector<Point2f> jumped = moved(a, 85.f, 0.f);
+  for (const bool merge : {true, false}) {
+    TrackOptions options;
+    options.smoothing = false;
+    options.detect_every = 1;
+    if (!merge) options.duplicate_iou = 1.f;
+    FaceTracker tracker(&card, options);
+    Scene scene{{a}};
+    run_frame(tracker, scene, 0.0, card);
+    REQUIRE(tracker.faces().size() == 1u);
+    const Box before = tracker.faces()[0].face.box;
+    scene.faces = {jumped};
+    std::vector<Box> crops;
+    REQUIRE(run_frame(tracker, scene, 1 / 30.0, card, &crops));
+    CHECK(crops.size() == 3u);  // the track's crop, the new track's, the track's again from its points
+    const Box now = points_to_training_box("ibug68", jumped);
+    INFO("merge " << merge << ": the track's box overlaps the face's new box by " << box_iou(before, now));
+    CHECK(box_iou(before, now) <= options.match_iou);  // so the detection started a track of its own
+    if (merge) {
+      REQUIRE(tracker.faces().size() == 1u);
+      CHECK(tracker.faces()[0].id == 1);  // the older id stays
+      CHECK(mean_distance(tracker.faces()[0].raw_points, jumped) < 1.f);
+    } else {
+      REQUIRE(tracker.faces().size() == 2u);  // without the rule: two ids on one face
+      CHECK(box_iou(tracker.faces()[0].face.box, tracker.faces()[1].face.box) > 0.9f);
+    }
+  }
+  TrackOptions bad;
+  bad.duplicate_iou = -0.5f;
+  CHECK_THROWS_AS(FaceTracker(&card, bad), std::invalid_argument);
+}

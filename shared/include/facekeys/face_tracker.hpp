@@ -30,9 +30,10 @@
 //   3. keypoints   one keypoint run per batch of faces (the photo job's).
 //   4. lost        a track ends when the model's confidence in its crop
 //                  (keypoint_confidence) is below min_confidence, or when its face
-//                  box has left the frame (less than half of it inside). The
-//                  next frame then runs the detector, which finds a face that
-//                  comes back (as a new track).
+//                  box has left the frame (less than half of it inside), or when
+//                  its face box overlaps an older track's (IoU > duplicate_iou):
+//                  two crops that came out on one face. The next frame then runs
+//                  the detector, which finds a face that comes back (as a new track).
 //   5. smoothing   each track's points through its own One Euro filter
 //                  (one_euro.hpp), started afresh with the track.
 // Whole-image models (IMM) see the whole frame: one track at most, its crop the
@@ -69,6 +70,12 @@ struct TrackOptions {
   // (a face that speeds up between two frames far apart; the page at 20 fps on the test video's
   // exit: NME 0.07-0.12 from the first crop). 0: never.
   float refine_iou = 0.7f;
+  // Two tracks whose face boxes overlap by more than this after their keypoint runs are one face:
+  // the newer ends. A face that jumps between two frames far apart can leave its track's crop
+  // overlapping the detection by match_iou or less, so the detection starts a second track, while
+  // the crop, run again (refine_iou), finds the same face (`facekeys track` at 7.5 fps on the test
+  // video's exit; the page's camera at 18 fps, 2026-12-06). 1: never.
+  float duplicate_iou = 0.5f;
   // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
   // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
   // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
