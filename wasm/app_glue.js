@@ -710,10 +710,12 @@
   // A frame's pixels are read as soon as it is held, so a waiting frame's are read while the
   // networks run on the frame before it ("grab" is then only the wait that is left).
   function followVideoElement(v, video, timeOf) {
-    // release() closes the frame once its pixels are read (never during copyTo).
+    // The frame is closed as soon as its pixels are read (never during copyTo), not after the
+    // networks' run on them: a camera captures into a few buffers, and a frame held is one fewer.
     const hold = (held, t) => {
       const pixels = heldPixels(held);
-      return { t, pixels, release: () => pixels.then(() => held.close(), () => held.close()) };
+      pixels.then(() => held.close(), () => held.close());
+      return { t, pixels };
     };
     const take = async (f) => {
       v.busy = true;
@@ -726,12 +728,10 @@
         setStatus(e && e.message ? e.message : String(e), true);
         v.rejectFirst(e);
       } finally {
-        f.release();
         v.busy = false;
         const next = v.waiting;
         v.waiting = null;
         if (next && !v.stopped && !v.paused) take(next);
-        else if (next) next.release();
       }
     };
     const onFrame = (nowMs, meta) => {
@@ -747,10 +747,10 @@
         return;
       }
       if (!v.busy) { take(f); return; }
-      if (v.waiting) { v.waiting.release(); ++v.dropped; }
+      if (v.waiting) ++v.dropped;
       v.waiting = f;
     };
-    v.cleanup.push(() => { if (v.waiting) { v.waiting.release(); v.waiting = null; } });
+    v.cleanup.push(() => { v.waiting = null; });
     video.requestVideoFrameCallback(onFrame);
   }
   // A <video> element the page plays (it must be in the document for its frames to be presented).
