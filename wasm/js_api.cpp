@@ -457,8 +457,8 @@ FK_EXPORT int fk_job_give() {
 // a photo's keypoint run of `model` takes at most (max_faces_per_keypoint_run):
 // the warm-up runs the model once with each count, largest first
 // (fk_warmup_keypoints), so that the first photo of several faces finds every
-// input shape planned (a first 6-face photo: 0.46-0.56 s after a 1-face
-// warm-up, 0.35-0.38 s after runs of 4 and 2 faces; 2026-12-06, 2-core VM).
+// input shape planned (a first 6-face photo: 0.46-0.58 s after a 1-face
+// warm-up, 0.36-0.38 s after runs of 4, 3, 2 and 1; 2026-12-06, 2-core VM).
 FK_EXPORT int fk_warmup_begin(int model) {
   return guarded("warm-up", [&] {
     g.warmup = std::make_unique<PhotoJob>(Photo{ImageU8(64, 64, 4), 0, 0, 0, false, "warm-up"});
