@@ -99,8 +99,8 @@ int guarded_plain(F&& f) {
 // here), so fewer, larger runs win: measured 2026-12-05 on the 2-core VM,
 // quiet, a warm 6-face photo 0.38 s batched against 0.66 s one face a run (on
 // the main thread, before the worker, one a run was best: 0.38 s against 0.41,
-// as ONNX Runtime plans each new batch size once). The first photo of a new
-// face count still pays that planning (a first 6-face photo 1.24 s either way).
+// as ONNX Runtime plans each new batch size once). The warm-up runs each batch
+// size a photo can use before the first photo (fk_warmup_begin).
 // facekeys predict keeps the job's default (16).
 constexpr int kPageMaxBatch = 8;
 
