@@ -51,6 +51,14 @@ inline torch::Device pick_device(DeviceChoice choice) {
     const char* omp = std::getenv("OMP_NUM_THREADS");
     unsigned n = omp && std::atoi(omp) > 0 ? static_cast<unsigned>(std::atoi(omp)) : std::thread::hardware_concurrency();
     if (n > 0) at::set_num_threads(static_cast<int>(n));
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+    // oneDNN off for LibTorch 2.x's CPU convolutions: Debian 13's 2.6 with oneDNN 3.7.2, on an AMD
+    // EPYC with AVX-512 (2026-12-06), convolved SimpleModel's third layer (24 -> 32 channels at
+    // 20x15) off by 0.33 against float64, at every ISA oneDNN was held to, and now and then into
+    // NaN (training "diverged" at random: the SimpleModel NaN first reported under 2.6); LibTorch's
+    // own convolutions give 6e-7 there (docs/BENCHMARKS.md). Debian 12's 1.13 is right with it.
+    at::globalContext().setUserEnabledMkldnn(false);
+#endif
     threads_set = true;
   }
   switch (choice) {

@@ -7,9 +7,12 @@
 // These cases need neither OpenCV nor the datasets, so they run in the LibTorch 2.x
 // check too (scripts/test-libtorch2.sh): one training step's loss and every
 // gradient against the same step in float64 (LibTorch's reference kernels), at
-// the batch sizes and thread counts that switch paths; and a short `train` run on
-// a synthetic pack, whose losses must stay finite.
+// the batch sizes and thread counts that switch paths, with LibTorch set up as
+// `facekeys train` sets it up (pick_device, device.hpp: under 2.x without oneDNN,
+// which Debian 13's got wrong on an AVX-512 EPYC on 2026-12-06); and a short
+// `train` run on a synthetic pack, whose losses must stay finite.
 #include "models/models.hpp"
+#include "train/device.hpp"
 #include "train/trainer.hpp"
 
 #include <cmath>
@@ -42,6 +45,7 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
 TEST_CASE("SimpleModel-family training step: loss and gradients match float64 on every conv path",
           "[train][models][conv]") {
   ThreadsGuard threads;
+  pick_device(DeviceChoice::Cpu);  // LibTorch as the trainer sets it up
   for (const char* arch : {"SimpleModel", "SimpleModelDeeper", "SimpleModelLargeKernel"}) {
     for (int64_t batch : {4, 16}) {
       for (int n_threads : {1, 2}) {
