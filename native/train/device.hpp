@@ -1,5 +1,5 @@
-// Picks the compute device and sets LibTorch's CPU threads; the CUDA-only
-// pieces (synchronize, bf16 autocast) that differ between LibTorch versions.
+// Picks the compute device and sets LibTorch up for it (CPU threads; under 2.x, no oneDNN); the
+// CUDA-only pieces (synchronize, bf16 autocast) that differ between LibTorch versions.
 // (c10d's API, which also changed in 2.x, is kept apart in distributed.cpp, the
 // one file that includes it.)
 #pragma once
