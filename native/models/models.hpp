@@ -4,7 +4,7 @@
 //
 // Part 1 (nose tip, 1x60x80):   SimpleModel, SimpleModelDeeper, SimpleModelLargeKernel
 // Part 2 (58 points, 1x180x240): Baseline, Baseline_5x5, Baseline_7x7, Baseline_9x9
-// Part 3 (68 points, 300-W):    ResNet18, ResNet34 (1x224x224, resnet.hpp), HeatmapUNet, HeatmapUNetSmall (1x128x128, unet.hpp)
+// Part 3 (68 points, 300-W):    ResNet18, ResNet34 (1x224x224, resnet.hpp), HeatmapUNet, HeatmapUNetSmall, HeatmapUNetTiny (1x128x128, unet.hpp)
 // Coords models regress normalised (u, v) coordinates (CONVENTIONS.md), interleaved: output [B, 2K];
 // heatmap models output logits [B, K, h, w], one map per point (heatmap.hpp's cell convention).
 #pragma once
@@ -38,6 +38,13 @@ const ModelSpec& model_spec(const std::string& arch);
 // Common base so the trainer, evaluator and exporter handle every family alike.
 struct KeypointNet : torch::nn::Module {
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // A wider model's tensor `name` cut to this model's shape `to` (`train --init`
+  // from a wider network of the same family), or an undefined tensor when this
+  // family cannot take a wider model's weights (the default).
+  virtual torch::Tensor narrowed(const std::string& name, const torch::Tensor& wider, at::IntArrayRef to) const {
+    (void)name, (void)wider, (void)to;
+    return {};
+  }
 };
 
 // conv(k x k, same padding) -> ReLU -> 2x2 max-pool, repeated, then fc -> ReLU -> fc2.

@@ -48,4 +48,24 @@ torch::Tensor HeatmapUNet::forward(torch::Tensor x) {
   return head->forward(y);
 }
 
+torch::Tensor HeatmapUNet::narrowed(const std::string& name, const torch::Tensor& wider, at::IntArrayRef to) const {
+  if (wider.dim() != static_cast<int64_t>(to.size())) return {};
+  // The first conv of up1..up3 reads cat(upNt's output, the skip): two halves
+  // of equal width, each cut to its first channels.
+  const bool reads_concat = name.size() > 3 && name.compare(0, 2, "up") == 0 && name.find(".body.0.") != std::string::npos;
+  torch::Tensor t = wider;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t from = t.size(d), keep = to[static_cast<size_t>(d)];
+    if (keep > from) return {};
+    if (keep == from) continue;
+    if (d == 1 && reads_concat) {
+      if (from % 2 != 0 || keep % 2 != 0) return {};
+      t = torch::cat({t.narrow(1, 0, keep / 2), t.narrow(1, from / 2, keep / 2)}, 1);
+    } else {
+      t = t.narrow(d, 0, keep);
+    }
+  }
+  return t;
+}
+
 }  // namespace facekeys

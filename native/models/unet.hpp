@@ -1,7 +1,8 @@
 // Heatmap U-Net: an encoder-decoder with skip connections that outputs one
 // map per landmark at half the input resolution (128x128 in -> 64x64 maps by
 // default; any input whose sides are multiples of 16 works). Base width w:
-// 32 for HeatmapUNet, 16 for HeatmapUNetSmall (a quarter of the compute).
+// 32 for HeatmapUNet, 16 for HeatmapUNetSmall (a quarter of the compute), 12
+// for HeatmapUNetTiny (0.56x HeatmapUNetSmall's: the page's live video).
 //
 //   inc   2x(conv3x3-BN-ReLU)           1 -> w        at 1/1
 //   down1 maxpool, 2x(conv-BN-ReLU)     w -> 2w       at 1/2
@@ -34,6 +35,10 @@ TORCH_MODULE(DoubleConv);
 struct HeatmapUNet : KeypointNet {
   explicit HeatmapUNet(const ModelSpec& spec, int64_t width = 32);
   torch::Tensor forward(torch::Tensor x) override;
+  // A wider U-Net's weights, each layer keeping its first channels (the
+  // decoder's concatenated inputs: the first of each half), for a narrower
+  // network to fine-tune from (docs/RESULTS.md, ibug68-unet96-tiny).
+  torch::Tensor narrowed(const std::string& name, const torch::Tensor& wider, at::IntArrayRef to) const override;
 
   DoubleConv inc{nullptr}, down1{nullptr}, down2{nullptr}, down3{nullptr}, down4{nullptr};
   torch::nn::ConvTranspose2d up1t{nullptr}, up2t{nullptr}, up3t{nullptr};

@@ -141,7 +141,7 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
   std::map<std::string, torch::Tensor> targets;
   for (auto& [name, t] : named_tensors(model)) targets[name] = t;
   torch::NoGradGuard no_grad;
-  int loaded = 0;
+  int loaded = 0, narrowed = 0;
   for (const auto& r : st.tensors) {
     auto it = targets.find(r.name);
     if (it == targets.end()) {
@@ -170,6 +170,12 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
       src = src.to(torch::kFloat32).sum(1, /*keepdim=*/true);
       note("'" + r.name + "': 3 input channels summed into 1");
     }
+    if (src.sizes() != dst.sizes() && src.dim() == dst.dim()) {
+      if (torch::Tensor cut = model.narrowed(r.name, src, dst.sizes()); cut.defined()) {
+        src = cut;
+        ++narrowed;
+      }
+    }
     if (src.sizes() != dst.sizes()) {
       note("'" + r.name + "' has shape " + c10::str(src.sizes()) + ", the model's is " + c10::str(dst.sizes()) +
            ": skipped (kept its fresh initialisation)");
@@ -186,6 +192,7 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
   for (const auto& t : targets)
     if (t.first.size() < counter.size() || t.first.compare(t.first.size() - counter.size(), counter.size(), counter) != 0)
       note("'" + t.first + "' is not in the file: kept its fresh initialisation");
+  if (narrowed > 0) note(std::to_string(narrowed) + " tensors of a wider model, cut to their first channels");
   if (loaded == 0) throw std::runtime_error(path + ": no tensor matches the model by name and shape");
   return loaded;
 }

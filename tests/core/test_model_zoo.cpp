@@ -36,6 +36,7 @@ TEST_CASE("every zoo entry is consistent with its schema, output and framing", "
   CHECK(architecture("Baseline_7x7").kernel == 7);
   CHECK(architecture("ResNet34").widths == std::vector<int>{3, 4, 6, 3});
   CHECK(architecture("HeatmapUNetSmall").widths == std::vector<int>{16});
+  CHECK(architecture("HeatmapUNetTiny").widths == std::vector<int>{12});
   CHECK(find_architecture("ResNet99") == nullptr);
   CHECK_THROWS_WITH(architecture("ResNet99"), Catch::Matchers::ContainsSubstring("unknown model 'ResNet99'") &&
                                                   Catch::Matchers::ContainsSubstring("Baseline_7x7"));

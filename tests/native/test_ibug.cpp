@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "support/test_helpers.hpp"
@@ -220,6 +221,48 @@ TEST_CASE("pretrained weights by path (--init): matching tensors load by name, t
   st.tensors.erase(st.tensors.begin());
   write_safetensors(path, st);
   CHECK_THROWS_WITH(load_matching_weights(*r34, path, &notes), Catch::Matchers::ContainsSubstring(path) && Catch::Matchers::ContainsSubstring("no tensor"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a narrower U-Net starts from a wider one's first channels (--init)", "[ibug][checkpoint]") {
+  const std::string dir = temp_dir("narrow");
+  const std::string path = dir + "/small.safetensors";
+  torch::manual_seed(6);
+  ModelSpec spec = model_spec("HeatmapUNetSmall");
+  spec.input_w = spec.input_h = 32;
+  auto wide = make_model(spec);
+  save_checkpoint(path, spec, *wide, nullptr, 1);
+  spec.arch = "HeatmapUNetTiny";
+  auto tiny = make_model(spec);
+  std::vector<std::string> notes;
+  const int loaded = load_matching_weights(*tiny, path, &notes);
+  CHECK(loaded == static_cast<int>(tiny->named_parameters().size() + tiny->named_buffers().size()));
+  auto w = wide->named_parameters(), t = tiny->named_parameters();
+  int cut = 0;
+  std::map<std::string, torch::Tensor> wide_tensors;
+  for (auto& [name, tensor] : named_tensors(*wide)) wide_tensors[name] = tensor;
+  for (auto& [name, tensor] : named_tensors(*tiny)) cut += tensor.sizes() != wide_tensors.at(name).sizes();
+  CHECK(cut > 60);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == std::to_string(cut) + " tensors of a wider model, cut to their first channels");
+  // Widths 16 -> 12: each layer keeps its first channels...
+  CHECK(torch::equal(t["inc.body.0.weight"], w["inc.body.0.weight"].narrow(0, 0, 12)));
+  CHECK(torch::equal(t["down2.body.3.weight"], w["down2.body.3.weight"].narrow(0, 0, 48).narrow(1, 0, 48)));
+  CHECK(torch::equal(tiny->named_buffers()["down4.body.4.running_var"], wide->named_buffers()["down4.body.4.running_var"].narrow(0, 0, 96)));
+  CHECK(torch::equal(t["up1t.weight"], w["up1t.weight"].narrow(0, 0, 96).narrow(1, 0, 96)));
+  CHECK(torch::equal(t["head.weight"], w["head.weight"].narrow(1, 0, 24)));
+  // ... and a decoder conv reading cat(up1t's output, down3's) the first of each half.
+  const auto up1 = w["up1.body.0.weight"].narrow(0, 0, 48);
+  CHECK(torch::equal(t["up1.body.0.weight"], torch::cat({up1.narrow(1, 0, 96), up1.narrow(1, 128, 96)}, 1)));
+  // A narrower model cannot widen: the wider one keeps its own weights.
+  save_checkpoint(path, spec, *tiny, nullptr, 1);
+  const auto before = w["inc.body.0.weight"].clone();
+  notes.clear();
+  load_matching_weights(*wide, path, &notes);
+  CHECK(torch::equal(w["inc.body.0.weight"], before));
+  bool skipped = false;
+  for (const auto& n : notes) skipped |= n.find("'inc.body.0.weight' has shape [12, 1, 3, 3]") != std::string::npos;
+  CHECK(skipped);
   fs::remove_all(dir);
 }
 
