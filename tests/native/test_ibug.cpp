@@ -12,8 +12,8 @@
 #endif
 
 #include <algorithm>
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -248,7 +248,8 @@ TEST_CASE("a narrower U-Net starts from a wider one's first channels (--init)", 
   // Widths 16 -> 12: each layer keeps its first channels...
   CHECK(torch::equal(t["inc.body.0.weight"], w["inc.body.0.weight"].narrow(0, 0, 12)));
   CHECK(torch::equal(t["down2.body.3.weight"], w["down2.body.3.weight"].narrow(0, 0, 48).narrow(1, 0, 48)));
-  CHECK(torch::equal(tiny->named_buffers()["down4.body.4.running_var"], wide->named_buffers()["down4.body.4.running_var"].narrow(0, 0, 96)));
+  CHECK(torch::equal(tiny->named_buffers()["down4.body.4.running_var"],
+                     wide->named_buffers()["down4.body.4.running_var"].narrow(0, 0, 96)));
   CHECK(torch::equal(t["up1t.weight"], w["up1t.weight"].narrow(0, 0, 96).narrow(1, 0, 96)));
   CHECK(torch::equal(t["head.weight"], w["head.weight"].narrow(1, 0, 24)));
   // ... and a decoder conv reading cat(up1t's output, down3's) the first of each half.
