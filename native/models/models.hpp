@@ -4,10 +4,11 @@
 //
 // Part 1 (nose tip, 1x60x80):   SimpleModel, SimpleModelDeeper, SimpleModelLargeKernel
 // Part 2 (58 points, 1x180x240): Baseline, Baseline_5x5, Baseline_7x7, Baseline_9x9
-// Part 3 (68 points, 300-W):    ResNet18, ResNet34 (1x224x224, resnet.hpp), HeatmapUNet, HeatmapUNetSmall,
-// HeatmapUNetTiny (1x128x128, unet.hpp) Coords models regress normalised (u, v) coordinates (CONVENTIONS.md),
-// interleaved: output [B, 2K]; heatmap models output logits [B, K, h, w], one map per point (heatmap.hpp's cell
-// convention).
+// Part 3 (68 points, 300-W):    ResNet18, ResNet34 (1x224x224, resnet.hpp),
+//                               HeatmapUNet, HeatmapUNetSmall, HeatmapUNetTiny (1x128x128, unet.hpp)
+//
+// Coords models regress normalised (u, v) coordinates (CONVENTIONS.md), interleaved: output [B, 2K];
+// heatmap models output logits [B, K, h, w], one map per point (heatmap.hpp's cell convention).
 #pragma once
 
 #include <torch/torch.h>
