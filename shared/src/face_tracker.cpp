@@ -25,10 +25,10 @@ void check_options(const TrackOptions& o) {
   if (!(o.duplicate_iou >= 0.f && o.duplicate_iou <= 1.f))
     throw std::invalid_argument("tracker: duplicate_iou must be in [0, 1]");
   if (o.max_batch < 1) throw std::invalid_argument("tracker: max_batch must be at least 1");
-  const OneEuroParams& p = o.one_euro;
-  if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0 && p.beta_shared >= 0) || !std::isfinite(p.min_cutoff) ||
-      !std::isfinite(p.d_cutoff) || !std::isfinite(p.beta) || !std::isfinite(p.beta_shared))
-    throw std::invalid_argument("tracker: One Euro cut-offs must be positive and the betas non-negative");
+  for (const OneEuroParams& p : {o.one_euro, o.crop_one_euro})
+    if (!(p.min_cutoff > 0 && p.d_cutoff > 0 && p.beta >= 0 && p.beta_shared >= 0) || !std::isfinite(p.min_cutoff) ||
+        !std::isfinite(p.d_cutoff) || !std::isfinite(p.beta) || !std::isfinite(p.beta_shared))
+      throw std::invalid_argument("tracker: One Euro cut-offs must be positive and the betas non-negative");
 }
 
 // The share of `box`'s area inside the image extent {-0.5, -0.5, W, H}.
@@ -167,6 +167,8 @@ void FaceTracker::take_detections() {
     } else if (p.iou < options_.reanchor_iou || after_gap_) {
       t.face = boxes[p.det];
       t.previous = Box{};  // no velocity from the drifted box
+      t.steady = Box{};
+      t.crop_filter = OneEuroFilter(options_.crop_one_euro);
       t.face_seen = false;
       t.filter = OneEuroFilter(options_.one_euro);
     }
@@ -185,15 +187,17 @@ void FaceTracker::take_detections() {
     t.face = boxes[d];
     t.score = scores[d];
     t.filter = OneEuroFilter(options_.one_euro);
+    t.crop_filter = OneEuroFilter(options_.crop_one_euro);
     tracks_.push_back(std::move(t));
   }
 }
 
-// Where a track's face should be now: its last box moved on at the velocity
-// between its last two boxes (at most 3 of those intervals ahead, as after
-// dropped frames), unless that shift is under 1 % of the box.
+// Where a track's face should be now: its last box (steady_crops: filtered)
+// moved on at the velocity between its last two boxes (at most 3 of those
+// intervals ahead, as after dropped frames), unless that shift is under 1 % of
+// the box.
 Box FaceTracker::predicted_box(const Track& t) const {
-  Box b = t.face;
+  Box b = options_.steady_crops && t.steady.w > 0.f ? t.steady : t.face;
   const double span = t.t_face - t.t_previous;
   if (t.previous.w <= 0.f || !(span > 0)) return b;
   const double ahead = std::min(3.0, (t_ - t.t_face) / span);
@@ -297,6 +301,12 @@ void FaceTracker::finish_frame() {
     t.previous = t.face_seen ? t.face : Box{};
     t.t_previous = t.t_face;
     t.face = next;
+    if (options_.steady_crops) {
+      const std::vector<double> c =
+          t.crop_filter.filter_points({next.x, next.y, next.x + next.w, next.y + next.h}, t_);
+      t.steady = Box{static_cast<float>(c[0]), static_cast<float>(c[1]), static_cast<float>(c[2] - c[0]),
+                     static_cast<float>(c[3] - c[1])};
+    }
     t.t_face = t_;
     t.face_seen = true;
     faces_.push_back(out);

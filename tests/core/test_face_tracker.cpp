@@ -349,6 +349,9 @@ TEST_CASE("tracker: options are checked", "[tracker]") {
   o = TrackOptions{};
   o.max_gap_s = 0;
   CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
+  o = TrackOptions{};
+  o.crop_one_euro.d_cutoff = 0;
+  CHECK_THROWS_AS(FaceTracker(nullptr, o), std::invalid_argument);
 }
 
 TEST_CASE("keypoint confidence: heatmap peaks against the training target; a 68-point shape against the 3D face",
@@ -426,6 +429,37 @@ TEST_CASE("tracker: between slow frames the crop moves on with the face", "[trac
   run_frame(tracker, Scene{{still}}, 1.8, card, &a);
   run_frame(tracker, Scene{{still}}, 2.0, card, &b);
   CHECK(b[0].center().x == Approx(points_to_training_box("ibug68", still).center().x).margin(0.3));
+}
+
+TEST_CASE("tracker: steady crops: a jittering face's crop barely moves, a panning face's keeps up", "[tracker]") {
+  const ModelCard card = testing::ibug_card("heatmaps");
+  TrackOptions options;
+  options.detect_every = 1000;
+  options.smoothing = false;
+  options.refine_iou = 0.f;
+  for (const bool steady : {true, false}) {
+    options.steady_crops = steady;
+    FaceTracker tracker(&card, options);
+    const std::vector<Point2f> face = face_points({320.f, 240.f}, 1.2f);
+    std::vector<Box> crops;
+    int frame = 0;
+    for (; frame < 20; ++frame)  // the points jitter by a pixel, frame to frame, at 30 fps
+      run_frame(tracker, Scene{{moved(face, frame % 2 ? 0.5f : -0.5f, 0.f)}}, frame / 30.0, card, &crops);
+    REQUIRE(crops.size() == 20u);
+    double step = 0;
+    for (int i = 5; i < 20; ++i) step += std::abs(crops[i].center().x - crops[i - 1].center().x) / 15.0;
+    if (steady) CHECK(step < 0.2);
+    if (!steady) CHECK(step > 0.9);
+    // Then a pan at 180 px/s: within a few frames the crop is on the face again.
+    crops.clear();
+    std::vector<Point2f> now;
+    for (int i = 1; i <= 10; ++i, ++frame) {
+      now = moved(face, 6.f * i, 0.f);
+      run_frame(tracker, Scene{{now}}, frame / 30.0, card, &crops);
+    }
+    REQUIRE(tracker.faces().size() == 1u);
+    CHECK(std::abs(crops.back().center().x - points_to_training_box("ibug68", now).center().x) < 2.f);
+  }
 }
 
 TEST_CASE("pose axes: the person's left, up and out of the face on a frontal face", "[tracker]") {

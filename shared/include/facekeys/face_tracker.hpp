@@ -76,6 +76,15 @@ struct TrackOptions {
   // the crop, run again (refine_iou), finds the same face (`facekeys track` at 7.5 fps on the test
   // video's exit; the page's camera at 18 fps, 2026-12-06). 1: never.
   float duplicate_iou = 0.5f;
+  // The next crop comes from the points' box through a One Euro filter of its own (the box's
+  // corners filtered as two points, whatever `smoothing` says), then the box's velocity: the model's
+  // output moves with a sub-pixel shift of its crop, so a crop taken straight from the last points
+  // feeds their jitter back (`ibug68-unet96-tiny`'s still face: 0.58 px a frame before smoothing
+  // natively, 0.31 with steady crops), and a runtime whose arithmetic differs a little (ONNX Runtime
+  // in the page, OpenCV natively) drifts apart frame by frame (0.52 px from `facekeys track` on the
+  // test video, 0.47 with steady crops; docs/VIDEO.md). Off: the crops follow the raw points.
+  bool steady_crops = true;
+  OneEuroParams crop_one_euro{0.2, 0.05, 4.0, 0.15};
   // A track whose keypoint_confidence falls below ends. ibug68-unet (2026-12-05): detected LFPW
   // faces 0.58-0.93 (53 faces, 2 small false detections 0.15 and 0.27), IMM faces turned 30 degrees
   // 0.85-0.95; random squares of 60-160 px in LFPW photos 0.02-0.49, most 0.1-0.3.
@@ -162,6 +171,8 @@ class FaceTracker {
     int id = 0;
     Box face;                      // the crop's source, in the training boxes' convention
     Box previous;                  // the box of the frame before (empty: none yet)
+    Box steady;                    // face through crop_filter: the next crop's base (empty: none yet)
+    OneEuroFilter crop_filter;
     double t_face = 0, t_previous = 0;  // the times of those frames
     bool face_seen = false;        // face comes from the points (not only from the detector)
     float score = 0.f;             // the detector's, at the last detection that matched
