@@ -47,10 +47,11 @@ Checkpoint load_checkpoint(const std::string& path);
 // whose shape fits (F32/F64/F16/BF16/I64/I32 are converted). A 3-channel conv
 // weight meeting a 1-channel one (RGB ImageNet conv1 -> gray input) is summed
 // over its input channels; a wider model's tensor is cut to this one's by
-// KeypointNet::narrowed where the family allows it. Everything else is skipped with a note in *notes
-// (file tensors the model lacks, shape mismatches, model tensors the file
-// lacks). Returns how many tensors were loaded; throws naming the path when
-// the file cannot be read or nothing matches.
+// KeypointNet::narrowed where the family allows it (one note counts them).
+// Everything else is skipped with a note in *notes (file tensors the model
+// lacks, shape mismatches, model tensors the file lacks). Returns how many
+// tensors were loaded; throws naming the path when the file cannot be read or
+// nothing matches.
 int load_matching_weights(KeypointNet& model, const std::string& path, std::vector<std::string>* notes = nullptr);
 
 }  // namespace facekeys

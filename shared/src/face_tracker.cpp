@@ -301,12 +301,10 @@ void FaceTracker::finish_frame() {
     t.previous = t.face_seen ? t.face : Box{};
     t.t_previous = t.t_face;
     t.face = next;
-    if (options_.steady_crops) {
-      const std::vector<double> c =
-          t.crop_filter.filter_points({next.x, next.y, next.x + next.w, next.y + next.h}, t_);
-      t.steady = Box{static_cast<float>(c[0]), static_cast<float>(c[1]), static_cast<float>(c[2] - c[0]),
-                     static_cast<float>(c[3] - c[1])};
-    }
+    // Filtered whatever steady_crops says, so that turning it on (set_options) finds it current.
+    const std::vector<double> c = t.crop_filter.filter_points({next.x, next.y, next.x + next.w, next.y + next.h}, t_);
+    t.steady = Box{static_cast<float>(c[0]), static_cast<float>(c[1]), static_cast<float>(c[2] - c[0]),
+                   static_cast<float>(c[3] - c[1])};
     t.t_face = t_;
     t.face_seen = true;
     faces_.push_back(out);
