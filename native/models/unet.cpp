@@ -52,8 +52,7 @@ torch::Tensor HeatmapUNet::narrowed(const std::string& name, const torch::Tensor
   if (wider.dim() != static_cast<int64_t>(to.size())) return {};
   // The first conv of up1..up3 reads cat(upNt's output, the skip): two halves
   // of equal width, each cut to its first channels.
-  const bool reads_concat =
-      name.size() > 3 && name.compare(0, 2, "up") == 0 && name.find(".body.0.") != std::string::npos;
+  const bool reads_concat = name.rfind("up", 0) == 0 && name.find(".body.0.") != std::string::npos;
   torch::Tensor t = wider;
   for (int64_t d = 0; d < t.dim(); ++d) {
     const int64_t from = t.size(d), keep = to[static_cast<size_t>(d)];

@@ -170,7 +170,7 @@ int load_matching_weights(KeypointNet& model, const std::string& path, std::vect
       src = src.to(torch::kFloat32).sum(1, /*keepdim=*/true);
       note("'" + r.name + "': 3 input channels summed into 1");
     }
-    if (src.sizes() != dst.sizes() && src.dim() == dst.dim()) {
+    if (src.sizes() != dst.sizes()) {
       if (torch::Tensor cut = model.narrowed(r.name, src, dst.sizes()); cut.defined()) {
         src = cut;
         ++narrowed;

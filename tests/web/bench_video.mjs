@@ -70,8 +70,9 @@ try {
   // QUERIES="name=?query,...": other settings (e.g. two_threads=?ortvideothreads=2); MODEL=id: another model
   const runs = process.env.QUERIES ? process.env.QUERIES.split(',').map((q) => [q.slice(0, q.indexOf('=')), q.slice(q.indexOf('=') + 1)])
     : [['page', '']];
+  const y4mAt = new Map(CAMERA_FPS.map((fps) => [fps, atFrameRate(video.y4m, fps)]));  // each written once
   for (const [name, query] of runs) for (const fps of CAMERA_FPS) {
-    const r = await run(srv, atFrameRate(video.y4m, fps), query);
+    const r = await run(srv, y4mAt.get(fps), query);
     out[`${name}_camera_${fps}fps`] = {
       fps: +(r.frames * 1000 / r.ms).toFixed(2), camera_fps: +(r.seen * 1000 / r.ms).toFixed(2), frames: r.frames,
       camera_frames: r.seen, dropped_while_busy: r.dropped,
