@@ -2,6 +2,7 @@
 // Actions go to JavaScript (window.facekeysApp, platform_web.hpp), which runs
 // the pipeline and calls back with the results.
 #include <algorithm>
+#include <cstdio>
 
 #include "app.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
@@ -17,14 +18,25 @@ const char* const kWholeImageNote =
 
 namespace {
 
+// The next item on this line if its `width` fits what is left of the panel's
+// width, else on a new line: a row of buttons wraps instead of running past
+// the panel's edge (where ImGui clips it).
+void next_on_line(float width) {
+  ImGui::SameLine();
+  if (ImGui::GetContentRegionAvail().x < width) ImGui::NewLine();
+}
+void next_on_line(const char* button_label) {
+  next_on_line(ImGui::CalcTextSize(button_label, nullptr, true).x + 2 * ImGui::GetStyle().FramePadding.x);
+}
+
 // Video (camera or file): pause, stop, the tracker's options, the session's frames.
 void draw_video_controls() {
   App::Video& v = g.video;
   if (v.live) {
     if (ImGui::Button(v.paused ? "Resume" : "Pause")) facekeys_web::web_call0("togglePause");
-    ImGui::SameLine();
+    next_on_line("Stop");
     if (ImGui::Button("Stop")) facekeys_web::web_call0("stopVideo");
-    ImGui::SameLine();
+    next_on_line("Download frames");
   }
   if (ImGui::Button("Download frames")) facekeys_web::web_call0("downloadFrames");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The session's faces, one JSON object per frame (.jsonl)");
@@ -51,17 +63,20 @@ void draw_panel() {
   g.panel_pos = ImGui::GetWindowPos();
   g.panel_size = ImGui::GetWindowSize();
   if (ImGui::Button("Open photos...")) facekeys_web::web_call0("openFilePicker");
-  ImGui::SameLine();
+  next_on_line("Camera");
   if (ImGui::Button("Camera")) facekeys_web::web_call0("startCamera");
-  ImGui::SameLine();
+  next_on_line("Open video...");
   if (ImGui::Button("Open video...")) facekeys_web::web_call0("openVideoPicker");
-  if (g.photo_count > 1) {
-    ImGui::SameLine();
+  if (g.photo_count > 1) {  // the arrows and "k / n" together
+    char count[32];
+    std::snprintf(count, sizeof count, "%d / %d", g.photo_index + 1, g.photo_count);
+    const float arrow = ImGui::GetFrameHeight(), gap = ImGui::GetStyle().ItemSpacing.x;
+    next_on_line(2 * (arrow + gap) + ImGui::CalcTextSize(count).x);
     if (ImGui::ArrowButton("##prev", ImGuiDir_Left)) facekeys_web::web_call1("selectPhoto", g.photo_index - 1);
     ImGui::SameLine();
     if (ImGui::ArrowButton("##next", ImGuiDir_Right)) facekeys_web::web_call1("selectPhoto", g.photo_index + 1);
     ImGui::SameLine();
-    ImGui::Text("%d / %d", g.photo_index + 1, g.photo_count);
+    ImGui::TextUnformatted(count);
   }
   if (g.video_mode())
     ImGui::TextWrapped("%s  (%d x %d)", g.video.camera ? "camera" : g.video.source.c_str(), photo_width(), photo_height());
@@ -122,13 +137,13 @@ void draw_panel() {
     draw_video_controls();
   else {
     if (ImGui::Button(g.draw_box_mode ? "Drag a box on the photo..." : "Draw face box")) g.draw_box_mode = !g.draw_box_mode;
-    ImGui::SameLine();
+    next_on_line("Fit");
   }
   if (ImGui::Button("Fit")) fit_view();
   if (!g.video_mode()) {
-    ImGui::SameLine();
+    next_on_line("Export JSON");
     if (ImGui::Button("Export JSON")) facekeys_web::web_call0("exportJson");
-    ImGui::SameLine();
+    next_on_line("Export PNG");
     if (ImGui::Button("Export PNG")) facekeys_web::web_call0("exportPng");
   }
 
@@ -156,12 +171,11 @@ void draw_panel() {
   }
   ImGui::Separator();
   if (g.busy) ImGui::TextColored(ImVec4(1, 1, 0.4f, 1), "working...");
-  if (g.status_error)
-    ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", g.status.c_str());
-  else
-    ImGui::TextWrapped("%s", g.status.c_str());
+  if (g.status_error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.45f, 0.45f, 1));
+  ImGui::TextWrapped("%s", g.status.c_str());  // wrapped: an error names a file and its problem
+  if (g.status_error) ImGui::PopStyleColor();
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("wheel: zoom, drag: pan, shift-drag: face box");
+  ImGui::TextWrapped(g.video_mode() ? "wheel: zoom, drag: pan" : "wheel: zoom, drag: pan, shift-drag: face box");
   ImGui::PopStyleColor();
   // The height is fitted to the previous frame's contents: draw once more when they changed.
   const float content_h = ImGui::GetCursorPosY();
