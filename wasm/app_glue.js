@@ -479,7 +479,7 @@
   videoInput.addEventListener('change', () => {
     const f = videoInput.files && videoInput.files[0];
     videoInput.value = '';
-    if (f) trackVideoFile(f, f.name).catch((e) => setStatus(e && e.message ? e.message : String(e), true));
+    if (f) trackVideoFile(f, f.name).catch(() => {});  // shown in the page by trackVideoFile
   });
   window.addEventListener('dragover', (e) => { e.preventDefault(); document.body.classList.add('dragging'); });
   window.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
@@ -865,6 +865,7 @@
   }
   async function trackY4m(v, blob, h, maxFrames = Infinity) {
     let off = h.headerBytes, index = 0;
+    if (off + 6 + h.planeBytes > blob.size) throw new Error('Y4M: no whole frame after the header (cut short?)');
     while (off < blob.size && !v.stopped && index < maxFrames) {
       if (v.paused) await new Promise((r) => { v.resumeY4m = r; });
       const lineBytes = new Uint8Array(await blob.slice(off, off + 256).arrayBuffer());
@@ -886,14 +887,26 @@
 
   // A video file: Y4M read here (every frame), anything else the browser plays
   // (in real time: frames that arrive while the networks are busy are dropped).
+  // Errors name the file, as `facekeys track`'s do, and show in the page whoever asked.
   async function trackVideoFile(blob, name, options = {}) {
+    try {
+      return await trackVideoFileSession(blob, name, options);
+    } catch (e) {
+      setStatus(e && e.message ? e.message : String(e), true);
+      throw e;
+    }
+  }
+  async function trackVideoFileSession(blob, name, options) {
     await ready;
-    const h = await readY4mHeader(blob);
+    const named = (e) => new Error(`${name}: ${e && e.message ? e.message : e}`);
+    const h = await readY4mHeader(blob).catch((e) => { throw named(e); });
     const v = await beginSession('file', name, options);
     if (h) {
       st.mod._fk_video_state(1, 0);
       try {
         await trackY4m(v, blob, h, options.maxFrames > 0 ? options.maxFrames : Infinity);
+      } catch (e) {
+        throw named(e);
       } finally {
         endSession();
       }
@@ -907,10 +920,13 @@
         video.addEventListener('error', () => reject(new Error(`${name}: this browser cannot play it (${video.error ? video.error.message || video.error.code : 'unknown error'})`)), { once: true });
         v.cleanup.push(resolve);
       });
+      ended.catch(() => {});  // play() may fail first (below)
       followVideoElement(v, video, (nowMs, meta) => meta.mediaTime);
       video.src = url;
       try {
-        await video.play();
+        await video.play().catch(() => {
+          throw new Error(`${name}: not a video this browser can play (corrupt, or an unsupported format)`);
+        });
         st.mod._fk_video_state(1, 0);
         await ended;
         await serial(() => {});

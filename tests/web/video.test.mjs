@@ -316,6 +316,37 @@ test('video file the browser plays (WebM): tracked in real time through the same
   assert.equal(r.status.error, '');
 });
 
+test('bad video files: an error that names the file, shown in the page, and the page keeps working', async () => {
+  const r = await page().evaluate(async () => {
+    const junk = new Uint8Array(20000);
+    for (let i = 0; i < junk.length; ++i) junk[i] = (i * 7919 + 13) % 251;
+    const header = 'YUV4MPEG2 W640 H480 F30:1 C420jpeg\n';
+    const files = [new File([junk], 'junk.mp4', { type: 'video/mp4' }),
+                   new File([header + 'FRAME\nabc'], 'cut.y4m'),
+                   new File(['YUV4MPEG2 W0 H480\n'], 'nosize.y4m')];
+    const out = [];
+    for (const f of files) {
+      try {
+        const frames = await window.facekeys.video(f, {});
+        out.push({ name: f.name, frames: frames.length });
+      } catch (e) {
+        out.push({ name: f.name, error: e.message, status: window.facekeys.status() });
+      }
+    }
+    return out;
+  });
+  for (const x of r) {
+    assert.ok(x.error, `${x.name}: no error (${x.frames} frames)`);
+    assert.ok(x.error.startsWith(`${x.name}: `), `${x.name}: the error does not name it: ${x.error}`);
+    assert.equal(x.status.error, x.error, `${x.name}: the page shows another status`);
+  }
+  assert.match(r[0].error, /not a video this browser can play/);
+  assert.match(r[1].error, /no whole frame/);
+  assert.match(r[2].error, /no frame size/);
+  const after = await page().evaluate(async () => (await window.facekeys.video('video.y4m', { maxFrames: 3 })).length);
+  assert.equal(after, 3, 'the next video is tracked');
+});
+
 test('camera in the page as a user sees it: the panel, the frame and its overlay (screenshot), frames downloaded as JSON lines', async () => {
   await page().evaluate(() => window.facekeys.camera.start({}));
   await page().waitForFunction(() => { const s = window.facekeys.camera.stats(); return s && s.last && s.last.faces.length > 0; }, null, { timeout: 60000 });
