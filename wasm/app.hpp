@@ -48,14 +48,15 @@ struct App {
 
   // Video (camera or file): the tracker, while a video session is on screen.
   // The view shows the last frame the tracker finished, with its overlay; the
-  // frame being tracked waits in tex_next and replaces it when done.
+  // frame's pixels are drawn by the page under the ImGui canvas (the video
+  // layer: platform_web.hpp), so only its size is kept here.
   struct Video {
     std::unique_ptr<facekeys::FaceTracker> tracker;
     int model = -1;
     facekeys::ImageU8 pending;    // the next frame's RGBA pixels, written by JavaScript
     const facekeys::TensorRun* run = nullptr;  // the tracker's current network call
-    GLuint tex = 0, tex_next = 0;
-    int tex_w = 0, tex_h = 0, next_w = 0, next_h = 0;
+    int frame_w = 0, frame_h = 0;  // the frame shown
+    int next_w = 0, next_h = 0;    // the frame being tracked
     bool live = false;            // frames are coming (camera or a playing file)
     bool camera = false;          // the source is the camera (else a file)
     bool paused = false;

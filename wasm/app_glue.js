@@ -36,6 +36,8 @@
   const fileInput = document.getElementById('file');
   const videoInput = document.getElementById('video-file');
   const canvas = document.getElementById('canvas');
+  const videoLayer = document.getElementById('video-layer');
+  const videoView = document.getElementById('video-view');
 
   const st = {
     mod: null,
@@ -624,6 +626,17 @@
     return fps;
   }
 
+  // The frame shown, in the video layer under the ImGui canvas (platform_web.hpp: drawn there, not as a
+  // WebGL texture); the module places the layer where the view has the frame (placeVideoLayer).
+  function showVideoPixels(width, height, rgba) {
+    if (videoView.width !== width || videoView.height !== height) {
+      videoView.width = width;
+      videoView.height = height;
+      videoView.ctx = videoView.getContext('2d', { alpha: false });
+    }
+    videoView.ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4), width, height), 0, 0);
+  }
+
   // Tracks one frame: `rgba` holds its width x height RGBA pixels.
   // `extra`: fields added to the frame's record (source_frame for Y4M files).
   async function trackFrame(v, width, height, rgba, tSeconds, timing, extra = {}) {
@@ -639,6 +652,7 @@
     if (m._fk_track_begin(tSeconds) < 0) throw moduleError('video');
     timing.grab = (timing.grab || 0) + (now() - t0);
     await runNetworks(TRACKER, v.model, timing);
+    showVideoPixels(width, height, rgba);  // the module shows the frame's faces in this animation frame
     timing.total = now() - timing.start;
     const rec = JSON.parse(m.UTF8ToString(m._fk_track_frame_json()));
     const r = (x) => Math.round((x || 0) * 100) / 100;
@@ -948,6 +962,11 @@
 
   // ---- called from C++ (platform_web.hpp) -------------------------------------------
   window.facekeysApp = {
+    // The video layer's place in the canvas, in CSS pixels; width 0: hidden (overlay_view.cpp).
+    placeVideoLayer(x, y, w, h) {
+      videoLayer.style.display = w > 0 ? 'block' : 'none';
+      if (w > 0) Object.assign(videoView.style, { left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
+    },
     openFilePicker: () => fileInput.click(),
     selectPhoto: (i) => {
       if (i < 0 || i >= st.photos.length) return;

@@ -158,17 +158,6 @@ TrackOptions track_options() {
   return o;
 }
 
-// RGBA pixels into texture `tex` (made on first use), resized as needed.
-void upload_frame(GLuint& tex, ViewU8 rgba) {
-  if (!tex) {
-    tex = upload_rgba(rgba);
-    return;
-  }
-  glBindTexture(GL_TEXTURE_2D, tex);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, rgba.width(), rgba.height(), 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
-}
-
 }  // namespace
 
 void facekeys_app::update_tracker_options() {
@@ -185,9 +174,7 @@ void close_video() {
   v.tracker.reset();
   v.run = nullptr;
   v.pending = ImageU8();
-  for (GLuint* t : {&v.tex, &v.tex_next})
-    if (*t) glDeleteTextures(1, t), *t = 0;
-  v.tex_w = v.tex_h = v.next_w = v.next_h = 0;
+  v.frame_w = v.frame_h = v.next_w = v.next_h = 0;
   v.live = v.paused = false;
   v.shown.clear();
   v.frames = v.dropped = 0;
@@ -195,13 +182,13 @@ void close_video() {
   overlay_changed();
 }
 
-// The tracker finished its frame: show it with its faces.
+// The tracker finished its frame: show it with its faces (its pixels: the
+// page's video layer, in the same animation frame).
 void show_tracked_frame() {
   App::Video& v = g.video;
-  std::swap(v.tex, v.tex_next);
-  if (v.tex_w != v.next_w || v.tex_h != v.next_h) g.fit_pending = true;
-  v.tex_w = v.next_w;
-  v.tex_h = v.next_h;
+  if (v.frame_w != v.next_w || v.frame_h != v.next_h) g.fit_pending = true;
+  v.frame_w = v.next_w;
+  v.frame_h = v.next_h;
   v.shown = v.tracker->faces();
   overlay_changed();
 }
@@ -563,7 +550,6 @@ FK_EXPORT int fk_track_begin(double t_seconds) {
     App::Video& v = g.video;
     if (!v.tracker) throw std::invalid_argument("no video session");
     if (v.pending.empty()) throw std::invalid_argument("no pixels");
-    upload_frame(v.tex_next, v.pending.view());
     v.next_w = v.pending.width();
     v.next_h = v.pending.height();
     v.run = nullptr;

@@ -34,8 +34,8 @@ void overlay_changed() {
 }
 
 const Model* model_at(int i) { return (i >= 0 && i < static_cast<int>(g.models.size())) ? &g.models[i] : nullptr; }
-int photo_width() { return g.video_mode() ? g.video.tex_w : g.job ? g.job->width() : 0; }
-int photo_height() { return g.video_mode() ? g.video.tex_h : g.job ? g.job->height() : 0; }
+int photo_width() { return g.video_mode() ? g.video.frame_w : g.job ? g.job->width() : 0; }
+int photo_height() { return g.video_mode() ? g.video.frame_h : g.job ? g.job->height() : 0; }
 
 void fit_view() {
   int cw = 0, ch = 0;
@@ -89,7 +89,10 @@ void frame(void*) {
   int fw = 0, fh = 0;
   glfwGetFramebufferSize(g.window, &fw, &fh);
   glViewport(0, 0, fw, fh);
-  glClearColor(0.12f, 0.12f, 0.14f, 1.f);
+  if (g.video_mode())
+    glClearColor(0.f, 0.f, 0.f, 0.f);  // the video layer shows through (platform_web.hpp)
+  else
+    glClearColor(0.12f, 0.12f, 0.14f, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 }

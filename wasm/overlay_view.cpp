@@ -33,7 +33,7 @@ void rebuild_overlay() {
   free_overlay_textures();
   // Video: the faces of the frame shown (the tracker is most often at work on the next one).
   const App::Video& v = g.video;
-  g.overlay = g.video_mode() ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.tex_w, v.tex_h, g.style)
+  g.overlay = g.video_mode() ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.frame_w, v.frame_h, g.style)
               : g.job    ? g.job->overlay(g.style)
                          : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
@@ -119,6 +119,22 @@ void point_tooltip() {
   ImGui::EndTooltip();
 }
 
+// The page's video layer (platform_web.hpp) where the frame is in the view,
+// in CSS pixels of the canvas; hidden outside video mode. Told only when it
+// changed.
+void place_video_layer(bool shown) {
+  static float last[4] = {-1.f, -1.f, -1.f, -1.f};
+  float r[4] = {0.f, 0.f, 0.f, 0.f};
+  if (shown) {
+    const float dpr = static_cast<float>(facekeys_web::web_device_pixel_ratio());
+    const ImVec2 a = to_screen({-0.5f, -0.5f}), b = to_screen({photo_width() - 0.5f, photo_height() - 0.5f});
+    r[0] = a.x / dpr, r[1] = a.y / dpr, r[2] = (b.x - a.x) / dpr, r[3] = (b.y - a.y) / dpr;
+  }
+  if (std::equal(r, r + 4, last)) return;
+  std::copy(r, r + 4, last);
+  facekeys_web::web_call4("placeVideoLayer", r[0], r[1], r[2], r[3]);
+}
+
 }  // namespace
 
 GLuint upload_rgba(facekeys::ViewU8 image) {
@@ -141,10 +157,11 @@ void free_overlay_textures() {
 }
 
 void draw_photo_and_overlay() {
-  const GLuint tex = g.video_mode() ? g.video.tex : g.job ? g.tex : 0;
-  if (tex == 0) return;
+  const bool video = g.video_mode();
+  place_video_layer(video && g.video.frame_w > 0);
+  if (video ? g.video.frame_w == 0 : !(g.job && g.tex)) return;
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
-  dl->AddImage(texture_id(tex), to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
+  if (!video) dl->AddImage(texture_id(g.tex), to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
   if (g.show_overlay) {
     if (g.overlay_stale) rebuild_overlay();
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);
@@ -156,7 +173,7 @@ void draw_photo_and_overlay() {
 // Zoom (wheel, about the cursor), pan (drag), draw a face box (box mode or shift-drag).
 void handle_view_input() {
   ImGuiIO& io = ImGui::GetIO();
-  if (g.video_mode() ? g.video.tex == 0 : g.tex == 0) return;
+  if (g.video_mode() ? g.video.frame_w == 0 : g.tex == 0) return;
   if (!io.WantCaptureMouse) {
     if (io.MouseWheel != 0.f) {
       const Point2f p = from_screen(io.MousePos);

@@ -20,6 +20,15 @@
 //   drains batteries. frame() draws only for a while after user input (seen by
 //   web_take_input(), below) or after the app's state changed (redraw() in
 //   main.cpp); otherwise the canvas keeps showing the last frame.
+// - Video frames are not drawn as a WebGL texture: the page shows the frame in
+//   a 2D canvas under the ImGui canvas (#video-layer in index.html, filled by
+//   app_glue.js's showVideoPixels, placed by overlay_view.cpp), which clears to
+//   transparent in video mode. Under software WebGL (no GPU: SwiftShader in a
+//   VM or headless Chromium) magnifying a 640x480 frame to the view cost the
+//   GPU process about 11 ms a frame, a sixth of the page's CPU per tracked
+//   frame; the browser's compositor scales the 2D canvas for much less. Both
+//   layers change in the same animation frame, so the overlay stays on its
+//   frame (docs/WEB.md, "Live video").
 // - Functions JavaScript calls are exported with FK_EXPORT (wasm/js_api.cpp);
 //   -sEXPORTED_FUNCTIONS (wasm/CMakeLists.txt) need not list them.
 // - The page does not need cross-origin isolation for this module (it is built

@@ -348,6 +348,11 @@ test('bad video files: an error that names the file, shown in the page, and the 
 });
 
 test('camera in the page as a user sees it: the panel, the frame and its overlay (screenshot), frames downloaded as JSON lines', async () => {
+  await page().evaluate(() => {  // each tracked frame's pixels, kept for the check of the frame shown
+    window.fkTestOff = window.facekeys.camera.onFrame((rec, px) => {
+      window.fkTestLast = { frame: rec.frame, width: px.width, height: px.height, rgba: px.rgba.slice() };
+    });
+  });
   await page().evaluate(() => window.facekeys.camera.start({}));
   await page().waitForFunction(() => { const s = window.facekeys.camera.stats(); return s && s.last && s.last.faces.length > 0; }, null, { timeout: 60000 });
   // The view shows a tracked frame with its faces (waited for: the face is out of the frame for a second a loop).
@@ -391,6 +396,29 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
     return hits;
   }, { bytes: Array.from(png), shown });
   assert.ok(drawn >= 60, `only ${drawn} of 68 points drawn where the shown frame's points are`);
+  // Under the overlay, the view shows that frame's own pixels (the page's video layer, in step with the
+  // module's overlay): the screenshot against the frame, scaled as the view has it, on a grid over the
+  // frame (the median, as the overlay covers a few of the samples).
+  const diff = await page().evaluate(async ({ bytes, shown }) => {
+    const f = window.fkTestLast;
+    window.fkTestOff();
+    if (!f || f.frame !== shown.last.frame) return { error: `the last frame kept is ${f && f.frame}, not ${shown.last.frame}` };
+    const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    const c = new OffscreenCanvas(bm.width, bm.height), ctx = c.getContext('2d');
+    ctx.drawImage(bm, 0, 0);
+    const px = ctx.getImageData(0, 0, bm.width, bm.height).data;
+    const { view: v } = shown, d = [];
+    for (let y = 20; y < f.height - 20; y += 23)
+      for (let x = 20; x < f.width - 20; x += 23) {
+        const sx = Math.round(shown.left + v.ox + (x + 0.5) * v.scale - 0.5), sy = Math.round(shown.top + v.oy + (y + 0.5) * v.scale - 0.5);
+        const i = 4 * (sy * bm.width + sx), j = 4 * (y * f.width + x);
+        d.push((Math.abs(px[i] - f.rgba[j]) + Math.abs(px[i + 1] - f.rgba[j + 1]) + Math.abs(px[i + 2] - f.rgba[j + 2])) / 3);
+      }
+    d.sort((a, b) => a - b);
+    return { median: d[d.length >> 1], n: d.length };
+  }, { bytes: Array.from(png), shown });
+  assert.ok(!diff.error, diff.error);
+  assert.ok(diff.median <= 8, `the view differs from the frame tracked by ${diff.median} grey levels (median of ${diff.n})`);
   // Resumed after more than the tracker's max_gap_s (0.5 s): the first frame runs the detector, since
   // the face may have moved anywhere meanwhile (face_tracker.hpp).
   const resumed = await page().evaluate(() => new Promise((resolve) => {
