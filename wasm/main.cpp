@@ -123,6 +123,9 @@ int main() {
   ImGui::GetIO().IniFilename = nullptr;  // no file system (platform_web.hpp)
   ImGui::StyleColorsDark();
   ImGui_ImplGlfw_InitForOpenGL(g.window, true);
+  glfwSetScrollCallback(g.window, [](GLFWwindow* w, double dx, double dy) {  // in steps (platform_web.hpp)
+    ImGui_ImplGlfw_ScrollCallback(w, facekeys_web::web_wheel_steps(dx), facekeys_web::web_wheel_steps(dy));
+  });
   ImGui_ImplOpenGL3_Init("#version 300 es");
   facekeys_web::web_run_main_loop(facekeys_app::frame);
   facekeys_web::web_notify_ready();

@@ -29,6 +29,11 @@
 //   frame; the browser's compositor scales the 2D canvas for much less. Both
 //   layers change in the same animation frame, so the overlay stays on its
 //   frame (docs/WEB.md, "Live video").
+// - The mouse wheel: Emscripten 3.1's GLFW hands the scroll callback the DOM
+//   event's raw deltaX/deltaY (pixels, lines or pages, positive = down/right),
+//   where GLFW and ImGui count steps (one notch = 1, positive = up/left): one
+//   notch of a mouse (100 pixels in Chromium) zoomed the view 1.15^100 times.
+//   main.cpp's scroll callback converts them (web_wheel_steps(), below).
 // - Functions JavaScript calls are exported with FK_EXPORT (wasm/js_api.cpp);
 //   -sEXPORTED_FUNCTIONS (wasm/CMakeLists.txt) need not list them.
 // - The page does not need cross-origin isolation for this module (it is built
@@ -79,6 +84,8 @@ FK_WEB_JS(int, web_take_input, (), {
   if (!Module.fkInput) {
     Module.fkInput = { seen: true };
     const mark = () => { Module.fkInput.seen = true; };
+    // The wheel's unit, for web_wheel_steps (this listener runs before GLFW's, on the canvas)
+    window.addEventListener('wheel', (e) => { Module.fkWheelMode = e.deltaMode; }, { capture: true, passive: true });
     for (const t of ['pointerdown', 'pointermove', 'pointerup', 'wheel', 'keydown', 'keyup', 'touchstart', 'touchmove',
                      'touchend', 'focus', 'blur', 'resize', 'paste', 'drop', 'dragover'])
       window.addEventListener(t, mark, { capture: true, passive: true });
@@ -86,6 +93,13 @@ FK_WEB_JS(int, web_take_input, (), {
   const seen = Module.fkInput.seen;
   Module.fkInput.seen = false;
   return seen ? 1 : 0;
+});
+
+// A DOM wheel delta (of the event GLFW is handling) in GLFW's steps: 100
+// pixels, 3 lines or a page a step, the sign turned (see above).
+FK_WEB_JS(double, web_wheel_steps, (double dom_delta), {
+  const mode = Module.fkWheelMode || 0;
+  return -dom_delta / (mode === 0 ? 100 : mode === 1 ? 3 : 1);
 });
 
 // Calls window.facekeysApp[name](arg...) if the glue is present; never throws into C++.

@@ -424,6 +424,27 @@ test('the overlay renders: pixels at the points differ from the bare photo; scre
   assert.deepEqual(dims, [result.width, result.height, 'image/png']);
 });
 
+test('the mouse wheel zooms the view about the cursor, 1.15x a notch (a mouse\'s 100 px, or a touchpad\'s fraction)', async () => {
+  const def = (await shippedModels()).find((m) => m.default);
+  await predictBytes(readFileSync(requireFile(path.join(IMM, IMM_FILES[0]), 'IMM image')), IMM_FILES[0], { model: def.id });
+  const box = await page().locator('#canvas').boundingBox();
+  const at = { x: box.x + 700, y: box.y + 300 };  // over the photo, right of the panel
+  const view = () => page().evaluate(() => window.facekeys.view());
+  // the photo's point under the cursor
+  const under = (v) => [(at.x - box.x - v.ox) / v.scale, (at.y - box.y - v.oy) / v.scale];
+  await page().mouse.move(at.x, at.y);
+  const steps = [[-100, 1.15], [100, 1 / 1.15], [-25, Math.pow(1.15, 0.25)]];  // up a notch, down a notch, a touchpad's quarter
+  for (const [dy, factor] of steps) {
+    const v0 = await view();
+    await page().mouse.wheel(0, dy);
+    await page().waitForFunction((s) => window.facekeys.view().scale !== s, v0.scale, { timeout: 5000 });
+    const v1 = await view();
+    assert.ok(Math.abs(v1.scale / v0.scale - factor) < 1e-3, `wheel ${dy}: zoomed ${v1.scale / v0.scale}x, not ${factor}x`);
+    const [a, b] = [under(v0), under(v1)];
+    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) * v1.scale < 1.5, `wheel ${dy}: the point under the cursor moved`);
+  }
+});
+
 test('one look: the page\'s "Export PNG" is `facekeys predict --overlay`\'s image of the same photo', async () => {
   // LFPW test photos: PNGs, which Chromium and OpenCV decode to the same pixels.
   const files = lfpwFiles().slice(0, 2);
