@@ -86,6 +86,7 @@ struct App {
   int photo_index = -1, photo_count = 0;
   bool busy = false;
   ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
+  bool panel_open = true;                      // not collapsed
   float panel_content_h = 0;                 // the height its contents took in the last frame
 
   // View: screen = view + (original pixel + 0.5) * scale

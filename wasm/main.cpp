@@ -42,11 +42,20 @@ void fit_view() {
   glfwGetFramebufferSize(g.window, &cw, &ch);
   const int W = photo_width(), H = photo_height();
   if (W <= 0 || cw <= 0) return;
-  const float panel = 300.f;  // keep the photo right of the panel when there is room
-  const float aw = std::max(100.f, cw - panel - 20.f), ah = std::max(100.f, ch - 20.f);
-  g.view_scale = std::min(aw / W, ah / H);
-  g.view_x = panel + 10.f + (aw - W * g.view_scale) * 0.5f;
-  g.view_y = 10.f + (ah - H * g.view_scale) * 0.5f;
+  // The photo right of the panel, or below it where that shows it larger (a
+  // tall, narrow canvas: a phone held upright; a collapsed panel), centred in
+  // the area. The panel's place and size are those it was last drawn with.
+  struct Area {
+    float x, y, w, h;
+  };
+  const float panel_right = 300.f, panel_bottom = g.panel_pos.y + g.panel_size.y;
+  const Area right{panel_right + 10.f, 10.f, cw - panel_right - 20.f, ch - 20.f};
+  const Area below{10.f, panel_bottom + 10.f, cw - 20.f, ch - panel_bottom - 20.f};
+  const auto scale_in = [&](const Area& a) { return std::min(std::max(a.w, 1.f) / W, std::max(a.h, 1.f) / H); };
+  const Area& a = scale_in(below) > scale_in(right) ? below : right;
+  g.view_scale = scale_in(a);
+  g.view_x = a.x + (a.w - W * g.view_scale) * 0.5f;
+  g.view_y = a.y + (a.h - H * g.view_scale) * 0.5f;
 }
 
 void set_error(const std::string& message) {
@@ -66,6 +75,7 @@ void frame(void*) {
   glfwGetWindowSize(g.window, &cur_w, &cur_h);
   if (want_w > 0 && want_h > 0 && (want_w != cur_w || want_h != cur_h)) {
     glfwSetWindowSize(g.window, want_w, want_h);
+    g.fit_pending = true;  // a resized window (a phone turned) shows the whole photo again
     redraw();
   }
   const double now = facekeys_web::web_now_ms();

@@ -445,6 +445,34 @@ test('the mouse wheel zooms the view about the cursor, 1.15x a notch (a mouse\'s
   }
 });
 
+test('a phone-sized window: the photo below the panel; the panel collapsed, the photo across the width', async () => {
+  const file = path.join(IMM, IMM_FILES[0]);
+  try {
+    await page().setViewportSize({ width: 390, height: 844 });
+    await predictBytes(readFileSync(requireFile(file, 'IMM image')), IMM_FILES[0], {});
+    await page().waitForTimeout(300);
+    const v = await page().evaluate(() => window.facekeys.view());
+    const [px, py, , ph] = v.panel;
+    assert.ok(v.oy >= py + ph, `the photo (top ${v.oy}) is not below the panel (bottom ${py + ph})`);
+    assert.ok(v.ox >= 0 && v.ox < 40, `the photo starts at x ${v.ox}`);
+    // the panel's title bar: a click on its arrow collapses it, and the photo is fitted again to the canvas
+    // below the title bar (a landscape photo on an upright phone: as wide, centred higher)
+    const box = await page().locator('#canvas').boundingBox();
+    await page().mouse.click(box.x + px + 11, box.y + py + 9);
+    await page().waitForFunction((oy) => window.facekeys.view().oy < oy, v.oy, { timeout: 5000 });
+    const c = await page().evaluate(() => window.facekeys.view());
+    const [, cy, , ch] = c.panel;
+    assert.ok(ch < 40, `the panel is ${ch} px high after the click`);
+    assert.ok(c.scale >= v.scale && c.oy >= cy + ch, `collapsed: scale ${c.scale} (was ${v.scale}), top ${c.oy}`);
+    const mid = c.oy + 480 * c.scale / 2;  // IMM photos are 640x480
+    assert.ok(Math.abs(mid - (cy + ch + c.canvas_height) / 2) < 12, `collapsed: the photo's middle at ${mid}`);
+    await page().mouse.click(box.x + px + 11, box.y + py + 9);  // open again
+    await page().waitForFunction(() => window.facekeys.view().panel[3] > 100, null, { timeout: 5000 });
+  } finally {
+    await page().setViewportSize({ width: 1280, height: 800 });
+  }
+});
+
 test('one look: the page\'s "Export PNG" is `facekeys predict --overlay`\'s image of the same photo', async () => {
   // LFPW test photos: PNGs, which Chromium and OpenCV decode to the same pixels.
   const files = lfpwFiles().slice(0, 2);
