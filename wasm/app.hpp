@@ -55,8 +55,8 @@ struct App {
     int model = -1;
     facekeys::ImageU8 pending;    // the next frame's RGBA pixels, written by JavaScript
     const facekeys::TensorRun* run = nullptr;  // the tracker's current network call
-    int frame_w = 0, frame_h = 0;  // the frame shown
-    int next_w = 0, next_h = 0;    // the frame being tracked
+    int frame_w = 0, frame_h = 0;              // the frame shown
+    int next_w = 0, next_h = 0;                // the frame being tracked
     bool live = false;            // frames are coming (camera or a playing file)
     bool camera = false;          // the source is the camera (else a file)
     bool paused = false;
@@ -86,7 +86,7 @@ struct App {
   int photo_index = -1, photo_count = 0;
   bool busy = false;
   ImVec2 panel_pos{0, 0}, panel_size{0, 0};  // where the panel covers the photo
-  bool panel_open = true;                      // not collapsed
+  bool panel_open = true;                    // not collapsed
   float panel_content_h = 0;                 // the height its contents took in the last frame
 
   // View: screen = view + (original pixel + 0.5) * scale

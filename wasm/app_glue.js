@@ -634,7 +634,8 @@
       videoView.height = height;
       videoView.ctx = videoView.getContext('2d', { alpha: false });
     }
-    videoView.ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4), width, height), 0, 0);
+    const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4);  // no copy
+    videoView.ctx.putImageData(new ImageData(pixels, width, height), 0, 0);
   }
 
   // Tracks one frame: `rgba` holds its width x height RGBA pixels.

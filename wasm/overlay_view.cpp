@@ -33,9 +33,10 @@ void rebuild_overlay() {
   free_overlay_textures();
   // Video: the faces of the frame shown (the tracker is most often at work on the next one).
   const App::Video& v = g.video;
-  g.overlay = g.video_mode() ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.frame_w, v.frame_h, g.style)
-              : g.job    ? g.job->overlay(g.style)
-                         : facekeys::Overlay{};
+  g.overlay = g.video_mode()
+                  ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.frame_w, v.frame_h, g.style)
+              : g.job ? g.job->overlay(g.style)
+                      : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
     g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image.view()) : 0);
   g.overlay_stale = false;
@@ -161,7 +162,9 @@ void draw_photo_and_overlay() {
   place_video_layer(video && g.video.frame_w > 0);
   if (video ? g.video.frame_w == 0 : !(g.job && g.tex)) return;
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
-  if (!video) dl->AddImage(texture_id(g.tex), to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
+  if (!video)
+    dl->AddImage(texture_id(g.tex), to_screen({-0.5f, -0.5f}),
+                 to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
   if (g.show_overlay) {
     if (g.overlay_stale) rebuild_overlay();
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);

@@ -59,10 +59,12 @@ void draw_panel() {
   // 280 px wide; height 0: fitted to the contents every frame (the IMM note, the heatmap box and
   // the status come and go: a fixed height would hide the timings and the status behind a scroll bar).
   ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_Always);
-  ImGui::Begin("facekeys");  // (true when collapsed too: its height is fitted every frame)
+  ImGui::Begin("facekeys");
   g.panel_pos = ImGui::GetWindowPos();
   g.panel_size = ImGui::GetWindowSize();
-  if (const bool open = !ImGui::IsWindowCollapsed(); open != g.panel_open) {  // collapsed or opened: the photo may fit larger, or be covered (fit_view)
+  // Collapsed or opened: the photo may fit larger, or be covered (fit_view). (Begin() returns true when
+  // collapsed too, since the height is fitted every frame: hence IsWindowCollapsed.)
+  if (const bool open = !ImGui::IsWindowCollapsed(); open != g.panel_open) {
     g.panel_open = open;
     g.fit_pending = true;
     redraw();
