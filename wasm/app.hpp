@@ -36,6 +36,7 @@ struct Model {
 
 struct App {
   GLFWwindow* window = nullptr;
+  float ui_scale = 1;  // ImGui's font and sizes: devicePixelRatio (main.cpp, set_ui_scale)
   std::vector<Model> models;
   int model = -1;  // selected
 

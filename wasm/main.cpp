@@ -5,6 +5,7 @@
 // The parts are listed in wasm/app.hpp; the Emscripten quirks live in
 // wasm/platform_web.hpp.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "app.hpp"
@@ -48,9 +49,10 @@ void fit_view() {
   struct Area {
     float x, y, w, h;
   };
-  const float panel_right = 300.f, panel_bottom = g.panel_pos.y + g.panel_size.y;
-  const Area right{panel_right + 10.f, 10.f, cw - panel_right - 20.f, ch - 20.f};
-  const Area below{10.f, panel_bottom + 10.f, cw - 20.f, ch - panel_bottom - 20.f};
+  const float m = 10.f * g.ui_scale;  // margin
+  const float panel_right = 300.f * g.ui_scale, panel_bottom = g.panel_pos.y + g.panel_size.y;
+  const Area right{panel_right + m, m, cw - panel_right - 2 * m, ch - 2 * m};
+  const Area below{m, panel_bottom + m, cw - 2 * m, ch - panel_bottom - 2 * m};
   const auto scale_in = [&](const Area& a) { return std::min(std::max(a.w, 1.f) / W, std::max(a.h, 1.f) / H); };
   const Area& a = scale_in(below) > scale_in(right) ? below : right;
   g.view_scale = scale_in(a);
@@ -66,6 +68,24 @@ void set_error(const std::string& message) {
 
 namespace {
 
+// ImGui's font and sizes for a devicePixelRatio of `s` (a phone's 2-3, a
+// browser zoomed): the canvas has s device pixels a CSS pixel, and ImGui draws
+// in device pixels. The font is ImGui's own, rasterised at 13*s pixels.
+void set_ui_scale(float s) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  ImFontConfig font;
+  font.SizePixels = std::round(13.f * s);
+  io.Fonts->AddFontDefault(&font);
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  ImGui_ImplOpenGL3_CreateFontsTexture();
+  ImGuiStyle style;
+  ImGui::StyleColorsDark(&style);
+  style.ScaleAllSizes(s);
+  ImGui::GetStyle() = style;
+  g.ui_scale = s;
+}
+
 void frame(void*) {
   // Follow the canvas' CSS size (platform_web.hpp).
   const double dpr = facekeys_web::web_device_pixel_ratio();
@@ -76,6 +96,11 @@ void frame(void*) {
   if (want_w > 0 && want_h > 0 && (want_w != cur_w || want_h != cur_h)) {
     glfwSetWindowSize(g.window, want_w, want_h);
     g.fit_pending = true;  // a resized window (a phone turned) shows the whole photo again
+    redraw();
+  }
+  if (static_cast<float>(dpr) != g.ui_scale) {  // zoomed, or moved to another screen
+    set_ui_scale(static_cast<float>(dpr));
+    g.fit_pending = true;
     redraw();
   }
   const double now = facekeys_web::web_now_ms();
@@ -131,12 +156,13 @@ int main() {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // no file system (platform_web.hpp)
-  ImGui::StyleColorsDark();
   ImGui_ImplGlfw_InitForOpenGL(g.window, true);
   glfwSetScrollCallback(g.window, [](GLFWwindow* w, double dx, double dy) {  // in steps (platform_web.hpp)
     ImGui_ImplGlfw_ScrollCallback(w, facekeys_web::web_wheel_steps(dx), facekeys_web::web_wheel_steps(dy));
   });
   ImGui_ImplOpenGL3_Init("#version 300 es");
+  ImGui_ImplOpenGL3_CreateDeviceObjects();  // now, so that set_ui_scale's font texture is the one kept
+  facekeys_app::set_ui_scale(static_cast<float>(facekeys_web::web_device_pixel_ratio()));  // and the style
   facekeys_web::web_run_main_loop(facekeys_app::frame);
   facekeys_web::web_notify_ready();
   return 0;

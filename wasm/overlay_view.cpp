@@ -69,8 +69,8 @@ void draw_item(ImDrawList* dl, const OverlayItem& it, GLuint texture) {
       break;
     case OverlayItem::Kind::Text: {
       if (it.points.empty()) break;
-      // ImGui's font is 13 px a line with 9 px capitals: scaled so its capitals are the item's size.
-      const float px = it.size * s * ImGui::GetFontSize() / 9.f;
+      // ImGui's font has capitals 9/13 of its size: scaled so its capitals are the item's size.
+      const float px = it.size * s * 13.f / 9.f;
       dl->AddText(ImGui::GetFont(), px, to_screen(it.points[0]), col, it.text.c_str());
       break;
     }
@@ -170,7 +170,7 @@ void draw_photo_and_overlay() {
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);
     point_tooltip();
   }
-  if (g.dragging_box) dl->AddRect(g.drag_start, ImGui::GetIO().MousePos, im_color(g.style.manual_box), 0.f, 0, 2.f);
+  if (g.dragging_box) dl->AddRect(g.drag_start, ImGui::GetIO().MousePos, im_color(g.style.manual_box), 0.f, 0, 2.f * g.ui_scale);
 }
 
 // Zoom (wheel, about the cursor), pan (drag), draw a face box (box mode or shift-drag).

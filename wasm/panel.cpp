@@ -47,7 +47,7 @@ void draw_video_controls() {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Also run each face's mirror image and average, as photos do: a little more accurate,\n"
                       "twice the keypoint model's time");
-  ImGui::SetNextItemWidth(120);
+  ImGui::SetNextItemWidth(120 * g.ui_scale);
   changed |= ImGui::SliderInt("detector every", &v.detect_every, 1, 60, "%d frames");
   if (changed) update_tracker_options();
 }
@@ -55,10 +55,11 @@ void draw_video_controls() {
 }  // namespace
 
 void draw_panel() {
-  ImGui::SetNextWindowPos(ImVec2(10, 10), ImGuiCond_FirstUseEver);
+  const float s = g.ui_scale;
+  ImGui::SetNextWindowPos(ImVec2(10 * s, 10 * s), ImGuiCond_FirstUseEver);
   // 280 px wide; height 0: fitted to the contents every frame (the IMM note, the heatmap box and
   // the status come and go: a fixed height would hide the timings and the status behind a scroll bar).
-  ImGui::SetNextWindowSize(ImVec2(280, 0), ImGuiCond_Always);
+  ImGui::SetNextWindowSize(ImVec2(280 * s, 0), ImGuiCond_Always);
   ImGui::Begin("facekeys");
   g.panel_pos = ImGui::GetWindowPos();
   g.panel_size = ImGui::GetWindowSize();

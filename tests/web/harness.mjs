@@ -44,12 +44,14 @@ export async function serve(dir = DIST) {
 // Opens the page and waits until window.facekeys is ready and cross-origin
 // isolated (the page reloads once on the first visit, under web/coi-sw.js).
 // `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL;
-// `waitReady: false` returns without waiting for ready (a page expected to fail its start-up).
-export async function openPage({ origin }, { args = [], query = '', waitReady = true } = {}) {
+// `waitReady: false` returns without waiting for ready (a page expected to fail its start-up);
+// `viewport`, `deviceScaleFactor`: the window's CSS size and devicePixelRatio (a phone's).
+export async function openPage({ origin }, { args = [], query = '', waitReady = true, viewport = { width: 1280, height: 800 },
+                                             deviceScaleFactor = 1 } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const userDir = mkdtempSync(path.join(tmpdir(), 'facekeys-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args], viewport: { width: 1280, height: 800 },
+    executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...args], viewport, deviceScaleFactor,
     acceptDownloads: true,
   });
   const requests = [];

@@ -473,6 +473,26 @@ test('a phone-sized window: the photo below the panel; the panel collapsed, the 
   }
 });
 
+test('a phone\'s screen (devicePixelRatio 2): the panel and its font at twice the pixels, the photo fitted below it', async () => {
+  const phone = await openPage(srv, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  try {
+    const r = await phone.page.evaluate(async (bytes) => {
+      await window.facekeys.predict(new File([new Uint8Array(bytes)], 'photo.jpg'));
+      await new Promise((res) => setTimeout(res, 300));
+      const c = document.getElementById('canvas');
+      return { view: window.facekeys.view(), buffer: [c.width, c.height], css: [c.clientWidth, c.clientHeight] };
+    }, Array.from(readFileSync(requireFile(path.join(IMM, IMM_FILES[0]), 'IMM image'))));
+    assert.deepEqual(r.buffer, [2 * r.css[0], 2 * r.css[1]], 'the canvas has 2 device pixels a CSS pixel');
+    const [px, py, pw, ph] = r.view.panel;  // device pixels
+    assert.deepEqual([px, py, pw], [20, 20, 560], 'the panel at twice its size');
+    assert.ok(ph > 700, `the panel is ${ph} px high: its font not scaled?`);
+    assert.ok(r.view.oy >= py + ph, 'the photo below the panel');
+    await phone.page.screenshot({ path: path.join(ARTIFACTS, 'phone-dpr2.png') });
+  } finally {
+    await phone.close();
+  }
+});
+
 test('one look: the page\'s "Export PNG" is `facekeys predict --overlay`\'s image of the same photo', async () => {
   // LFPW test photos: PNGs, which Chromium and OpenCV decode to the same pixels.
   const files = lfpwFiles().slice(0, 2);
