@@ -57,8 +57,9 @@ void draw_video_controls() {
 void draw_panel() {
   const float s = g.ui_scale;
   ImGui::SetNextWindowPos(ImVec2(10 * s, 10 * s), ImGuiCond_FirstUseEver);
-  // 280 CSS pixels wide (s device pixels each); height 0: fitted to the contents every frame (the IMM note, the heatmap box and
-  // the status come and go: a fixed height would hide the timings and the status behind a scroll bar).
+  // 280 CSS pixels wide (s device pixels each); height 0: fitted to the contents every frame (the
+  // IMM note, the heatmap box and the status come and go: a fixed height would hide the timings and
+  // the status behind a scroll bar).
   ImGui::SetNextWindowSize(ImVec2(280 * s, 0), ImGuiCond_Always);
   ImGui::Begin("facekeys");
   g.panel_pos = ImGui::GetWindowPos();
