@@ -50,8 +50,8 @@ void fit_view() {
     float x, y, w, h;
   };
   const float m = 10.f * g.ui_scale;  // margin
-  const float panel_right = 300.f * g.ui_scale, panel_bottom = g.panel_pos.y + g.panel_size.y;
-  const Area right{panel_right + m, m, cw - panel_right - 2 * m, ch - 2 * m};
+  const float panel_right = g.panel_pos.x + g.panel_size.x, panel_bottom = g.panel_pos.y + g.panel_size.y;
+  const Area right{panel_right + 2 * m, m, cw - panel_right - 3 * m, ch - 2 * m};
   const Area below{m, panel_bottom + m, cw - 2 * m, ch - panel_bottom - 2 * m};
   const auto scale_in = [&](const Area& a) { return std::min(std::max(a.w, 1.f) / W, std::max(a.h, 1.f) / H); };
   const Area& a = scale_in(below) > scale_in(right) ? below : right;

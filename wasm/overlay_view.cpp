@@ -25,6 +25,14 @@ ImVec2 to_screen(Point2f p) {
 Point2f from_screen(ImVec2 s) {
   return {(s.x - g.view_x) / g.view_scale - 0.5f, (s.y - g.view_y) / g.view_scale - 0.5f};
 }
+// The photo's (or video frame's) outer edges on screen: where the texture or the
+// page's video layer goes.
+struct ScreenRect {
+  ImVec2 min, max;
+};
+ScreenRect photo_on_screen() {
+  return {to_screen({-0.5f, -0.5f}), to_screen({photo_width() - 0.5f, photo_height() - 0.5f})};
+}
 ImU32 im_color(facekeys::Color c) { return IM_COL32(c.r, c.g, c.b, c.a); }
 ImTextureID texture_id(GLuint t) { return reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(t)); }
 
@@ -127,9 +135,9 @@ void place_video_layer(bool shown) {
   static float last[4] = {-1.f, -1.f, -1.f, -1.f};
   float r[4] = {0.f, 0.f, 0.f, 0.f};
   if (shown) {
-    const float dpr = static_cast<float>(facekeys_web::web_device_pixel_ratio());
-    const ImVec2 a = to_screen({-0.5f, -0.5f}), b = to_screen({photo_width() - 0.5f, photo_height() - 0.5f});
-    r[0] = a.x / dpr, r[1] = a.y / dpr, r[2] = (b.x - a.x) / dpr, r[3] = (b.y - a.y) / dpr;
+    const ScreenRect p = photo_on_screen();
+    const float dpr = g.ui_scale;  // devicePixelRatio (set_ui_scale)
+    r[0] = p.min.x / dpr, r[1] = p.min.y / dpr, r[2] = (p.max.x - p.min.x) / dpr, r[3] = (p.max.y - p.min.y) / dpr;
   }
   if (std::equal(r, r + 4, last)) return;
   std::copy(r, r + 4, last);
@@ -162,9 +170,10 @@ void draw_photo_and_overlay() {
   place_video_layer(video && g.video.frame_w > 0);
   if (video ? g.video.frame_w == 0 : !(g.job && g.tex)) return;
   ImDrawList* dl = ImGui::GetBackgroundDrawList();
-  if (!video)
-    dl->AddImage(texture_id(g.tex), to_screen({-0.5f, -0.5f}),
-                 to_screen({photo_width() - 0.5f, photo_height() - 0.5f}));
+  if (!video) {
+    const ScreenRect p = photo_on_screen();
+    dl->AddImage(texture_id(g.tex), p.min, p.max);
+  }
   if (g.show_overlay) {
     if (g.overlay_stale) rebuild_overlay();
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);
