@@ -48,9 +48,10 @@ struct App {
   GLuint tex = 0;      // the photo as shown (maybe smaller than the pixels held)
 
   // Video (camera or file): the tracker, while a video session is on screen.
-  // The view shows the last frame the tracker finished, with its overlay; the
-  // frame's pixels are drawn by the page under the ImGui canvas (the video
-  // layer: platform_web.hpp), so only its size is kept here.
+  // The view shows the last frame the tracker finished, with its overlay, in
+  // the page's video layer under the ImGui canvas (platform_web.hpp): the page
+  // puts there the frame's pixels with the overlay drawn on them by the core's
+  // rasteriser (fk_video_layer_draw), so a tracked frame does not redraw ImGui.
   struct Video {
     std::unique_ptr<facekeys::FaceTracker> tracker;
     int model = -1;
@@ -68,7 +69,9 @@ struct App {
     // The panel's figures (JavaScript: fk_video_stats)
     double fps = 0, t_grab = 0, t_detect = 0, t_pre = 0, t_infer = 0, t_total = 0;
     int frames = 0, dropped = 0;
-    std::vector<facekeys::TrackedFace> shown;  // the faces of the frame shown (tooltip, panel)
+    std::vector<facekeys::TrackedFace> shown;  // the faces of the frame shown (tooltip, panel, layer)
+    facekeys::ImageU8 layer;                   // the frame shown with its overlay, for the video layer
+    double stats_drawn_ms = -1e9;              // when the panel last showed new figures
   } video;
   bool video_mode() const { return video.tracker != nullptr; }
 

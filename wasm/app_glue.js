@@ -58,6 +58,7 @@
     lastMessage: '',
     lastJpegScanMs: 0,  // the JPEG scan check of the last photo (benchmarks)
     video: null,         // the video session (camera or file)
+    layerFrame: null,    // the frame in the video layer, without its overlay (showVideoPixels)
     videoListeners: new Set(),  // camera.onFrame's callbacks
   };
 
@@ -611,6 +612,7 @@
     const v = st.video;
     if (!v) return;
     v.stopped = true;
+    st.layerFrame = null;
     for (const f of v.cleanup.splice(0)) { try { f(); } catch (e) { console.warn(e); } }
     if (st.mod) st.mod._fk_video_state(0, 0);
   }
@@ -627,15 +629,27 @@
   }
 
   // The frame shown, in the video layer under the ImGui canvas (platform_web.hpp: drawn there, not as a
-  // WebGL texture); the module places the layer where the view has the frame (placeVideoLayer).
+  // WebGL texture), with its overlay drawn on it by the module (fk_video_layer_draw); the module places
+  // the layer where the view has the frame (placeVideoLayer) and has it drawn again when the overlay's
+  // switches change (redrawVideoLayer: from the frame's own pixels, kept here).
   function showVideoPixels(width, height, rgba) {
+    const m = st.mod;
+    st.layerFrame = { width, height, rgba };
     if (videoView.width !== width || videoView.height !== height) {
       videoView.width = width;
       videoView.height = height;
       videoView.ctx = videoView.getContext('2d', { alpha: false });
     }
-    const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, width * height * 4);  // no copy
+    const p = m._fk_video_layer(width, height);
+    if (!p) throw moduleError('video');
+    m.HEAPU8.set(rgba.subarray(0, width * height * 4), p);
+    if (m._fk_video_layer_draw() < 0) throw moduleError('video');
+    const pixels = new Uint8ClampedArray(m.HEAPU8.buffer, p, width * height * 4);  // no copy (putImageData copies)
     videoView.ctx.putImageData(new ImageData(pixels, width, height), 0, 0);
+  }
+  function redrawVideoLayer() {
+    const f = st.layerFrame;
+    if (st.video && f) showVideoPixels(f.width, f.height, f.rgba);
   }
 
   // Tracks one frame: `rgba` holds its width x height RGBA pixels.
@@ -722,16 +736,8 @@
   // The pipeline takes a frame as soon as it is free: the frame that arrived meanwhile waits, but
   // only the newest (a newer one replaces it, and the older is counted as dropped), so nothing piles
   // up and a frame waits at most one pipeline run; the pipeline does not idle until the next frame.
-  // A frame's pixels are read as soon as it is held, so a waiting frame's are read while the
-  // networks run on the frame before it ("grab" is then only the wait that is left).
-  function followVideoElement(v, video, timeOf) {
-    // The frame is closed as soon as its pixels are read (never during copyTo), not after the
-    // networks' run on them: a camera captures into a few buffers, and a frame held is one fewer.
-    const hold = (held, t) => {
-      const pixels = heldPixels(held);
-      pixels.then(() => held.close(), () => held.close());
-      return { t, pixels };
-    };
+  // Returns offer(f): a frame arrived, f = {t (seconds), pixels (a promise of {width, height, pixels})}.
+  function frameTaker(v) {
     const take = async (f) => {
       v.busy = true;
       const timing = { start: now() };
@@ -749,6 +755,25 @@
         if (next && !v.stopped && !v.paused) take(next);
       }
     };
+    v.cleanup.push(() => { v.waiting = null; });
+    return (f) => {
+      if (!v.busy) { take(f); return; }
+      if (v.waiting) ++v.dropped;
+      v.waiting = f;
+    };
+  }
+  // Frames of a <video> element (a video file, or a camera where camera_worker.js cannot read it).
+  // A frame's pixels are read as soon as it is held, so a waiting frame's are read while the
+  // networks run on the frame before it ("grab" is then only the wait that is left).
+  function followVideoElement(v, video, timeOf) {
+    // The frame is closed as soon as its pixels are read (never during copyTo), not after the
+    // networks' run on them: a camera captures into a few buffers, and a frame held is one fewer.
+    const hold = (held, t) => {
+      const pixels = heldPixels(held);
+      pixels.then(() => held.close(), () => held.close());
+      return { t, pixels };
+    };
+    const offer = frameTaker(v);
     const onFrame = (nowMs, meta) => {
       if (v.stopped) return;
       video.requestVideoFrameCallback(onFrame);
@@ -761,12 +786,58 @@
         v.rejectFirst(e);
         return;
       }
-      if (!v.busy) { take(f); return; }
-      if (v.waiting) ++v.dropped;
-      v.waiting = f;
+      offer(f);
     };
-    v.cleanup.push(() => { v.waiting = null; });
     video.requestVideoFrameCallback(onFrame);
+  }
+  // Every frame of a camera's track, read and converted in camera_worker.js (which says why), through
+  // a MediaStreamTrackProcessor made here (a track itself cannot go to a worker in Chromium 156) on a
+  // clone of the track. Resolves to false where this browser cannot (no MediaStreamTrackProcessor,
+  // a stream it cannot transfer): the caller then follows a <video> element.
+  async function followCameraWorker(v, track) {
+    if (typeof MediaStreamTrackProcessor !== 'function') return false;
+    const worker = new Worker('camera_worker.js');
+    const copy = track.clone();
+    const answer = new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.onerror = (e) => { e.preventDefault(); resolve({ op: 'unsupported', why: e.message || 'the worker did not start' }); };
+    });
+    try {
+      const { readable } = new MediaStreamTrackProcessor({ track: copy, maxBufferSize: 3 });
+      worker.postMessage({ op: 'start', readable }, [readable]);
+    } catch (e) {  // a stream this browser cannot transfer
+      console.info('facekeys: the camera through a <video> element (its frames not to a worker:', e && e.message, ')');
+      copy.stop();
+      worker.terminate();
+      return false;
+    }
+    v.cleanup.push(() => copy.stop());
+    const first = await answer;
+    if (first.op !== 'started') {
+      worker.terminate();
+      if (first.op === 'unsupported') {
+        console.info(`facekeys: the camera through a <video> element (${first.why})`);
+        return false;
+      }
+      throw new Error(`Camera: ${first.message || first.why}`);
+    }
+    const offer = frameTaker(v);
+    let t0 = null;
+    worker.onmessage = ({ data }) => {
+      if (data.op === 'frame') {
+        if (v.stopped) return;
+        ++v.seen;
+        if (v.paused) return;
+        if (t0 === null) t0 = data.t;
+        offer({ t: data.t - t0, pixels: Promise.resolve(data) });
+      } else if (data.op === 'error') {
+        setStatus(`Camera: ${data.message}`, true);
+        v.rejectFirst(new Error(`Camera: ${data.message}`));
+      }
+    };
+    v.pauseSource = (paused) => worker.postMessage({ op: 'pause', paused });
+    v.cleanup.push(() => { worker.postMessage({ op: 'stop' }); setTimeout(() => worker.terminate(), 1000); });
+    return true;
   }
   // A <video> element the page plays (it must be in the document for its frames to be presented).
   function videoElement() {
@@ -800,21 +871,26 @@
       for (const tr of stream.getTracks()) tr.stop();
       throw e;
     }
-    const video = videoElement();
-    v.video = video;
-    v.cleanup.push(() => { for (const tr of stream.getTracks()) tr.stop(); video.srcObject = null; video.remove(); });
-    video.srcObject = stream;
-    // The capture time of each frame (ms on the page's clock), relative to the first.
-    let t0 = null;
-    followVideoElement(v, video, (nowMs, meta) => {
-      const tc = meta.captureTime !== undefined ? meta.captureTime : meta.expectedDisplayTime !== undefined ? meta.expectedDisplayTime : nowMs;
-      if (t0 === null) t0 = tc;
-      return (tc - t0) / 1000;
-    });
-    await video.play();
+    v.cleanup.push(() => { for (const tr of stream.getTracks()) tr.stop(); });
+    v.reader = 'worker';
+    if (options.reader === 'element' || !(await followCameraWorker(v, stream.getVideoTracks()[0]))) {
+      v.reader = 'element';
+      const video = videoElement();
+      v.video = video;
+      v.cleanup.push(() => { video.srcObject = null; video.remove(); });
+      video.srcObject = stream;
+      // The capture time of each frame (ms on the page's clock), relative to the first.
+      let t0 = null;
+      followVideoElement(v, video, (nowMs, meta) => {
+        const tc = meta.captureTime !== undefined ? meta.captureTime : meta.expectedDisplayTime !== undefined ? meta.expectedDisplayTime : nowMs;
+        if (t0 === null) t0 = tc;
+        return (tc - t0) / 1000;
+      });
+      await video.play();
+    }
     st.mod._fk_video_state(1, 0);
-    await v.firstFrame;
-    return { width: video.videoWidth, height: video.videoHeight };
+    const first = await v.firstFrame;
+    return { width: first.width, height: first.height };
   }
 
   // Stops the session; resolves to its frames once the frame in the pipeline is done.
@@ -832,6 +908,7 @@
     if (!v || v.stopped) return;
     v.paused = !v.paused;
     if (v.video && v.kind !== 'camera') { if (v.paused) v.video.pause(); else v.video.play().catch(() => {}); }
+    if (v.pauseSource) v.pauseSource(v.paused);
     if (v.resumeY4m && !v.paused) v.resumeY4m();
     st.mod._fk_video_state(1, v.paused ? 1 : 0);
   }
@@ -968,6 +1045,7 @@
       videoLayer.style.display = w > 0 ? 'block' : 'none';
       if (w > 0) Object.assign(videoView.style, { left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
     },
+    redrawVideoLayer: () => { try { redrawVideoLayer(); } catch (e) { setStatus(e.message, true); } },
     openFilePicker: () => fileInput.click(),
     selectPhoto: (i) => {
       if (i < 0 || i >= st.photos.length) return;
@@ -1168,8 +1246,9 @@
       } finally { m._free(p); }
     },
     photos: () => st.photos.map((p) => ({ name: p.name, result: p.result })),
-    // Live video through the core's tracker. start({model, detectEvery, smoothing, flipTest}) resolves once frames
-    // flow (the first frame is tracked); onFrame(cb) calls cb({frame, t_ms, detected, faces: [{id, box,
+    // Live video through the core's tracker. start({model, detectEvery, smoothing, flipTest, reader}) resolves
+    // once frames flow (the first frame is tracked; reader 'element': the camera's frames through a <video>
+    // element even where camera_worker.js could read them); onFrame(cb) calls cb({frame, t_ms, detected, faces: [{id, box,
     // score, confidence, points, pose, eyes, mouth}], timing_ms}, {width, height, rgba}) for each tracked
     // frame (rgba: its pixels, valid during the call) and returns a function that removes cb; stop()
     // resolves to the session's frames.
@@ -1182,11 +1261,13 @@
       stop: () => stopVideo(),
       pause() { if (st.video && !st.video.paused) togglePause(); },
       resume() { if (st.video && st.video.paused) togglePause(); },
-      // the session's figures: frames tracked, dropped while busy, seen, frames per second (last second)
+      // the session's figures: frames tracked, dropped while busy, seen, frames per second (last second),
+      // reader: where the frames came from ('worker': camera_worker.js, 'element': a <video> element)
       stats() {
         const v = st.video;
         if (!v) return null;
-        return { frames: v.frames.length, dropped: v.dropped, seen: v.seen, fps: videoStats(v), last: v.last };
+        return { frames: v.frames.length, dropped: v.dropped, seen: v.seen, fps: videoStats(v), last: v.last,
+                 reader: v.reader || 'element' };
       },
       frames: () => (st.video ? st.video.frames : []),
     },

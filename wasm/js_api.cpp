@@ -182,15 +182,19 @@ void close_video() {
   overlay_changed();
 }
 
-// The tracker finished its frame: show it with its faces (its pixels: the
-// page's video layer, in the same animation frame).
+// The tracker finished its frame: its faces are the ones shown from now on (the
+// page puts the frame with their overlay in its video layer: fk_video_layer_draw).
+// The ImGui canvas is redrawn only when the frame's size changed (the view is
+// fitted again).
 void show_tracked_frame() {
   App::Video& v = g.video;
-  if (v.frame_w != v.next_w || v.frame_h != v.next_h) g.fit_pending = true;
+  if (v.frame_w != v.next_w || v.frame_h != v.next_h) {
+    g.fit_pending = true;
+    redraw();
+  }
   v.frame_w = v.next_w;
   v.frame_h = v.next_h;
   v.shown = v.tracker->faces();
-  overlay_changed();
 }
 
 }  // namespace
@@ -599,6 +603,31 @@ FK_EXPORT const char* fk_track_frame_json() {
   });
   return g.json.c_str();
 }
+// The frame shown with its overlay, for the page's video layer: JavaScript writes
+// the frame's w x h RGBA pixels to fk_video_layer(w, h), then fk_video_layer_draw()
+// draws the overlay of its faces (the panel's switches) on them with the core's
+// rasteriser (draw.hpp: the pixels of `facekeys track --overlay`) and returns them.
+FK_EXPORT std::uint8_t* fk_video_layer(int w, int h) {
+  std::uint8_t* p = nullptr;
+  guarded("video", [&] {
+    if (w <= 0 || h <= 0) throw std::invalid_argument("bad frame size");
+    if (g.video.layer.width() != w || g.video.layer.height() != h) g.video.layer = ImageU8(w, h, 4);
+    p = g.video.layer.data();
+    return 0;
+  });
+  return p;
+}
+FK_EXPORT int fk_video_layer_draw() {
+  return guarded("video", [&] {
+    App::Video& v = g.video;
+    if (!v.tracker) throw std::invalid_argument("no video session");
+    const int w = v.layer.width(), h = v.layer.height();
+    if (g.show_overlay)
+      draw_overlay(ImageView<std::uint8_t>(v.layer.data(), w, h, 4),
+                   facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), w, h, g.style));
+    return 0;
+  });
+}
 // The session's state and figures for the panel.
 FK_EXPORT void fk_video_state(int live, int paused) {
   g.video.live = live != 0;
@@ -616,7 +645,14 @@ FK_EXPORT void fk_video_stats(double fps, double grab, double detect, double pre
   v.t_total = total;
   v.frames = frames;
   v.dropped = dropped;
-  redraw();
+  // Shown a few times a second, as fps counters are: each draw of the panel is a WebGL frame of the
+  // whole canvas (read back by a software compositor), and a tracked frame needs none (its layer).
+  constexpr double kStatsEveryMs = 250;
+  const double now = facekeys_web::web_now_ms();
+  if (now - v.stats_drawn_ms >= kStatsEveryMs) {
+    v.stats_drawn_ms = now;
+    redraw();
+  }
 }
 // Leaves video: the view goes back to the photo (if any).
 FK_EXPORT void fk_track_close() {
@@ -656,7 +692,7 @@ FK_EXPORT void fk_set_threshold(float t) {
 }
 FK_EXPORT void fk_set_overlay(int on) {
   g.show_overlay = on != 0;
-  redraw();
+  overlay_changed();
 }
 FK_EXPORT void fk_set_heatmap(int on) {
   g.style.heatmaps = on != 0;

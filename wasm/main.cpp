@@ -31,6 +31,7 @@ constexpr double kBusyQuietMs = 200;
 void redraw() { g.frames_to_draw = std::max(g.frames_to_draw, kFramesPerChange); }
 void overlay_changed() {
   g.overlay_stale = true;
+  if (g.video_mode()) facekeys_web::web_call0("redrawVideoLayer");  // the overlay is drawn there
   redraw();
 }
 

@@ -39,12 +39,8 @@ ImTextureID texture_id(GLuint t) { return reinterpret_cast<ImTextureID>(static_c
 
 void rebuild_overlay() {
   free_overlay_textures();
-  // Video: the faces of the frame shown (the tracker is most often at work on the next one).
-  const App::Video& v = g.video;
-  g.overlay = g.video_mode()
-                  ? facekeys::tracked_faces_overlay(v.shown, v.tracker->card(), v.frame_w, v.frame_h, g.style)
-              : g.job ? g.job->overlay(g.style)
-                      : facekeys::Overlay{};
+  // Video frames have theirs drawn in the page's video layer (fk_video_layer_draw).
+  g.overlay = g.job && !g.video_mode() ? g.job->overlay(g.style) : facekeys::Overlay{};
   for (const OverlayItem& it : g.overlay.items)
     g.overlay_textures.push_back(it.kind == OverlayItem::Kind::Image && !it.image.empty() ? upload_rgba(it.image.view()) : 0);
   g.overlay_stale = false;
@@ -175,7 +171,7 @@ void draw_photo_and_overlay() {
     dl->AddImage(texture_id(g.tex), p.min, p.max);
   }
   if (g.show_overlay) {
-    if (g.overlay_stale) rebuild_overlay();
+    if (g.overlay_stale) rebuild_overlay();  // empty in video mode: the layer has the frame's overlay
     for (std::size_t i = 0; i < g.overlay.items.size(); ++i) draw_item(dl, g.overlay.items[i], g.overlay_textures[i]);
     point_tooltip();
   }

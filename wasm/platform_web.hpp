@@ -26,9 +26,14 @@
 //   transparent in video mode. Under software WebGL (no GPU: SwiftShader in a
 //   VM or headless Chromium) magnifying a 640x480 frame to the view cost the
 //   GPU process about 11 ms a frame, a sixth of the page's CPU per tracked
-//   frame; the browser's compositor scales the 2D canvas for much less. Both
-//   layers change in the same animation frame, so the overlay stays on its
-//   frame (docs/WEB.md, "Live video").
+//   frame; the browser's compositor scales the 2D canvas for much less. The
+//   frame's overlay is drawn on its pixels by the core's rasteriser before
+//   they go there (js_api.cpp, fk_video_layer_draw), not by ImGui: every WebGL
+//   frame of the canvas costs the main thread a wait for the GPU process (the
+//   OpenGL backend's glGetIntegerv state queries are synchronous in WebGL, and
+//   a software compositor reads the canvas back), so a tracked frame redraws
+//   no WebGL and the panel's video figures are redrawn at most 4 times a
+//   second (docs/WEB.md, "Live video").
 // - The mouse wheel: Emscripten 3.1's GLFW hands the scroll callback the DOM
 //   event's raw deltaX/deltaY (pixels, lines or pages, positive = down/right),
 //   where GLFW and ImGui count steps (one notch = 1, positive = up/left): one

@@ -10,6 +10,8 @@
 // a page cannot track more frames than it is given. CAMERA_FPS plays the same frames at other rates
 // (e.g. 60: the face moves twice as fast, as in front of a 60 fps camera).
 //   node tests/web/bench_video.mjs [SECONDS] [CAMERA_FPS...]   (default 30; FACEKEYS_MAKE_TEST_VIDEO: the generator)
+// DETECT_EVERY=N: the detector interval (default 10); READER=element: the camera through a <video> element
+// (as browsers without MediaStreamTrackProcessor read it) instead of wasm/camera_worker.js.
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -26,11 +28,11 @@ async function run(srv, y4m, query) {
   try {
     // the warm-up of ready (one run of each network) done before measuring
     await b.page.waitForFunction(() => performance.getEntriesByName('facekeys:warm').length > 0, null, { timeout: 120000 });
-    return await b.page.evaluate(async ([seconds, model]) => {
+    return await b.page.evaluate(async ([seconds, model, detectEvery, reader]) => {
       const gaps = [];
       let last = performance.now(), on = true;
       const tick = () => { const t = performance.now(); gaps.push(t - last); last = t; if (on) requestAnimationFrame(tick); };
-      await window.facekeys.camera.start({ detectEvery: 10, smoothing: true, model });
+      await window.facekeys.camera.start({ detectEvery, smoothing: true, model, reader });
       const t0 = performance.now();
       const s0 = window.facekeys.camera.stats();
       requestAnimationFrame(tick);
@@ -45,8 +47,9 @@ async function run(srv, y4m, query) {
       return { ms, frames: s1.frames - s0.frames, dropped: s1.dropped - s0.dropped, seen: s1.seen - s0.seen, stages,
                with_face: frames.filter((f) => f.faces.length).length, detected: frames.filter((f) => f.detected).length,
                gaps, size: [frames[0] && frames[0].width, frames[0] && frames[0].height],
-               model: model || window.facekeys.models().find((m) => m.default).id, isolated: self.crossOriginIsolated };
-    }, [SECONDS, process.env.MODEL || null]);
+               model: model || window.facekeys.models().find((m) => m.default).id, isolated: self.crossOriginIsolated,
+               reader: s1.reader };
+    }, [SECONDS, process.env.MODEL || null, Number(process.env.DETECT_EVERY || 10), process.env.READER]);
   } finally { await b.close(); }
 }
 
@@ -77,6 +80,7 @@ try {
       fps: +(r.frames * 1000 / r.ms).toFixed(2), camera_fps: +(r.seen * 1000 / r.ms).toFixed(2), frames: r.frames,
       camera_frames: r.seen, dropped_while_busy: r.dropped,
       frames_with_face: r.with_face, detector_frames: r.detected, size: r.size, model: r.model, isolated: r.isolated,
+      reader: r.reader,
       median_ms: Object.fromEntries(Object.entries(r.stages).map(([k, a]) => [k, +med(a).toFixed(1)])),
       animation_frame_gap_ms: { median: +med(r.gaps).toFixed(1), p95: +pct(r.gaps, 0.95).toFixed(1), max: +Math.max(...r.gaps).toFixed(1) },
     };

@@ -194,6 +194,8 @@ test('camera: the fake camera tracked, frames matched to the truth by their pain
     if (back.length >= 2) assert.ok(back[0].faces.length || back[1].faces.length,
       `the face came back at file frame ${back[0].index} and was not found by frame ${back[1].index}`);
   }
+  // Chromium's camera frames come through camera_worker.js (every frame the camera captures), not a <video> element.
+  assert.equal(r.stats.reader, 'worker');
   // The main thread stays free while the networks run (ONNX Runtime in its worker, onnx_worker.js): most animation
   // frames come at the display's rate.
   assert.ok(gaps[gaps.length >> 1] < 50, `animation frames a median ${gaps[gaps.length >> 1]} ms apart while tracking`);
@@ -376,7 +378,7 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
   }
   const png = await page().screenshot({ path: path.join(ARTIFACTS, 'video-paused.png') });
   assert.ok(shown.last.faces.length >= 1, 'no face in the last frame before the pause, five times');
-  const drawn = await page().evaluate(async ({ bytes, shown }) => {
+  const pointsDrawn = (png) => page().evaluate(async ({ bytes, shown }) => {
     const bm = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
     const c = new OffscreenCanvas(bm.width, bm.height), ctx = c.getContext('2d');
     ctx.drawImage(bm, 0, 0);
@@ -395,7 +397,17 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
     }
     return hits;
   }, { bytes: Array.from(png), shown });
+  const drawn = await pointsDrawn(png);
   assert.ok(drawn >= 60, `only ${drawn} of 68 points drawn where the shown frame's points are`);
+  // The overlay is drawn on the frame in the page's video layer (by the core's rasteriser, app_glue.js
+  // showVideoPixels): switched off while paused, the layer shows the frame alone; on again, its points.
+  await page().evaluate(() => window.facekeys.setOverlay(false));
+  await page().waitForTimeout(300);
+  const bare = await pointsDrawn(await page().screenshot({ path: path.join(ARTIFACTS, 'video-paused-no-overlay.png') }));
+  await page().evaluate(() => window.facekeys.setOverlay(true));
+  await page().waitForTimeout(300);
+  const again = await pointsDrawn(await page().screenshot());
+  assert.ok(bare <= 5 && again >= 60, `points drawn with the overlay off: ${bare} of 68, on again: ${again}`);
   // Under the overlay, the view shows that frame's own pixels (the page's video layer, in step with the
   // module's overlay): the screenshot against the frame, scaled as the view has it, on a grid over the
   // frame (the median, as the overlay covers a few of the samples).
@@ -450,10 +462,12 @@ test('camera in the page as a user sees it: the panel, the frame and its overlay
 
 // Last: it leaves the page reading frames through a canvas. A browser whose VideoFrame.copyTo cannot
 // convert the camera's frames gets them drawn through a canvas instead: the same faces.
-test('camera without VideoFrame.copyTo: frames read through a canvas, faces still tracked', async () => {
+// The camera through a <video> element (browsers without MediaStreamTrackProcessor: camera_worker.js is not used).
+test('camera through a <video> element without VideoFrame.copyTo: frames read through a canvas, faces still tracked', async () => {
   const r = await page().evaluate(async () => {
     VideoFrame.prototype.copyTo = function () { return Promise.reject(new Error('test: no copyTo')); };
-    await window.facekeys.camera.start({});
+    await window.facekeys.camera.start({ reader: 'element' });
+    if (window.facekeys.camera.stats().reader !== 'element') throw new Error('not the <video> element');
     await new Promise((res) => setTimeout(res, 3000));
     const frames = await window.facekeys.camera.stop();
     return { n: frames.length, withFace: frames.filter((f) => f.faces.length && f.faces[0].points.length === 68).length,
