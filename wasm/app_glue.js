@@ -545,11 +545,13 @@
   }
 
   // ---- video: the camera and video files through the core's face tracker ------------
-  // One session at a time (st.video). Frames come from a <video> element (the camera's
-  // stream, or a file the browser plays) through requestVideoFrameCallback, or from a
-  // Y4M file read here (browsers do not play Y4M; every frame is tracked, in order).
+  // One session at a time (st.video). Frames come from the camera's track through
+  // camera_worker.js, from a <video> element (a file the browser plays, or the camera
+  // where the worker cannot read it) through requestVideoFrameCallback, or from a Y4M
+  // file read here (browsers do not play Y4M; every frame is tracked, in order).
   // Each frame: RGBA pixels into the module (fk_frame_alloc, fk_track_begin), then
-  // runNetworks(TRACKER), then the frame's JSON (fk_track_frame_json). While a frame
+  // runNetworks(TRACKER), then the frame with its overlay in the video layer
+  // (showVideoPixels) and the frame's JSON (fk_track_frame_json). While a frame
   // is in the pipeline, the newest frame that arrives waits for it and older ones are
   // dropped (counted), not queued: what is tracked is always the newest frame, at most
   // one pipeline run old.
@@ -830,9 +832,10 @@
         if (v.paused) return;
         if (t0 === null) t0 = data.t;
         offer({ t: data.t - t0, pixels: Promise.resolve(data) });
-      } else if (data.op === 'error') {
-        setStatus(`Camera: ${data.message}`, true);
-        v.rejectFirst(new Error(`Camera: ${data.message}`));
+      } else if ((data.op === 'error' || data.op === 'ended') && !v.stopped) {
+        const why = data.op === 'error' ? data.message : 'it stopped sending frames';
+        setStatus(`Camera: ${why}`, true);
+        v.rejectFirst(new Error(`Camera: ${why}`));
       }
     };
     v.pauseSource = (paused) => worker.postMessage({ op: 'pause', paused });
@@ -993,6 +996,7 @@
     const named = (e) => new Error(`${name}: ${e && e.message ? e.message : e}`);
     const h = await readY4mHeader(blob).catch((e) => { throw named(e); });
     const v = await beginSession('file', name, options);
+    v.reader = h ? 'y4m' : 'element';
     if (h) {
       st.mod._fk_video_state(1, 0);
       try {
@@ -1262,12 +1266,13 @@
       pause() { if (st.video && !st.video.paused) togglePause(); },
       resume() { if (st.video && st.video.paused) togglePause(); },
       // the session's figures: frames tracked, dropped while busy, seen, frames per second (last second),
-      // reader: where the frames came from ('worker': camera_worker.js, 'element': a <video> element)
+      // reader: where the frames come from ('worker': camera_worker.js, 'element': a <video> element,
+      // 'y4m': a Y4M file read by the page)
       stats() {
         const v = st.video;
         if (!v) return null;
         return { frames: v.frames.length, dropped: v.dropped, seen: v.seen, fps: videoStats(v), last: v.last,
-                 reader: v.reader || 'element' };
+                 reader: v.reader };
       },
       frames: () => (st.video ? st.video.frames : []),
     },

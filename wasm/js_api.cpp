@@ -182,6 +182,18 @@ void close_video() {
   overlay_changed();
 }
 
+// `image` as a w x h RGBA buffer for JavaScript to fill (a frame's pixels), null on a bad size.
+std::uint8_t* rgba_buffer(ImageU8& image, int w, int h) {
+  std::uint8_t* p = nullptr;
+  guarded("video", [&] {
+    if (w <= 0 || h <= 0) throw std::invalid_argument("bad frame size");
+    if (image.width() != w || image.height() != h) image = ImageU8(w, h, 4);
+    p = image.data();
+    return 0;
+  });
+  return p;
+}
+
 // The tracker finished its frame: its faces are the ones shown from now on (the
 // page puts the frame with their overlay in its video layer: fk_video_layer_draw).
 // The ImGui canvas is redrawn only when the frame's size changed (the view is
@@ -538,16 +550,7 @@ FK_EXPORT int fk_track_set_model(int model) {
   });
 }
 // A buffer for the next frame's RGBA pixels (w x h); JS fills it, then fk_track_begin.
-FK_EXPORT std::uint8_t* fk_frame_alloc(int w, int h) {
-  std::uint8_t* p = nullptr;
-  guarded("video", [&] {
-    if (w <= 0 || h <= 0) throw std::invalid_argument("bad frame size");
-    if (g.video.pending.width() != w || g.video.pending.height() != h) g.video.pending = ImageU8(w, h, 4);
-    p = g.video.pending.data();
-    return 0;
-  });
-  return p;
-}
+FK_EXPORT std::uint8_t* fk_frame_alloc(int w, int h) { return rgba_buffer(g.video.pending, w, h); }
 // The pixels written after fk_frame_alloc are the frame at t_seconds: the tracker begins it.
 FK_EXPORT int fk_track_begin(double t_seconds) {
   return guarded("video", [&] {
@@ -607,16 +610,7 @@ FK_EXPORT const char* fk_track_frame_json() {
 // the frame's w x h RGBA pixels to fk_video_layer(w, h), then fk_video_layer_draw()
 // draws the overlay of its faces (the panel's switches) on them with the core's
 // rasteriser (draw.hpp: the pixels of `facekeys track --overlay`) and returns them.
-FK_EXPORT std::uint8_t* fk_video_layer(int w, int h) {
-  std::uint8_t* p = nullptr;
-  guarded("video", [&] {
-    if (w <= 0 || h <= 0) throw std::invalid_argument("bad frame size");
-    if (g.video.layer.width() != w || g.video.layer.height() != h) g.video.layer = ImageU8(w, h, 4);
-    p = g.video.layer.data();
-    return 0;
-  });
-  return p;
-}
+FK_EXPORT std::uint8_t* fk_video_layer(int w, int h) { return rgba_buffer(g.video.layer, w, h); }
 FK_EXPORT int fk_video_layer_draw() {
   return guarded("video", [&] {
     App::Video& v = g.video;
