@@ -568,7 +568,8 @@
     return { modelIndex, detectEvery, smoothing, flipTest: !!options.flipTest };
   }
 
-  // The video worker's sessions, made and run once (warmUp) before a session takes its first frame.
+  // The video worker's sessions, made and warmed (warmUp: its keypoint run repeated) before a session
+  // takes its first frame.
   // Its first session starts the worker (ONNX Runtime's WebAssembly again: about 1.5 s here on a
   // first camera) and first runs take 2-3 times their later time: a frame taken meanwhile was
   // tracked 1.7 s late, and the next one, seconds of motion on, from its points. The camera starts
@@ -1119,6 +1120,13 @@
   // pool: the worker whose sessions to warm. VIDEO (before a video's first frame,
   // prepareVideo): every run is made, and the keypoint model's once, as the tracker
   // runs it (one face, no flip test: the video default).
+  // The video worker's keypoint run (one face, no flip test: a tracked frame's) is repeated up to
+  // VIDEO_WARM_RUNS times or VIDEO_WARM_MS: V8 runs a worker's WebAssembly in its baseline tier
+  // until enough calls have had its optimising compiler (on background threads) make faster code, and
+  // after one warm run the camera's first 1.5 s here took 35-250 ms a frame (15 later) and lost 24-25
+  // frames; after 60, 4 (docs/WEB.md, "Live video"). A camera mostly waits for the user's permission
+  // meanwhile (prepareVideo).
+  const VIDEO_WARM_RUNS = 60, VIDEO_WARM_MS = 2000;
   function warmUp(modelIndex, pool = PHOTOS) {
     return serial(async () => {
       const m = st.mod, model = st.models[modelIndex];
@@ -1127,9 +1135,12 @@
       if (most < 0) throw moduleError('warm-up');
       try {
         await runJob(-1, { redetect: true }, {}, pool);
-        const faces = pool === VIDEO ? (most > 0 ? [1] : []) : Array.from({ length: most }, (_, i) => most - i);
+        const t0 = now();
+        const faces = pool === VIDEO ? (most > 0 ? Array(VIDEO_WARM_RUNS).fill(1) : [])
+          : Array.from({ length: most }, (_, i) => most - i);
         for (const n of faces) {
           if (st.waiting > 0 && pool !== VIDEO) break;
+          if (pool === VIDEO && now() - t0 > VIDEO_WARM_MS) break;
           if (m._fk_warmup_keypoints(k, n, pool === VIDEO ? 0 : -1) < 0) throw moduleError('warm-up');
           await runNetworks({ ...PHOTO_JOB, pool }, model, {});
         }
