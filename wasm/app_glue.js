@@ -698,15 +698,6 @@
   // canvas; one whose copyTo cannot convert the frames draws the held VideoFrame through the canvas
   // (from then on).
   const grabByVideoFrame = typeof VideoFrame === 'function';
-  let grabCanvas = null, copyToWorks = true;
-  function canvasPixels(source, w, h) {
-    if (!grabCanvas || grabCanvas.width !== w || grabCanvas.height !== h) {
-      grabCanvas = new OffscreenCanvas(w, h);
-      grabCanvas.ctx = grabCanvas.getContext('2d', { willReadFrequently: true });
-    }
-    grabCanvas.ctx.drawImage(source, 0, 0, w, h);
-    return { width: w, height: h, pixels: grabCanvas.ctx.getImageData(0, 0, w, h).data };
-  }
   let heldFailures = 0;
   function holdVideoFrame(video) {
     if (grabByVideoFrame) {
@@ -717,24 +708,11 @@
         if (heldFailures++ === 0) console.warn('facekeys: no VideoFrame of the video frame, reading it through a canvas:', e);
       }
     }
-    const read = canvasPixels(video, video.videoWidth, video.videoHeight);
+    const read = facekeysRgba.ofSource(video, video.videoWidth, video.videoHeight);
     return { read, close() {} };
   }
   async function heldPixels(held) {
-    if (held.read) return held.read;
-    const { width, height } = held.frame.visibleRect;
-    if (copyToWorks) {
-      try {
-        const pixels = new Uint8Array(width * height * 4);
-        const [plane] = await held.frame.copyTo(pixels, { format: 'RGBA', colorSpace: 'srgb' });
-        if (plane.stride !== width * 4) throw new Error('unexpected pixel layout');
-        return { width, height, pixels };
-      } catch (e) {
-        copyToWorks = false;
-        console.warn('facekeys: VideoFrame.copyTo cannot convert the frames, reading them through a canvas:', e);
-      }
-    }
-    return canvasPixels(held.frame, width, height);
+    return held.read || facekeysRgba.ofFrame(held.frame);
   }
   // The pipeline takes a frame as soon as it is free: the frame that arrived meanwhile waits, but
   // only the newest (a newer one replaces it, and the older is counted as dropped), so nothing piles

@@ -14,7 +14,7 @@ file(MAKE_DIRECTORY "${DIST}")
 # The shell and the glue; the cross-origin isolation service worker (coi-sw.js) at the site root:
 # a service worker controls only its own folder and below
 file(COPY "${SRC}/web/index.html" "${SRC}/web/style.css" "${SRC}/web/coi.js" "${SRC}/web/coi-sw.js"
-          "${SRC}/wasm/app_glue.js" "${SRC}/wasm/onnx_worker.js" "${SRC}/wasm/camera_worker.js" DESTINATION "${DIST}")
+          "${SRC}/wasm/app_glue.js" "${SRC}/wasm/onnx_worker.js" "${SRC}/wasm/camera_worker.js" "${SRC}/wasm/frame_rgba.js" DESTINATION "${DIST}")
 # The app
 get_filename_component(app_dir "${APP_JS}" DIRECTORY)
 get_filename_component(app_name "${APP_JS}" NAME_WE)

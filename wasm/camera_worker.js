@@ -12,30 +12,9 @@
 // Messages out: {op: 'started'} or {op: 'unsupported', why} (the page then uses a <video> element),
 //               {op: 'frame', width, height, pixels, t} (RGBA, transferred; t: capture time, seconds),
 //               {op: 'error', message}, {op: 'ended'}
-let stop = () => {}, paused = false;
+importScripts('frame_rgba.js');  // facekeysRgba.ofFrame: copyTo, or a canvas where it cannot, as the page
 
-// A frame's RGBA pixels: VideoFrame.copyTo converts a camera's YUV frames; a browser whose copyTo
-// cannot (this frame on) has them drawn through a canvas.
-let copyToWorks = true, canvas = null;
-async function rgbaOf(frame, width, height) {
-  if (copyToWorks) {
-    try {
-      const pixels = new Uint8Array(width * height * 4);
-      const [plane] = await frame.copyTo(pixels, { format: 'RGBA', colorSpace: 'srgb' });
-      if (plane.stride !== width * 4) throw new Error('unexpected pixel layout');
-      return pixels;
-    } catch (e) {
-      copyToWorks = false;
-      console.warn('facekeys: VideoFrame.copyTo cannot convert the frames, reading them through a canvas:', e);
-    }
-  }
-  if (!canvas || canvas.width !== width || canvas.height !== height) {
-    canvas = new OffscreenCanvas(width, height);
-    canvas.ctx = canvas.getContext('2d', { willReadFrequently: true });
-  }
-  canvas.ctx.drawImage(frame, 0, 0, width, height);
-  return new Uint8Array(canvas.ctx.getImageData(0, 0, width, height).data.buffer);
-}
+let stop = () => {}, paused = false;
 
 async function readFrames(reader) {
   for (;;) {
@@ -43,8 +22,7 @@ async function readFrames(reader) {
     if (done) { self.postMessage({ op: 'ended' }); return; }
     try {
       if (paused) continue;
-      const { width, height } = frame.visibleRect;
-      const pixels = await rgbaOf(frame, width, height);
+      const { width, height, pixels } = await facekeysRgba.ofFrame(frame);
       self.postMessage({ op: 'frame', width, height, pixels, t: frame.timestamp / 1e6 }, [pixels.buffer]);
     } finally {
       frame.close();  // at once: a camera captures into a few buffers
