@@ -1,13 +1,17 @@
-// The ONNX outline reader (onnx_info.hpp) and the model check both front ends
-// run before a runtime sees a file (model_check.hpp), on tiny ONNX files made
-// here field by field: one good model, then one thing wrong at a time.
+// The ONNX outline reader (onnx_info.hpp), the model check both front ends
+// run before a runtime sees a file (model_check.hpp) and the page's fold of
+// int8 weights (onnx_fold.hpp), on tiny ONNX files made here field by field:
+// one good model, then one thing wrong at a time.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "support/test_helpers.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/model_check.hpp"
+#include "facekeys/onnx_fold.hpp"
 #include "facekeys/onnx_info.hpp"
 
 #include "support/catch.hpp"
@@ -280,4 +284,124 @@ TEST_CASE("check_face_detector_file: UltraFace's interface or a clear refusal", 
   s.outputs = {value_info("out0", 1, {1, 4420, 2})};
   CHECK_THROWS_WITH(check_face_detector_file(u8(model(s)), model(s).size(), "d.onnx"),
                     ContainsSubstring("has no outputs 'scores' and 'boxes'") && ContainsSubstring("'out0'"));
+}
+
+// ---- fold_int8_weight_casts --------------------------------------------------
+
+namespace {
+
+// A TensorProto with these raw_data bytes.
+Bytes raw_tensor(const std::string& name, int elem_type, const std::vector<std::int64_t>& dims, const Bytes& raw) {
+  Bytes t;
+  for (std::int64_t d : dims) t += vint(1, d);
+  return t + vint(2, elem_type) + len(8, name) + len(9, raw);
+}
+// NodeProto; `to` >= 0 adds Cast's attribute.
+Bytes node(const std::string& op, const std::vector<std::string>& in, const std::vector<std::string>& out, int to = -1,
+           const Bytes& extra = "") {
+  Bytes n;
+  for (const auto& i : in) n += len(1, i);
+  for (const auto& o : out) n += len(2, o);
+  n += len(4, op);
+  if (to >= 0) n += len(5, len(1, "to") + vint(3, to) + vint(20, 2));
+  return n + extra;
+}
+// The int8 weight of the tests: 2 x 3 values, and the float32 bytes they widen to.
+const Bytes kInt8 = {'\x81', '\xff', '\0', '\5', '\x7f', '\3'};  // -127 -1 0 5 127 3
+Bytes widened() {
+  Bytes f;
+  for (float v : {-127.0f, -1.0f, 0.0f, 5.0f, 127.0f, 3.0f}) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    for (int k = 0; k < 4; ++k) f.push_back(static_cast<char>(bits >> (8 * k)));
+  }
+  return f;
+}
+// x -> Gemm(x, Cast(w.int8)) * scale: the shape `facekeys export --weights int8` writes.
+Spec int8_spec() {
+  Spec s;
+  s.inputs = {value_info("x", 1, {-1, 3})};
+  s.outputs = {value_info("y", 1, {-1, 2})};
+  s.initializers = {raw_tensor("w.int8", kOnnxInt8, {2, 3}, kInt8), tensor("w.scale", 1, {2}, 8)};
+  s.nodes = {node("Cast", {"w.int8"}, {"w"}, kOnnxFloat), node("Gemm", {"x", "w"}, {"g"}),
+             node("Mul", {"g", "w.scale"}, {"y"})};
+  return s;
+}
+Bytes fold(const Bytes& b) {
+  const std::vector<std::uint8_t> out = fold_int8_weight_casts(u8(b), b.size(), "m.onnx");
+  return Bytes(out.begin(), out.end());
+}
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+}  // namespace
+
+TEST_CASE("fold_int8_weight_casts: a Cast of an int8 weight becomes the float weight it computes", "[onnx_fold]") {
+  const Bytes before = model(int8_spec());
+  const Bytes after = fold(before);
+  REQUIRE(!after.empty());
+  const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
+  const OnnxInfo b = read_onnx_info(u8(before), before.size(), "m.onnx");
+  CHECK(a.node_count == b.node_count - 1);  // the Cast
+  CHECK(has(a.initializer_names, "w"));
+  CHECK(!has(a.initializer_names, "w.int8"));  // nothing reads it any more
+  CHECK(has(a.initializer_names, "w.scale"));
+  CHECK(a.inconsistent_tensor.empty());
+  CHECK(a.ir_version == b.ir_version);
+  CHECK(a.opsets.size() == 1);
+  CHECK(a.inputs.size() == 1);
+  CHECK(a.outputs.size() == 1);
+  // The widened values, as little-endian float32 raw_data.
+  CHECK(after.find(widened()) != Bytes::npos);
+  // Everything before the graph is the file's own bytes.
+  const std::size_t graph_at = before.find(tag(7, 2));
+  CHECK(after.compare(0, graph_at, before, 0, graph_at) == 0);
+  // Folded once: nothing left to fold.
+  CHECK(fold(after).empty());
+}
+
+TEST_CASE("fold_int8_weight_casts: what it leaves alone", "[onnx_fold]") {
+  SECTION("no Cast, or a Cast to another type, or of a float or computed value: nothing to fold") {
+    Spec s = int8_spec();
+    s.nodes[0] = node("Cast", {"w.int8"}, {"w"}, kOnnxInt32);
+    CHECK(fold(model(s)).empty());
+    s.nodes[0] = node("Cast", {"x"}, {"w"}, kOnnxFloat);
+    CHECK(fold(model(s)).empty());
+    s.initializers[0] = tensor("w.int8", 1, {2, 3}, 24);
+    s.nodes[0] = node("Cast", {"w.int8"}, {"w"}, kOnnxFloat);
+    CHECK(fold(model(s)).empty());
+    CHECK(fold(model(Spec{})).empty());
+  }
+  SECTION("an int8 weight whose bytes do not match its dims is not touched") {
+    Spec s = int8_spec();
+    s.initializers[0] = raw_tensor("w.int8", kOnnxInt8, {2, 4}, kInt8);
+    CHECK(fold(model(s)).empty());
+  }
+  SECTION("an int8 weight something else reads stays beside its float copy") {
+    Spec s = int8_spec();
+    s.nodes.push_back(node("Identity", {"w.int8"}, {"w8"}));
+    const Bytes after = fold(model(s));
+    const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
+    CHECK(has(a.initializer_names, "w"));
+    CHECK(has(a.initializer_names, "w.int8"));
+  }
+  SECTION("a graph with subgraphs keeps its int8 weights (a body may read any outer name)") {
+    Spec s = int8_spec();
+    s.nodes.push_back(node("If", {"c"}, {"z"}, -1, len(5, len(1, "then_branch") + len(6, len(2, "body")) + vint(20, 5))));
+    const Bytes after = fold(model(s));
+    const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
+    CHECK(has(a.initializer_names, "w"));
+    CHECK(has(a.initializer_names, "w.int8"));
+  }
+  SECTION("a Cast whose output an initializer already names is not folded") {
+    Spec s = int8_spec();
+    s.initializers.push_back(tensor("w", 1, {2, 3}, 24));
+    CHECK(fold(model(s)).empty());
+  }
+}
+
+TEST_CASE("fold_int8_weight_casts: bytes that are not a well-formed model are refused by name", "[onnx_fold]") {
+  const Bytes good = model(int8_spec());
+  const Bytes cut = good.substr(0, good.size() - 5);
+  CHECK_THROWS_WITH(fold_int8_weight_casts(u8(cut), cut.size(), "m.onnx"), ContainsSubstring("m.onnx: corrupt or not an ONNX file"));
+  CHECK(fold_int8_weight_casts(nullptr, 0, "empty.onnx").empty());
 }

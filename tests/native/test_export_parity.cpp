@@ -8,7 +8,8 @@
 // what LibTorch computes with the weights rounded as the exporter's rule says
 // (per-output-channel symmetric int8, written again here with torch ops), so the
 // in-graph widening and scaling are exact. That case is export_int8/ with
-// "expected_int8". And the flip test must compute what flip_test_forward
+// "expected_int8"; export_int8_folded/ is the same model as the page hands
+// ONNX Runtime (its int8 weights widened by the core, onnx_fold.hpp). And the flip test must compute what flip_test_forward
 // (evaluate.hpp, used by `eval --flip-test`) computes, "expected_flip": built
 // into the graph (--flip-test-in-graph, export_flip/), and as the core runs it
 // on a plain graph for a card that asks for it (--flip-test, export_flip_core/:
@@ -38,8 +39,10 @@
 #include <set>
 #include <string>
 
+#include "facekeys/file_io.hpp"
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/model_card.hpp"
+#include "facekeys/onnx_fold.hpp"
 #include "facekeys/safetensors.hpp"
 
 #ifdef FACEKEYS_WITH_OPENCV_DNN
@@ -209,6 +212,20 @@ TEST_CASE("export parity: every model family, LibTorch vs ONNX in OpenCV DNN", "
       } else {
         INFO("OpenCV DNN max abs diff " << diff << " (outputs up to " << want_out.abs().max().item<double>() << ")");
         CHECK(diff <= 1e-4);
+      }
+      // The page hands ONNX Runtime an int8 export with its weights widened by the core
+      // (fold_int8_weight_casts, onnx_fold.hpp): export_int8_folded/ must compute the same.
+      if (v.weights == "int8") {
+        const std::string folded_dir = (dir / "export_int8_folded").string();
+        fs::create_directories(folded_dir);
+        const std::vector<std::uint8_t> bytes = read_file_bytes(out + "/" + card.onnx.file);
+        const std::vector<std::uint8_t> folded = fold_int8_weight_casts(bytes.data(), bytes.size(), card.onnx.file);
+        REQUIRE(folded.size() > bytes.size());  // float weights are 4 times the int8 ones
+        write_file_atomic(folded_dir + "/" + card.onnx.file, folded);
+        fs::copy_file(out + "/model.json", folded_dir + "/model.json", fs::copy_options::overwrite_existing);
+        const double folded_diff = max_abs_diff_opencv(folded_dir + "/" + card.onnx.file, card, input, want_out);
+        INFO("folded: OpenCV DNN max abs diff " << folded_diff);
+        if (folded_diff >= 0) CHECK(folded_diff <= 1e-4);
       }
 
       // The way back (`train --init DIR`): the weights read out of the ONNX

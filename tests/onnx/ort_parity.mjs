@@ -2,7 +2,7 @@
 //   node tests/onnx/ort_parity.mjs build/native/tests/export_parity
 // Each <dir>/<arch>/ holds parity.safetensors ("input", "expected": LibTorch's
 // output, "expected_int8": the same with int8-rounded weights, "expected_flip":
-// LibTorch's flip test), export/, export_int8/ and export_flip/
+// LibTorch's flip test), export/, export_int8/, export_int8_folded/ and export_flip/
 // (model.{onnx,json}), written by native_tests "[parity]".
 // Fails unless every case's max abs diff is <= 1e-4. Needs
 // `ONNXRUNTIME_NODE_INSTALL=skip npm ci` at the repository root.
@@ -42,11 +42,13 @@ if (cases.length === 0) {
   process.exit(1);
 }
 
-// Each case has the plain export, its int8 twin (--weights int8) and its
-// flip-test twin (--flip-test), each compared with what LibTorch computes for it.
+// Each case has the plain export, its int8 twin (--weights int8), that twin with its
+// weights widened by the core as the page does (export_int8_folded) and its flip-test
+// twin (--flip-test), each compared with what LibTorch computes for it.
 const VARIANTS = [
   { dir: 'export', expected: 'expected' },
   { dir: 'export_int8', expected: 'expected_int8' },
+  { dir: 'export_int8_folded', expected: 'expected_int8' },  // what the page hands ONNX Runtime (onnx_fold.hpp)
   { dir: 'export_flip', expected: 'expected_flip' },
 ];
 
