@@ -87,13 +87,17 @@
   // ---- ONNX Runtime, in workers of ours (wasm/onnx_worker.js) -------------------
   // The networks run there, off the main thread: ImGui keeps drawing and video frames keep
   // arriving while they run (docs/WEB.md, "Live video"). Two workers, each with its own
-  // ONNX Runtime: photos use up to 4 threads (?ortthreads=N), video one (?ortvideothreads=N),
-  // since each video frame also needs the page's main thread and the browser's compositing:
+  // ONNX Runtime: photos use up to 4 threads (?ortthreads=N; one on a first visit, which is not
+  // cross-origin isolated yet: web/coi.js), video one (?ortvideothreads=N), since each video frame also needs the page's main thread and the browser's compositing:
   // on 2 cores, one thread tracked 20-22 frames per second, two threads 18. A session here is
   // {run, release}: run(inputName, Float32Array, dims) resolves to {outputName: Float32Array}.
   function onnx(pool) {
     if (st.onnx[pool]) return st.onnx[pool];
-    const worker = new Worker('onnx_worker.js');
+    // Threads need cross-origin isolation (COOP/COEP headers, or web/coi-sw.js's from the second visit on).
+    const params = new URLSearchParams(location.search);
+    const threads = pool === VIDEO ? Number(params.get('ortvideothreads')) || 1
+      : Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+    const worker = new Worker(`onnx_worker.js?threads=${self.crossOriginIsolated ? threads : 1}`);
     const pending = new Map();
     let nextId = 1, failed = null;  // failed: why the worker stopped (every later call fails with it)
     const failAll = (message) => {
@@ -114,18 +118,10 @@
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, ...msg }, transfer);
     });
-    // Threads need cross-origin isolation (COOP/COEP headers, or web/coi-sw.js's).
-    const params = new URLSearchParams(location.search);
-    const threads = pool === VIDEO ? Number(params.get('ortvideothreads')) || 1
-      : Number(params.get('ortthreads')) || Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
-    // Absolute URL (a relative one is resolved against the worker's script).
-    const ready = call({ op: 'init', wasmPaths: new URL('ort/', location.href).href,
-                         numThreads: self.crossOriginIsolated ? threads : 1 });
     st.onnx[pool] = {
-      // `bytes` is copied to the worker (the caller still checks them).
+      // `bytes` (an ONNX file) go to the worker.
       async create(bytes) {
-        await ready;
-        const { session } = await call({ op: 'create', bytes });
+        const { session } = await call({ op: 'create', bytes }, [bytes.buffer]);
         return {
           run: async (input, data, dims) => (await call({ op: 'run', session, input, data, dims }, [data.buffer])).outputs,
           release: () => call({ op: 'release', session }).catch(() => {}),
@@ -140,36 +136,21 @@
   // (fk_model_check_onnx / fk_detector_check_onnx, model_check.hpp: the card's
   // SHA-256, names, shapes, opset, weight sizes): a model.onnx left from
   // another export, or one ONNX Runtime would take badly, is refused with a
-  // clear message instead of drawing wrong points. `pool`: the worker (PHOTOS
-  // or VIDEO); `model`: the entry of st.models, or null for the detector.
+  // clear message instead of drawing wrong points. ONNX Runtime's own start
+  // (its WebAssembly) is under way in the worker meanwhile. `pool`: the worker
+  // (PHOTOS or VIDEO); `model`: the entry of st.models, or null for the detector.
   function session(pool, url, label, model = null) {
     const key = `${pool} ${url}`;
     let p = st.sessions.get(key);
     if (!p) {
       p = (async () => {
+        const worker = onnx(pool);  // started now if it was not: ONNX Runtime starts while the file comes
         const r = await fetch(url);
         if (r.status === 404) throw new Error(`${url}: missing (named by ${model ? `models/${model.id}/model.json` : 'the page'})`);
         if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText}`);
         const bytes = new Uint8Array(await r.arrayBuffer());
-        const create = () => onnx(pool).create(bytes);
-        if (model) {  // a keypoint model's file is checked against its card before ONNX Runtime sees it
-          if (!st.mod) await st.modReady;
-          checkModelFile(model, bytes, url);
-          return await create();
-        }
-        // The page's own detector: ONNX Runtime starts (its first session compiles its WebAssembly,
-        // seconds on a small machine) while the module starts; the core's check follows, and a
-        // file that fails it is not used.
-        const s = create();
-        s.catch(() => {});
-        await st.modReady;
-        try {
-          checkModelFile(null, bytes, url);
-        } catch (e) {
-          s.then((x) => x.release(), () => {});
-          throw e;
-        }
-        return await s;
+        if (!st.mod) await st.modReady;
+        return await worker.create(checkModelFile(model, bytes, url));
       })().catch((e) => {
         st.sessions.delete(key);  // a later try may succeed
         const msg = String(e && e.message ? e.message : e);
@@ -182,16 +163,28 @@
   const modelUrl = (m) => `models/${m.id}/${(m.card.onnx && m.card.onnx.file) || 'model.onnx'}`;
   const modelSession = (pool, model) => session(pool, modelUrl(model), `Model ${model.id}`, model);
   const detectorSession = (pool) => session(pool, DETECTOR_URL, 'The face detector');
+  // The core's check of a model file (null: the detector's); returns the bytes ONNX Runtime is
+  // handed: the file, or the core's copy with its int8 weights widened (fk_runtime_onnx:
+  // ONNX Runtime Web would do that at load time, in code it runs for the first time).
   function checkModelFile(model, bytes, url) {
     const m = st.mod;
     const p = m._malloc(Math.max(1, bytes.length));
     if (!p) throw new Error('out of memory for the model file');
+    const out = m._malloc(4);
     try {
       m.HEAPU8.set(bytes, p);
       const r = withString(url, (up) => model ? m._fk_model_check_onnx(model.index, p, bytes.length, up)
                                               : m._fk_detector_check_onnx(p, bytes.length, up));
       if (r < 0) throw moduleError('model file');
-    } finally { m._free(p); }
+      const n = withString(url, (up) => m._fk_runtime_onnx(p, bytes.length, up, out));
+      if (n < 0) throw moduleError('model file');
+      if (n === 0) return bytes;
+      const at = m.HEAP32[out >> 2] >>> 0;
+      try { return m.HEAPU8.slice(at, at + n); } finally { m._free(at); }
+    } finally {
+      m._free(p);
+      m._free(out);
+    }
   }
 
   // ---- image decoding --------------------------------------------------------
@@ -1132,7 +1125,7 @@
   // checked against its card by the module first). `ready` resolves then; the
   // warm-up inference follows without holding it.
   async function start() {
-    onnx(PHOTOS);  // the worker loads ONNX Runtime and its WebAssembly meanwhile
+    onnx(PHOTOS);  // the worker starts ONNX Runtime (its WebAssembly) meanwhile
     const moduleP = createFacekeysModule({ canvas, print: (s) => console.log(s), printErr: (s) => console.warn(s) });
     st.modReady = moduleP.then((m) => { st.mod = m; performance.mark('facekeys:module'); });
     const detector = detectorSession(PHOTOS);

@@ -22,7 +22,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,7 @@
 #include "facekeys/keypoint_pipeline.hpp"
 #include "facekeys/metrics.hpp"
 #include "facekeys/model_check.hpp"
+#include "facekeys/onnx_fold.hpp"
 #include "facekeys/schema.hpp"
 #include "platform_web.hpp"
 
@@ -279,6 +283,25 @@ FK_EXPORT int fk_detector_check_onnx(const std::uint8_t* data, int n, const char
     if (n < 0) throw std::invalid_argument("fk_detector_check_onnx: bad size");
     check_face_detector_file(data, static_cast<std::size_t>(n), url ? url : "detector");
   });
+}
+
+// The bytes ONNX Runtime is handed for a model file that passed its check: the file with its int8
+// weights widened here (fold_int8_weight_casts, onnx_fold.hpp), which ONNX Runtime Web would do
+// in code it runs for the first time. Returns their size and sets *out to them (malloc'ed: the
+// caller frees them); 0 when the file goes to ONNX Runtime as it is; -1 with fk_last_error().
+FK_EXPORT int fk_runtime_onnx(const std::uint8_t* data, int n, const char* url, std::uint8_t** out) {
+  int size = 0;
+  const int r = guarded_plain([&] {
+    if (n < 0 || !out) throw std::invalid_argument("fk_runtime_onnx: bad arguments");
+    *out = nullptr;
+    const std::vector<std::uint8_t> folded = fold_int8_weight_casts(data, static_cast<std::size_t>(n), url ? url : "model");
+    if (folded.empty()) return;
+    *out = static_cast<std::uint8_t*>(std::malloc(folded.size()));
+    if (!*out) throw std::runtime_error(std::string(url ? url : "model") + ": out of memory for ONNX Runtime's copy");
+    std::memcpy(*out, folded.data(), folded.size());
+    size = static_cast<int>(folded.size());
+  });
+  return r < 0 ? r : size;
 }
 
 // ---- the photo -------------------------------------------------------------------

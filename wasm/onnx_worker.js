@@ -4,24 +4,31 @@
 // measured in this page, its round trip took 25-43 ms for a U-Net run of about 15 ms, where this
 // worker adds under a millisecond (docs/WEB.md, "Live video").
 //
+// Its one setting comes in its URL, onnx_worker.js?threads=N (ONNX Runtime's threads), so that
+// ONNX Runtime starts as soon as this script runs: a message sent to a worker that is still
+// starting reaches it only when the page's main thread is free again, which at start-up (the
+// module, its WebGL context) was up to 0.6 s later, and ONNX Runtime's start, the compile of its
+// 14 MB of WebAssembly, is what a first visit waits for (docs/WEB.md, "Start-up and the first photo").
+//
 // Messages, each answered with {id, ...} or {id, error}:
-//   {id, op: 'init', wasmPaths, numThreads}
 //   {id, op: 'create', bytes}                    -> {id, session}      (a session number)
 //   {id, op: 'run', session, input, data, dims}  -> {id, outputs}      ({name: Float32Array}, transferred)
 //   {id, op: 'release', session}                 -> {id}
 /* global ort */
 importScripts('ort/ort.wasm.min.js');
 
+ort.env.wasm.wasmPaths = new URL('ort/', self.location.href).href;
+ort.env.wasm.numThreads = Number(new URL(self.location.href).searchParams.get('threads')) || 1;
+ort.env.logLevel = 'error';
+// ONNX Runtime fetches, compiles and starts its WebAssembly on its first session, before it reads
+// the model: a session of an empty model starts all that now, while the page checks the files of
+// the real ones (and fails, as it should, once ONNX Runtime is up).
+ort.InferenceSession.create(new Uint8Array(0)).catch(() => {});
+
 const sessions = new Map();
 let nextSession = 1;
 
 const ops = {
-  init({ wasmPaths, numThreads }) {
-    ort.env.wasm.wasmPaths = wasmPaths;
-    ort.env.wasm.numThreads = numThreads;
-    ort.env.logLevel = 'error';
-    return {};
-  },
   async create({ bytes }) {
     const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all',
                                                          logSeverityLevel: 3 });

@@ -11,7 +11,7 @@ import { serve, openPage, twelveMegapixelJpeg, DIST, DATA } from './harness.mjs'
 const RUNS = Number(process.argv[2] || 5);
 const srv = await serve();
 const t0 = Date.now();
-const b = await openPage(srv);
+const b = await openPage(srv, { isolated: true });  // a returning visitor's page: ONNX Runtime's threads
 const pageReadyMs = Date.now() - t0;
 try {
   // bytes of the first visit: every same-origin file fetched up to "ready" (the

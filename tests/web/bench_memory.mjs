@@ -11,7 +11,7 @@ const N = Number(process.argv[2] || 200);
 const dirs = [path.join(DATA, '300w/lfpw/testset'), path.join(DATA, 'imm_face_db')];
 const files = dirs.flatMap((d) => readdirSync(d).filter((f) => /\.(png|jpg)$/.test(f)).sort().map((f) => path.join(d, f)));
 const srv = await serve();
-const b = await openPage(srv);
+const b = await openPage(srv, { isolated: true });  // a returning visitor's page: ONNX Runtime's threads
 try {
   const cdp = await b.context.newCDPSession(b.page);
   const mib = (x) => (x / 1048576).toFixed(1);

@@ -25,7 +25,7 @@ const med = (a) => { const s = a.slice().sort((x, y) => x - y); return s.length 
 const pct = (a, q) => { const s = a.slice().sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : 0; };
 
 async function run(srv, y4m, query) {
-  const b = await openPage(srv, { args: fakeCameraArgs(y4m), query });
+  const b = await openPage(srv, { args: fakeCameraArgs(y4m), query, isolated: true });
   try {
     // the warm-up of ready (one run of each network) done before measuring
     await b.page.waitForFunction(() => performance.getEntriesByName('facekeys:warm').length > 0, null, { timeout: 120000 });

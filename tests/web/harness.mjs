@@ -1,7 +1,7 @@
 // Shared set-up for the browser tests: serve dist/ on 127.0.0.1 with
 // `python3 -m http.server` (no special headers: cross-origin isolation comes
-// from the page's service worker web/coi-sw.js, as on GitHub Pages), drive Debian's Chromium headless
-// with playwright-core, and record every request the page makes.
+// from the page's service worker web/coi-sw.js from the second visit on, as on GitHub Pages),
+// drive Debian's Chromium headless with playwright-core, and record every request the page makes.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,12 @@ export const DIST = process.env.FACEKEYS_DIST_DIR || path.join(ROOT, 'dist');
 export const DATA = process.env.FACEKEYS_DATA_DIR || path.resolve(ROOT, '../shared/data');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Flags verified on these machines (docs/WEB.md): headless as root, no GPU (WebGL2 via SwiftShader).
+// The omnibox's popup: headless Chromium 156 loads its WebUI in a renderer of its own for each new
+// window, about 1 s of CPU on these 2 cores while the page starts; a visitor's browser loaded it
+// when its window opened, not when a page does (docs/WEB.md, "Start-up and the first photo").
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup'];
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -41,13 +45,14 @@ export async function serve(dir = DIST) {
   return { origin, close: () => proc.kill() };
 }
 
-// Opens the page and waits until window.facekeys is ready and cross-origin
-// isolated (the page reloads once on the first visit, under web/coi-sw.js).
+// Opens the page in a fresh profile (a first visit: not cross-origin isolated, ONNX Runtime on one
+// thread) and waits until window.facekeys is ready. `isolated: true` makes it a second visit
+// (web/coi-sw.js, installed by the first, adds the isolation headers: ONNX Runtime's threads).
 // `args`: more Chromium flags (the video tests' fake camera); `query`: added to the page's URL;
 // `waitReady: false` returns without waiting for ready (a page expected to fail its start-up);
 // `viewport`, `deviceScaleFactor`: the window's CSS size and devicePixelRatio (a phone's).
 export async function openPage({ origin }, { args = [], query = '', waitReady = true, viewport = { width: 1280, height: 800 },
-                                             deviceScaleFactor = 1 } = {}) {
+                                             deviceScaleFactor = 1, isolated = false } = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium (scripts/install-deps.sh)`);
   const userDir = mkdtempSync(path.join(tmpdir(), 'facekeys-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
@@ -61,12 +66,21 @@ export async function openPage({ origin }, { args = [], query = '', waitReady = 
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
   await page.goto(origin + '/index.html' + query);
-  await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.facekeys, null, { timeout: 60000 });
+  if (isolated) await secondVisit(page);
   if (waitReady) await page.evaluate(() => window.facekeys.ready);
   return {
     page, context, requests, logs,
     close: async () => { await context.close(); rmSync(userDir, { recursive: true, force: true }); },
   };
+}
+
+// Loads the page again once its isolation service worker controls it: the page of a second visit,
+// cross-origin isolated.
+export async function secondVisit(page) {
+  await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 60000 });
+  await page.reload();
+  await page.waitForFunction(() => self.crossOriginIsolated && window.facekeys, null, { timeout: 60000 });
 }
 
 // An image upscaled to 4000x3000 in the page and encoded as a JPEG (quality 0.92): the 12-megapixel

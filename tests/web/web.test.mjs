@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, mkdtem
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serve, openPage, twelveMegapixelJpeg, ROOT, DIST, DATA } from './harness.mjs';
+import { serve, openPage, secondVisit, twelveMegapixelJpeg, ROOT, DIST, DATA } from './harness.mjs';
 
 const FACEKEYS = process.env.FACEKEYS_BIN || path.join(ROOT, 'build/native/native/facekeys');
 const ARTIFACTS = process.env.FACEKEYS_WEB_ARTIFACTS || path.join(ROOT, 'build/web-artifacts');
@@ -118,8 +118,16 @@ test('the page loads from dist/ and lists its models', async () => {
     'dist/ has no keypoint models: put exported models in assets/models/<name>/ (model.onnx + model.json) ' +
     'or configure with -DFACEKEYS_WEB_MODELS_DIR=..., then rebuild (cmake --build --preset web)');
   assert.equal(models.filter((m) => m.default).length, 1);
-  assert.ok(await page().evaluate(() => self.crossOriginIsolated), 'page is not cross-origin isolated (coi.js, coi-sw.js)');
+  // A first visit: not reloaded for cross-origin isolation (coi.js only installs coi-sw.js for the
+  // next visit), so ONNX Runtime runs on one thread.
+  assert.equal(await page().evaluate(() => self.crossOriginIsolated), false, 'a first visit is isolated: by whom?');
+  assert.equal(b.requests.filter((u) => new URL(u).pathname === '/index.html').length, 1, 'the page was loaded again');
+  assert.deepEqual(await ortWorkerUrls(), ['onnx_worker.js?threads=1']);
 });
+
+// The URLs of the page's ONNX Runtime workers (their one setting, ?threads=N).
+const ortWorkerUrls = () => page().evaluate(() => performance.getEntriesByType('resource').map((r) => r.name)
+  .filter((n) => n.includes('/onnx_worker.js')).map((n) => n.slice(n.lastIndexOf('/') + 1)));
 
 test('the default model is the one DEFAULT names, a 68-point face-box model; whole-image models carry a note', async () => {
   const models = await shippedModels();
@@ -839,6 +847,22 @@ test('a site without ONNX Runtime\'s script: start-up fails with a message that 
     srv2.close();
     rmSync(site, { recursive: true, force: true });
   }
+});
+
+test('a second visit is cross-origin isolated by the page\'s service worker: ONNX Runtime on its threads, the same points', async () => {
+  const [file] = lfpwFiles();
+  const bytes = readFileSync(file);
+  const model = (await shippedModels()).find((m) => m.default).id;  // earlier tests picked others
+  const first = await predictBytes(bytes, path.basename(file), { model });
+  assert.ok(first.result, first.error);
+  await secondVisit(page());  // the page of a visitor who comes back (web/coi-sw.js adds the headers)
+  await page().evaluate(() => window.facekeys.ready);
+  const cores = await page().evaluate(() => navigator.hardwareConcurrency);
+  assert.deepEqual(await ortWorkerUrls(), [`onnx_worker.js?threads=${Math.max(1, Math.min(4, cores))}`]);
+  const second = await predictBytes(bytes, path.basename(file), { model });
+  assert.ok(second.result, second.error);
+  const { mean, n } = comparePoints(second.result, first.result, 'isolated vs first visit');
+  assert.ok(n > 0 && mean < 0.01, `the points moved by ${mean} px on ONNX Runtime's threads`);
 });
 
 test('no request leaves the page origin', async () => {
