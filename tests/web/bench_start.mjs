@@ -1,10 +1,12 @@
 // Benchmark (not a test): how soon the page answers, in headless Chromium.
 //   node tests/web/bench_start.mjs [RUNS] [FIRST]   prints one JSON object (QUERY=ortthreads=1: page options)
-// For first visits (FIRST of them, default 3, each in a fresh browser profile: every download, no
+// For first visits (FIRST of them, default 4, each in a fresh browser profile: every download, no
 // compiled code cached, not cross-origin isolated yet: ONNX Runtime on one thread) and second visits
 // (the same profile as the last first visit: files and compiled code cached, isolated by the
 // service worker the first visit installed):
 //   open_to_ready_ms    page.goto -> window.facekeys.ready resolved (first visits: each, and the median)
+//   first_photo_ms_<kind>  (first visits after the first) ready -> a photo's points, sent right at
+//                       ready, the kinds in turn
 //   first_photo_ms      ready -> the first photo's points, per photo kind, each in a
 //                       second visit of its own (the photo sent right after ready)
 //   first_photo_after_warm_up_ms
@@ -26,7 +28,7 @@ import { chromium } from 'playwright-core';
 import { serve, twelveMegapixelJpeg, CHROMIUM, CHROMIUM_ARGS, DATA } from './harness.mjs';
 
 const RUNS = Number(process.argv[2] || 5);
-const FIRST = Number(process.argv[3] || 3);
+const FIRST = Number(process.argv[3] || 4);
 const lfpwDir = path.join(DATA, '300w/lfpw/testset');
 const lfpw = path.join(lfpwDir, readdirSync(lfpwDir).filter((f) => f.endsWith('.png')).sort()[0]);
 const group = path.join(DATA, 'dlib_example_faces/2008_002079.jpg');
@@ -79,21 +81,30 @@ try {
     return Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('facekeys:'))
       .map((m) => [m.name.slice(9), Math.round(m.startTime)]));
   });
+  // First visits: the first makes the 12 MP JPEG; each later one sends a photo right at ready
+  // (the kinds in turn), as a visitor who drops one while the page starts.
   const firstVisits = [];
-  let first;
+  let first, photos;
   for (let i = 0; i < FIRST; ++i) {
     if (first) await first.close();
     await freshProfile();
     const [page, ms] = await visit({ second: false });
     first = page;
-    firstVisits.push({ open_to_ready_ms: ms, marks_ms: await marks(page),
-                       isolated: await page.evaluate(() => self.crossOriginIsolated) });
+    const v = { open_to_ready_ms: ms, isolated: await page.evaluate(() => self.crossOriginIsolated) };
+    if (photos) {
+      const [kind, [bytes, name]] = Object.entries(photos)[(i - 1) % 3];
+      v[`first_photo_ms_${kind}`] = r1((await photoTimes(page, bytes, name, 0)).first);
+    }
+    v.marks_ms = await marks(page);
+    firstVisits.push(v);
+    if (!photos) {
+      const big = await twelveMegapixelJpeg(page, readFileSync(path.join(DATA, 'imm_face_db/01-1m.jpg')));
+      photos = { lfpw: [readFileSync(lfpw), path.basename(lfpw)], twelve_mp: [big, 'bench12mp.jpg'],
+                 six_faces: [readFileSync(group), path.basename(group)] };
+    }
   }
   await first.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 60000 });
-  const big = await twelveMegapixelJpeg(first, readFileSync(path.join(DATA, 'imm_face_db/01-1m.jpg')));
   await first.close();
-  const photos = { lfpw: [readFileSync(lfpw), path.basename(lfpw)], twelve_mp: [big, 'bench12mp.jpg'],
-                   six_faces: [readFileSync(group), path.basename(group)] };
   const second = {};
   {
     const [page] = await visit();
