@@ -23,7 +23,7 @@ struct Span {
 };
 
 struct Int8Weight {
-  Span field;                        // the GraphProto.initializer field
+  Span field;  // the GraphProto.initializer field
   std::vector<std::uint64_t> dims;
   const std::uint8_t* values = nullptr;  // raw_data: one int8 a byte
   std::size_t count = 0;
@@ -109,9 +109,11 @@ Node read_node(Wire w, Span field) {
         std::uint32_t af;
         int at;
         while (a.next(af, at)) {
-          if (af == 1 && at == kLen) attr = a.string();
-          else if (af == 3 && at == kVarint) i = static_cast<std::int64_t>(a.varint());
-          else {
+          if (af == 1 && at == kLen) {
+            attr = a.string();
+          } else if (af == 3 && at == kVarint) {
+            i = static_cast<std::int64_t>(a.varint());
+          } else {
             if (af == 6 || af == 11) n.subgraph = true;  // g, graphs
             a.skip(at);
           }

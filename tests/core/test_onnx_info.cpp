@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "support/test_helpers.hpp"
 #include "facekeys/model_card.hpp"
 #include "facekeys/model_check.hpp"
 #include "facekeys/onnx_fold.hpp"
 #include "facekeys/onnx_info.hpp"
+#include "support/test_helpers.hpp"
 
 #include "support/catch.hpp"
 
@@ -331,7 +331,9 @@ Bytes fold(const Bytes& b) {
   const std::vector<std::uint8_t> out = fold_int8_weight_casts(u8(b), b.size(), "m.onnx");
   return Bytes(out.begin(), out.end());
 }
-bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 }  // namespace
 
@@ -386,7 +388,8 @@ TEST_CASE("fold_int8_weight_casts: what it leaves alone", "[onnx_fold]") {
   }
   SECTION("a graph with subgraphs keeps its int8 weights (a body may read any outer name)") {
     Spec s = int8_spec();
-    s.nodes.push_back(node("If", {"c"}, {"z"}, -1, len(5, len(1, "then_branch") + len(6, len(2, "body")) + vint(20, 5))));
+    s.nodes.push_back(
+        node("If", {"c"}, {"z"}, -1, len(5, len(1, "then_branch") + len(6, len(2, "body")) + vint(20, 5))));
     const Bytes after = fold(model(s));
     const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
     CHECK(has(a.initializer_names, "w"));
@@ -402,6 +405,7 @@ TEST_CASE("fold_int8_weight_casts: what it leaves alone", "[onnx_fold]") {
 TEST_CASE("fold_int8_weight_casts: bytes that are not a well-formed model are refused by name", "[onnx_fold]") {
   const Bytes good = model(int8_spec());
   const Bytes cut = good.substr(0, good.size() - 5);
-  CHECK_THROWS_WITH(fold_int8_weight_casts(u8(cut), cut.size(), "m.onnx"), ContainsSubstring("m.onnx: corrupt or not an ONNX file"));
+  CHECK_THROWS_WITH(fold_int8_weight_casts(u8(cut), cut.size(), "m.onnx"),
+                    ContainsSubstring("m.onnx: corrupt or not an ONNX file"));
   CHECK(fold_int8_weight_casts(nullptr, 0, "empty.onnx").empty());
 }

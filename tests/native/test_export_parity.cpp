@@ -9,11 +9,12 @@
 // (per-output-channel symmetric int8, written again here with torch ops), so the
 // in-graph widening and scaling are exact. That case is export_int8/ with
 // "expected_int8"; export_int8_folded/ is the same model as the page hands
-// ONNX Runtime (its int8 weights widened by the core, onnx_fold.hpp). And the flip test must compute what flip_test_forward
-// (evaluate.hpp, used by `eval --flip-test`) computes, "expected_flip": built
-// into the graph (--flip-test-in-graph, export_flip/), and as the core runs it
-// on a plain graph for a card that asks for it (--flip-test, export_flip_core/:
-// the batch made and read by append_keypoint_input and keypoint_batch_output,
+// ONNX Runtime (its int8 weights widened by the core, onnx_fold.hpp). And the
+// flip test must compute what flip_test_forward (evaluate.hpp, used by
+// `eval --flip-test`) computes, "expected_flip": built into the graph
+// (--flip-test-in-graph, export_flip/), and as the core runs it on a plain
+// graph for a card that asks for it (--flip-test, export_flip_core/: the batch
+// made and read by append_keypoint_input and keypoint_batch_output,
 // keypoint_pipeline.hpp, as every runner does).
 //
 // Hidden ("[.parity]"): ctest runs it once as the fixture export_parity_opencv_dnn
