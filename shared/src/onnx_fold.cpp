@@ -91,12 +91,7 @@ Node read_node(Wire w, Span field) {
   Node n;
   n.field = field;
   std::uint32_t f;
-  int type;
-  while (w.next(f, type)) {
-    if (type != kLen) {
-      w.skip(type);
-      continue;
-    }
+  while (w.next_len(f)) {
     switch (f) {
       case 1: n.inputs.push_back(w.string()); break;
       case 2: n.outputs.push_back(w.string()); break;

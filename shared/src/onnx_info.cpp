@@ -117,12 +117,7 @@ class Walker {
   void graph(Wire w, int depth, bool top) {
     if (depth > kMaxGraphDepth) w.fail("subgraphs nested deeper than " + std::to_string(kMaxGraphDepth));
     std::uint32_t f;
-    int type;
-    while (w.next(f, type)) {
-      if (type != kLen) {
-        w.skip(type);
-        continue;
-      }
+    while (w.next_len(f)) {
       switch (f) {
         case 1:  // node
           if (top) ++info_.node_count;
@@ -238,12 +233,7 @@ class Walker {
 
   void attribute(Wire w, int depth) {
     std::uint32_t f;
-    int type;
-    while (w.next(f, type)) {
-      if (type != kLen) {
-        w.skip(type);
-        continue;
-      }
+    while (w.next_len(f)) {
       switch (f) {
         case 5:   // t
         case 10:  // tensors

@@ -47,6 +47,17 @@ class Wire {
     return true;
   }
 
+  // The next length-delimited field's number (a message, string or packed run), skipping
+  // the fields of other wire types; false at the end of the message.
+  bool next_len(std::uint32_t& field) {
+    int type;
+    while (next(field, type)) {
+      if (type == kLen) return true;
+      skip(type);
+    }
+    return false;
+  }
+
   // The bytes of a length-delimited field, checked against what is left.
   Wire sub() {
     const std::uint64_t n = varint();

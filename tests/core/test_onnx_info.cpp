@@ -334,6 +334,12 @@ Bytes fold(const Bytes& b) {
 bool has(const std::vector<std::string>& v, const std::string& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
+// Folded, with the int8 weight kept beside its float copy.
+bool folded_beside_int8(const Spec& s) {
+  const Bytes after = fold(model(s));
+  const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
+  return has(a.initializer_names, "w") && has(a.initializer_names, "w.int8");
+}
 
 }  // namespace
 
@@ -381,19 +387,13 @@ TEST_CASE("fold_int8_weight_casts: what it leaves alone", "[onnx_fold]") {
   SECTION("an int8 weight something else reads stays beside its float copy") {
     Spec s = int8_spec();
     s.nodes.push_back(node("Identity", {"w.int8"}, {"w8"}));
-    const Bytes after = fold(model(s));
-    const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
-    CHECK(has(a.initializer_names, "w"));
-    CHECK(has(a.initializer_names, "w.int8"));
+    CHECK(folded_beside_int8(s));
   }
   SECTION("a graph with subgraphs keeps its int8 weights (a body may read any outer name)") {
     Spec s = int8_spec();
     s.nodes.push_back(
         node("If", {"c"}, {"z"}, -1, len(5, len(1, "then_branch") + len(6, len(2, "body")) + vint(20, 5))));
-    const Bytes after = fold(model(s));
-    const OnnxInfo a = read_onnx_info(u8(after), after.size(), "folded");
-    CHECK(has(a.initializer_names, "w"));
-    CHECK(has(a.initializer_names, "w.int8"));
+    CHECK(folded_beside_int8(s));
   }
   SECTION("a Cast whose output an initializer already names is not folded") {
     Spec s = int8_spec();
