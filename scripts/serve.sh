@@ -4,7 +4,7 @@
 #   SKIP_BUILD=1 scripts/serve.sh      serve dist/ as it is
 # Extra CMake options (e.g. -DFACEKEYS_WEB_MODELS_DIR=/path/to/models) go in WEB_CMAKE_ARGS.
 # No special headers are needed: the page's service worker (web/coi-sw.js) makes it cross-origin
-# isolated (it reloads once on the first visit). See docs/WEB.md.
+# isolated from the second visit on (a first visit runs ONNX Runtime on one thread). See docs/WEB.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${1:-8000}
