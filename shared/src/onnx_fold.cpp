@@ -4,7 +4,6 @@
 #include "protobuf_wire.hpp"
 
 #include <cstring>
-#include <limits>
 #include <map>
 #include <set>
 
@@ -13,8 +12,6 @@ namespace facekeys {
 namespace {
 
 using namespace wire_detail;
-
-constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
 // One field of a message: [begin, end) spans its tag and its value.
 struct Span {
@@ -67,7 +64,7 @@ bool read_int8_weight(Wire w, std::string& name, Int8Weight& t) {
     if (f == 1) {
       for_each_int(w, type, [&](std::uint64_t d) {
         t.dims.push_back(d);
-        elements = d != 0 && elements > kU64Max / d ? kU64Max : elements * d;
+        elements = sat_mul(elements, d);
       });
     } else if (f == 2 && type == kVarint) {
       elem_type = static_cast<int>(w.varint());

@@ -3,7 +3,6 @@
 #include "format_util.hpp"
 #include "protobuf_wire.hpp"
 
-#include <limits>
 #include <stdexcept>
 
 namespace facekeys {
@@ -22,14 +21,6 @@ constexpr std::size_t kMaxInitializerNames = 100000;
 constexpr std::size_t kMaxExternalNames = 8;
 // Subgraphs (If / Loop / Scan bodies) nest; no real model goes deeper than a few.
 constexpr int kMaxGraphDepth = 16;
-
-constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
-
-std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) { return a > kU64Max - b ? kU64Max : a + b; }
-std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
-  if (a == 0 || b == 0) return 0;
-  return a > kU64Max / b ? kU64Max : a * b;
-}
 
 // How many values a repeated numeric field adds: packed (kLen) or one at a time.
 std::uint64_t repeated_count(Wire& w, int type, int fixed_bytes) {

@@ -1,15 +1,24 @@
 // The protobuf wire format, read by hand with every length checked against the
 // bytes that are there (onnx_info.cpp, onnx_fold.cpp): files come from elsewhere,
-// and a length a file claims is never trusted before it is checked.
+// and a length a file claims is never trusted before it is checked. Sizes a file
+// declares are added up saturating (sat_add, sat_mul), never wrapping.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace facekeys {
 namespace wire_detail {
+
+constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
+inline std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) { return a > kU64Max - b ? kU64Max : a + b; }
+inline std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
+  if (a == 0 || b == 0) return 0;
+  return a > kU64Max / b ? kU64Max : a * b;
+}
 
 enum WireType { kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 
