@@ -12,6 +12,7 @@
 #           nothing at JOBS=1, 3-4 min with the build folder cached; FACEKEYS_LIBTORCH2=0 skips it,
 #           and with it the trainer's sanitizer run)
 #   web:    the browser demo into dist/ (preset web) and its tests in headless Chromium (tests/web)
+#   gpu:    that the tree a GPU session sends still fits the device tool (scripts/gpu_run.sh --check)
 # Datasets are read from FACEKEYS_DATA_DIR (default: ../shared/data beside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,11 @@ export NODE_PATH=/usr/share/nodejs  # Debian's emscripten needs its node modules
 JOBS=${JOBS:-$(nproc)}
 DATA_ARGS=()
 if [ -n "${FACEKEYS_DATA_DIR:-}" ]; then DATA_ARGS=(-DFACEKEYS_DATA_DIR="$FACEKEYS_DATA_DIR"); fi
+
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  echo "== the GPU run's tree: repository + packs under the device tool's limit (docs/IBUG.md, \"The GPU run\")"
+  scripts/gpu_run.sh --check
+fi
 
 echo "== native build"
 cmake --preset native "${DATA_ARGS[@]}"
