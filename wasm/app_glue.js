@@ -88,8 +88,9 @@
   // The networks run there, off the main thread: ImGui keeps drawing and video frames keep
   // arriving while they run (docs/WEB.md, "Live video"). Two workers, each with its own
   // ONNX Runtime: photos use up to 4 threads (?ortthreads=N; one on a first visit, which is not
-  // cross-origin isolated yet: web/coi.js), video one (?ortvideothreads=N), since each video frame also needs the page's main thread and the browser's compositing:
-  // on 2 cores, one thread tracked 20-22 frames per second, two threads 18. A session here is
+  // cross-origin isolated yet: web/coi.js), video one (?ortvideothreads=N), since each video
+  // frame also needs the page's main thread and the browser's compositing: on 2 cores, one
+  // thread tracked 20-22 frames per second, two threads 18. A session here is
   // {run, release}: run(inputName, Float32Array, dims) resolves to {outputName: Float32Array}.
   function onnx(pool) {
     if (st.onnx[pool]) return st.onnx[pool];

@@ -294,11 +294,11 @@ FK_EXPORT int fk_runtime_onnx(const std::uint8_t* data, int n, const char* url, 
   const int r = guarded_plain([&] {
     if (n < 0 || !out) throw std::invalid_argument("fk_runtime_onnx: bad arguments");
     *out = nullptr;
-    const std::vector<std::uint8_t> folded =
-        fold_int8_weight_casts(data, static_cast<std::size_t>(n), url ? url : "model");
+    const std::string name = url ? url : "model";
+    const std::vector<std::uint8_t> folded = fold_int8_weight_casts(data, static_cast<std::size_t>(n), name);
     if (folded.empty()) return;
     *out = static_cast<std::uint8_t*>(std::malloc(folded.size()));
-    if (!*out) throw std::runtime_error(std::string(url ? url : "model") + ": out of memory for ONNX Runtime's copy");
+    if (!*out) throw std::runtime_error(name + ": out of memory for ONNX Runtime's copy");
     std::memcpy(*out, folded.data(), folded.size());
     size = static_cast<int>(folded.size());
   });

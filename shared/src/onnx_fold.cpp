@@ -56,7 +56,6 @@ void put(std::vector<std::uint8_t>& out, Span s) { out.insert(out.end(), s.begin
 bool read_int8_weight(Wire w, std::string& name, Int8Weight& t) {
   int elem_type = kOnnxUndefined;
   bool raw = false, other_data = false;
-  std::size_t raw_size = 0;
   std::uint64_t elements = 1;
   std::uint32_t f;
   int type;
@@ -74,14 +73,13 @@ bool read_int8_weight(Wire w, std::string& name, Int8Weight& t) {
       const Wire r = w.sub();
       raw = true;
       t.values = r.pos();
-      raw_size = r.size();
+      t.count = r.size();
     } else {
       if (f != 12) other_data = true;  // typed data, segment, external data (doc_string is harmless)
       w.skip(type);
     }
   }
-  t.count = raw_size;
-  return elem_type == kOnnxInt8 && raw && !other_data && elements == raw_size;
+  return elem_type == kOnnxInt8 && raw && !other_data && elements == t.count;
 }
 
 Node read_node(Wire w, Span field) {
@@ -122,10 +120,9 @@ Node read_node(Wire w, Span field) {
 // A ValueInfoProto's name (a graph output's).
 std::string value_info_name(Wire w) {
   std::uint32_t f;
-  int type;
-  while (w.next(f, type)) {
-    if (f == 1 && type == kLen) return w.string();
-    w.skip(type);
+  while (w.next_len(f)) {
+    if (f == 1) return w.string();
+    w.sub();
   }
   return "";
 }
